@@ -1,0 +1,21 @@
+GO ?= go
+PY ?= tools/reference/.venv/bin/python
+
+.PHONY: test test-nocgo bench lint golden fuzz
+
+# The test command CI runs (README: `make test`).
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+	CGO_ENABLED=0 $(GO) build ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./tensor/...
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+# Regenerate fixtures and golden tensors with diffusers (needs the venv, see tools/reference/README.md).
+golden:
+	$(MAKE) -C tools/reference all
