@@ -1,0 +1,181 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+)
+
+// ReadJSON decodes the JSON object in the file at path into dst (a pointer to
+// a struct or map). Unknown keys are ignored; a value of the wrong type, a
+// syntax error or trailing data after the object is an error naming the file,
+// and the key or the line and column.
+func ReadJSON(path string, dst any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := decode(data, dst); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+// decode unmarshals a single JSON value from data into dst and turns the
+// encoding/json errors into messages naming the key or the position.
+func decode(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(dst); err != nil {
+		return describe(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		off := dec.InputOffset()
+		return fmt.Errorf("%s: unexpected data after the JSON value", position(data, off))
+	}
+	return nil
+}
+
+func describe(data []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		key := te.Field
+		if key == "" {
+			return fmt.Errorf("%s: cannot use JSON %s as %s", position(data, te.Offset), te.Value, te.Type)
+		}
+		return fmt.Errorf("key %q: cannot use JSON %s as %s", key, te.Value, typeName(te))
+	case errors.As(err, &se):
+		return fmt.Errorf("%s: invalid JSON: %v", position(data, se.Offset), se)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("unexpected end of JSON")
+	}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return err
+}
+
+// position formats a byte offset as "line L, column C".
+func position(data []byte, off int64) string {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line := 1 + bytes.Count(data[:off], []byte{'\n'})
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return "line " + strconv.Itoa(line) + ", column " + strconv.FormatInt(col, 10)
+}
+
+// KeyError reports a value that has the right JSON type but is not accepted
+// (for example a float where an integer is required).
+type KeyError struct {
+	Key string
+	Err error
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// IntOrList is a JSON integer or a list of integers; diffusers accepts both
+// for keys such as attention_head_dim and transformer_layers_per_block.
+// A single integer decodes as a one-element list; null leaves it nil.
+type IntOrList []int
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *IntOrList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*l = nil
+		return nil
+	}
+	if len(b) > 0 && b[0] == '[' {
+		var raw []json.Number
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return typeError(b)
+		}
+		out := make(IntOrList, len(raw))
+		for i, n := range raw {
+			v, err := toInt(n)
+			if err != nil {
+				return typeError(b)
+			}
+			out[i] = v
+		}
+		*l = out
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return typeError(b)
+	}
+	v, err := toInt(n)
+	if err != nil {
+		return typeError(b)
+	}
+	*l = IntOrList{v}
+	return nil
+}
+
+// Single reports the value when the list holds exactly one element.
+func (l IntOrList) Single() (int, bool) {
+	if len(l) == 1 {
+		return l[0], true
+	}
+	return 0, false
+}
+
+// Expand returns the list as n values: a single value is repeated n times,
+// a list of length n is returned as is; any other length is an error.
+func (l IntOrList) Expand(n int) ([]int, error) {
+	switch len(l) {
+	case n:
+		return append([]int(nil), l...), nil
+	case 1:
+		out := make([]int, n)
+		for i := range out {
+			out[i] = l[0]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("config: %d values where 1 or %d are expected", len(l), n)
+}
+
+func toInt(n json.Number) (int, error) {
+	if v, err := strconv.ParseInt(string(n), 10, 0); err == nil {
+		return int(v), nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f != float64(int(f)) {
+		return 0, fmt.Errorf("want an integer, got %s", n)
+	}
+	return int(f), nil
+}
+
+// typeError returns the error encoding/json annotates with the key being
+// decoded, so that ReadJSON can name it.
+func typeError(b []byte) error {
+	return &json.UnmarshalTypeError{Value: abbrev(b), Type: reflect.TypeFor[IntOrList]()}
+}
+
+func abbrev(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+func typeName(te *json.UnmarshalTypeError) string {
+	if te.Type == reflect.TypeFor[IntOrList]() {
+		return "an integer or a list of integers"
+	}
+	return te.Type.String()
+}
