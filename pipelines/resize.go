@@ -1,0 +1,140 @@
+package pipelines
+
+import "math"
+
+// Lanczos resampling with the same fixed-point arithmetic as Pillow's
+// Image.resize(..., Image.LANCZOS) on 8-bit images, so resized inputs equal
+// what diffusers feeds its VAE.
+
+const resamplePrecision = 32 - 8 - 2
+
+func sinc(x float64) float64 {
+	if x == 0 {
+		return 1
+	}
+	x *= math.Pi
+	return math.Sin(x) / x
+}
+
+func lanczos3(x float64) float64 {
+	if -3 <= x && x < 3 {
+		return sinc(x) * sinc(x/3)
+	}
+	return 0
+}
+
+// resampleCoeffs computes, for each output position, the first input index,
+// the number of taps and the fixed-point weights.
+func resampleCoeffs(inSize, outSize int) (bounds []int, kk []int32, ksize int) {
+	const support0 = 3.0
+	scale := float64(inSize) / float64(outSize)
+	filterscale := scale
+	if filterscale < 1 {
+		filterscale = 1
+	}
+	support := support0 * filterscale
+	ksize = int(math.Ceil(support))*2 + 1
+	bounds = make([]int, 2*outSize)
+	kk = make([]int32, outSize*ksize)
+	w := make([]float64, ksize)
+	for xx := 0; xx < outSize; xx++ {
+		center := (float64(xx) + 0.5) * scale
+		ss := 1 / filterscale
+		xmin := int(center - support + 0.5)
+		if xmin < 0 {
+			xmin = 0
+		}
+		xmax := int(center + support + 0.5)
+		if xmax > inSize {
+			xmax = inSize
+		}
+		xmax -= xmin
+		ww := 0.0
+		for x := 0; x < xmax; x++ {
+			w[x] = lanczos3((float64(x+xmin) - center + 0.5) * ss)
+			ww += w[x]
+		}
+		for x := 0; x < ksize; x++ {
+			k := 0.0
+			if x < xmax {
+				k = w[x]
+				if ww != 0 {
+					k /= ww
+				}
+			}
+			if k < 0 {
+				kk[xx*ksize+x] = int32(-0.5 + k*(1<<resamplePrecision))
+			} else {
+				kk[xx*ksize+x] = int32(0.5 + k*(1<<resamplePrecision))
+			}
+		}
+		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
+	}
+	return bounds, kk, ksize
+}
+
+func clip8(v int32) uint8 {
+	if v >= 1<<resamplePrecision<<8 {
+		return 255
+	}
+	if v <= 0 {
+		return 0
+	}
+	return uint8(v >> resamplePrecision)
+}
+
+// ResizeLanczos resizes packed 8-bit pixels (ch channels) from w x h to
+// ow x oh: a horizontal pass then a vertical pass, as Pillow does.
+func ResizeLanczos(pix []uint8, w, h, ch, ow, oh int) []uint8 {
+	hb, hk, hks := resampleCoeffs(w, ow)
+	vb, vk, vks := resampleCoeffs(h, oh)
+	src, sw, sh := pix, w, h
+	first := 0
+	if ow != w {
+		first = vb[0]
+		last := vb[2*(oh-1)] + vb[2*(oh-1)+1]
+		if oh == h {
+			first, last = 0, h
+		}
+		rows := last - first
+		tmp := make([]uint8, ow*rows*ch)
+		for y := 0; y < rows; y++ {
+			in := src[(y+first)*sw*ch:]
+			out := tmp[y*ow*ch:]
+			for xx := 0; xx < ow; xx++ {
+				xmin, xmax := hb[2*xx], hb[2*xx+1]
+				k := hk[xx*hks:]
+				for c := 0; c < ch; c++ {
+					ss := int32(1 << (resamplePrecision - 1))
+					for x := 0; x < xmax; x++ {
+						ss += int32(in[(x+xmin)*ch+c]) * k[x]
+					}
+					out[xx*ch+c] = clip8(ss)
+				}
+			}
+		}
+		src, sw, sh = tmp, ow, rows
+	}
+	if oh == h && ow != w {
+		return src
+	}
+	if oh == h {
+		return append([]uint8(nil), src...)
+	}
+	_ = sh
+	out := make([]uint8, ow*oh*ch)
+	for yy := 0; yy < oh; yy++ {
+		ymin, ymax := vb[2*yy]-first, vb[2*yy+1]
+		k := vk[yy*vks:]
+		for xx := 0; xx < sw; xx++ {
+			for c := 0; c < ch; c++ {
+				ss := int32(1 << (resamplePrecision - 1))
+				for y := 0; y < ymax; y++ {
+					ss += int32(src[((y+ymin)*sw+xx)*ch+c]) * k[y]
+				}
+				out[(yy*sw+xx)*ch+c] = clip8(ss)
+			}
+		}
+	}
+	return out
+}
