@@ -1,0 +1,39 @@
+package nn
+
+import "github.com/goautopipe/autopipeline/tensor"
+
+// Conv2D is torch.nn.Conv2d with a square kernel, equal stride and padding
+// on both axes, no dilation and no groups. Weight layout [Out, In, K, K].
+type Conv2D struct {
+	Weight *tensor.Dense `st:"weight"`
+	Bias   *tensor.Dense `st:"bias,optional"`
+
+	In, Out, Kernel, Stride, Padding int
+	HasBias                          bool
+}
+
+// NewConv2D returns an unloaded convolution with bias, stride 1 and
+// "same" padding (kernel/2).
+func NewConv2D(in, out, kernel int) *Conv2D {
+	return NewConv2DOpts(in, out, kernel, 1, kernel/2, true)
+}
+
+// NewConv2DOpts returns an unloaded convolution with explicit stride,
+// padding and bias.
+func NewConv2DOpts(in, out, kernel, stride, padding int, bias bool) *Conv2D {
+	return &Conv2D{In: in, Out: out, Kernel: kernel, Stride: stride, Padding: padding, HasBias: bias}
+}
+
+// WeightShapes implements weights.Shaper.
+func (c *Conv2D) WeightShapes() map[string][]int {
+	m := map[string][]int{"weight": {c.Out, c.In, c.Kernel, c.Kernel}}
+	if c.HasBias {
+		m["bias"] = []int{c.Out}
+	}
+	return m
+}
+
+// Forward maps x [N, In, H, W] to [N, Out, H', W'].
+func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
+	return tensor.Conv2D(x, c.Weight, c.Bias, c.Stride, c.Padding)
+}

@@ -1,0 +1,31 @@
+package nn
+
+import "github.com/goautopipe/autopipeline/tensor"
+
+// Linear is torch.nn.Linear: y = x Wᵀ + b, with W in PyTorch layout [out, in].
+type Linear struct {
+	Weight *tensor.Dense `st:"weight"`
+	Bias   *tensor.Dense `st:"bias,optional"`
+
+	In, Out int
+	HasBias bool
+}
+
+// NewLinear returns an unloaded Linear layer of the given sizes.
+func NewLinear(in, out int, bias bool) *Linear {
+	return &Linear{In: in, Out: out, HasBias: bias}
+}
+
+// WeightShapes implements weights.Shaper.
+func (l *Linear) WeightShapes() map[string][]int {
+	m := map[string][]int{"weight": {l.Out, l.In}}
+	if l.HasBias {
+		m["bias"] = []int{l.Out}
+	}
+	return m
+}
+
+// Forward maps x [..., In] to [..., Out].
+func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
+	return tensor.Linear(x, l.Weight, l.Bias)
+}
