@@ -1,0 +1,61 @@
+package autopipeline
+
+import (
+	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// Option configures FromPretrained and FromPipe.
+type Option func(*options)
+
+type options struct {
+	dtype      tensor.DType
+	variant    string
+	config     map[string]any
+	configKeys []string
+	components map[string]any
+	defaults   *pipelines.Request
+	hub        hubOptions
+}
+
+func collect(opts []Option) *options {
+	o := &options{config: map[string]any{}, components: map[string]any{}}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return o
+}
+
+// WithDType sets the storage precision of the weights (Float32, Float16 or
+// BFloat16). Computation is float32.
+func WithDType(dt tensor.DType) Option { return func(o *options) { o.dtype = dt } }
+
+// WithVariant loads weight files of a variant: "fp16" reads
+// *.fp16.safetensors.
+func WithVariant(v string) Option { return func(o *options) { o.variant = v } }
+
+// WithConfig sets a pipeline config value, e.g.
+// WithConfig("requires_safety_checker", false). It overrides the
+// checkpoint's value and, in FromPipe, the source pipeline's.
+func WithConfig(key string, value any) Option {
+	return func(o *options) {
+		if _, seen := o.config[key]; !seen {
+			o.configKeys = append(o.configKeys, key)
+		}
+		o.config[key] = value
+	}
+}
+
+// WithComponent replaces a component (e.g. "scheduler") by c; a component
+// set to nil is left out (e.g. "safety_checker").
+func WithComponent(name string, c any) Option {
+	return func(o *options) { o.components[name] = c }
+}
+
+// WithDefaults sets call defaults: a field left zero in a Request takes the
+// value from r, e.g. WithDefaults(pipelines.Request{Strength: 0.3}).
+func WithDefaults(r pipelines.Request) Option {
+	return func(o *options) { d := r; o.defaults = &d }
+}

@@ -1,0 +1,53 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/goautopipe/autopipeline/internal/config"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// LoadOptions are the options that reach component loaders.
+type LoadOptions struct {
+	// Variant selects weight files such as diffusion_pytorch_model.fp16.safetensors.
+	Variant string
+	// DType is the storage precision of weights.
+	DType tensor.DType
+}
+
+// ComponentLoader loads one component from its folder in a checkpoint.
+type ComponentLoader func(ctx context.Context, dir string, o LoadOptions) (any, error)
+
+var loaders = struct {
+	sync.RWMutex
+	m map[string]ComponentLoader
+}{m: map[string]ComponentLoader{}}
+
+// RegisterComponent makes class (a model_index.json class name such as
+// "UNet2DConditionModel") loadable.
+func RegisterComponent(class string, l ComponentLoader) {
+	loaders.Lock()
+	defer loaders.Unlock()
+	loaders.m[class] = l
+}
+
+// LoadComponent loads the component called name, described in
+// model_index.json by spec, from dir.
+func LoadComponent(ctx context.Context, dir, name string, spec config.Component, o LoadOptions) (any, error) {
+	loaders.RLock()
+	l, ok := loaders.m[spec.Class]
+	loaders.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("component %s: class %s.%s is not supported: %w", name, spec.Library, spec.Class, ErrUnsupported)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := l(ctx, dir, o)
+	if err != nil {
+		return nil, fmt.Errorf("component %s (%s): %w", name, spec.Class, err)
+	}
+	return c, nil
+}
