@@ -3,9 +3,9 @@ package pipelines
 import (
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 
+	"github.com/goautopipe/autopipeline/internal/imaging"
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
@@ -30,44 +30,6 @@ func (p ImageProcessor) DefaultSize(img image.Image, width, height int) (int, in
 	return width - width%f, height - height%f
 }
 
-// rgb8 returns the image as packed 8-bit RGB, converting as PIL's
-// convert("RGB") does.
-func rgb8(img image.Image) (pix []uint8, w, h int) {
-	b := img.Bounds()
-	w, h = b.Dx(), b.Dy()
-	pix = make([]uint8, w*h*3)
-	i := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			pix[i], pix[i+1], pix[i+2] = c.R, c.G, c.B
-			i += 3
-		}
-	}
-	return pix, w, h
-}
-
-// gray8 returns the image as 8-bit luminance, as PIL's convert("L"):
-// L = R*299/1000 + G*587/1000 + B*114/1000 in fixed point.
-func gray8(img image.Image) (pix []uint8, w, h int) {
-	if g, ok := img.(*image.Gray); ok {
-		b := g.Bounds()
-		w, h = b.Dx(), b.Dy()
-		pix = make([]uint8, w*h)
-		for y := 0; y < h; y++ {
-			copy(pix[y*w:(y+1)*w], g.Pix[(y)*g.Stride:])
-		}
-		return pix, w, h
-	}
-	rgb, w, h := rgb8(img)
-	pix = make([]uint8, w*h)
-	for i := range pix {
-		r, g, b := uint32(rgb[3*i]), uint32(rgb[3*i+1]), uint32(rgb[3*i+2])
-		pix[i] = uint8((r*19595 + g*38470 + b*7471 + 0x8000) >> 16)
-	}
-	return pix, w, h
-}
-
 // Preprocess turns an image into a [1,3,height,width] tensor in [-1, 1].
 func (p ImageProcessor) Preprocess(img image.Image, width, height int) (*tensor.Dense, error) {
 	if img == nil {
@@ -77,9 +39,9 @@ func (p ImageProcessor) Preprocess(img image.Image, width, height int) (*tensor.
 	if width <= 0 || height <= 0 {
 		return nil, fmt.Errorf("image: size %dx%d is too small for a VAE scale factor of %d", img.Bounds().Dx(), img.Bounds().Dy(), p.VAEScaleFactor)
 	}
-	pix, w, h := rgb8(img)
+	pix, w, h := imaging.RGB8(img)
 	if w != width || h != height {
-		pix = ResizeLanczos(pix, w, h, 3, width, height)
+		pix = imaging.Resize(imaging.Lanczos, pix, w, h, 3, width, height)
 	}
 	out := tensor.New(1, 3, height, width)
 	d := tensor.F32(out)
@@ -100,9 +62,9 @@ func (p ImageProcessor) PreprocessMask(img image.Image, width, height int) (*ten
 		return nil, fmt.Errorf("mask_image: nil image")
 	}
 	width, height = p.DefaultSize(img, width, height)
-	pix, w, h := gray8(img)
+	pix, w, h := imaging.Gray8(img)
 	if w != width || h != height {
-		pix = ResizeLanczos(pix, w, h, 1, width, height)
+		pix = imaging.Resize(imaging.Lanczos, pix, w, h, 1, width, height)
 	}
 	out := tensor.New(1, 1, height, width)
 	d := tensor.F32(out)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/goautopipe/autopipeline/internal/imaging"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,13 +30,13 @@ func TestResizeLanczosMatchesPillow(t *testing.T) {
 			var w, h, ow, oh int
 			if _, gray := in.(*image.Gray); gray {
 				ch = 1
-				pix, w, h = gray8(in)
-				wpix, ow, oh = gray8(want)
+				pix, w, h = imaging.Gray8(in)
+				wpix, ow, oh = imaging.Gray8(want)
 			} else {
-				pix, w, h = rgb8(in)
-				wpix, ow, oh = rgb8(want)
+				pix, w, h = imaging.RGB8(in)
+				wpix, ow, oh = imaging.RGB8(want)
 			}
-			got := ResizeLanczos(pix, w, h, ch, ow, oh)
+			got := imaging.Resize(imaging.Lanczos, pix, w, h, ch, ow, oh)
 			require.Equal(t, len(wpix), len(got))
 			diff := 0
 			for i := range got {

@@ -1,10 +1,10 @@
-package pipelines
+package imaging
 
 import "math"
 
-// Lanczos resampling with the same fixed-point arithmetic as Pillow's
-// Image.resize(..., Image.LANCZOS) on 8-bit images, so resized inputs equal
-// what diffusers feeds its VAE.
+// Package imaging resizes 8-bit images with the same fixed-point
+// arithmetic as Pillow's Image.resize, so resized inputs equal what
+// diffusers and transformers feed their models.
 
 const resamplePrecision = 32 - 8 - 2
 
@@ -23,16 +23,42 @@ func lanczos3(x float64) float64 {
 	return 0
 }
 
+// bicubic is Pillow's cubic convolution with a = -0.5.
+func bicubic(x float64) float64 {
+	const a = -0.5
+	if x < 0 {
+		x = -x
+	}
+	if x < 1 {
+		return ((a+2)*x-(a+3))*x*x + 1
+	}
+	if x < 2 {
+		return (((x-5)*x+8)*x - 4) * a
+	}
+	return 0
+}
+
+// Filter is a resampling filter.
+type Filter struct {
+	support float64
+	f       func(float64) float64
+}
+
+// The filters diffusers and transformers use.
+var (
+	Lanczos = Filter{3, lanczos3}
+	Bicubic = Filter{2, bicubic}
+)
+
 // resampleCoeffs computes, for each output position, the first input index,
 // the number of taps and the fixed-point weights.
-func resampleCoeffs(inSize, outSize int) (bounds []int, kk []int32, ksize int) {
-	const support0 = 3.0
+func resampleCoeffs(flt Filter, inSize, outSize int) (bounds []int, kk []int32, ksize int) {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
 	if filterscale < 1 {
 		filterscale = 1
 	}
-	support := support0 * filterscale
+	support := flt.support * filterscale
 	ksize = int(math.Ceil(support))*2 + 1
 	bounds = make([]int, 2*outSize)
 	kk = make([]int32, outSize*ksize)
@@ -51,7 +77,7 @@ func resampleCoeffs(inSize, outSize int) (bounds []int, kk []int32, ksize int) {
 		xmax -= xmin
 		ww := 0.0
 		for x := 0; x < xmax; x++ {
-			w[x] = lanczos3((float64(x+xmin) - center + 0.5) * ss)
+			w[x] = flt.f((float64(x+xmin) - center + 0.5) * ss)
 			ww += w[x]
 		}
 		for x := 0; x < ksize; x++ {
@@ -83,11 +109,11 @@ func clip8(v int32) uint8 {
 	return uint8(v >> resamplePrecision)
 }
 
-// ResizeLanczos resizes packed 8-bit pixels (ch channels) from w x h to
-// ow x oh: a horizontal pass then a vertical pass, as Pillow does.
-func ResizeLanczos(pix []uint8, w, h, ch, ow, oh int) []uint8 {
-	hb, hk, hks := resampleCoeffs(w, ow)
-	vb, vk, vks := resampleCoeffs(h, oh)
+// Resize resizes packed 8-bit pixels (ch channels) from w x h to ow x oh:
+// a horizontal pass then a vertical pass, as Pillow does.
+func Resize(flt Filter, pix []uint8, w, h, ch, ow, oh int) []uint8 {
+	hb, hk, hks := resampleCoeffs(flt, w, ow)
+	vb, vk, vks := resampleCoeffs(flt, h, oh)
 	src, sw, sh := pix, w, h
 	first := 0
 	if ow != w {
