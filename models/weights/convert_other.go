@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package weights
+
+const hasF16C = false
+
+func f16ToF32F16C(dst *float32, src *uint16, n int) { panic("unreachable") }

@@ -1,0 +1,302 @@
+package weights
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// Shaper is implemented by layer structs that know the shapes of their
+// tensors: it maps a field's tag name (e.g. "weight") to the expected shape.
+// Load checks every shape before reading any data. A tensor field without a
+// declared shape takes the shape of the tensor already in the field, if any,
+// and otherwise accepts any shape.
+type Shaper interface {
+	WeightShapes() map[string][]int
+}
+
+// Option configures Load.
+type Option func(*loadOptions)
+
+type loadOptions struct {
+	prefix string
+	allow  []string
+	rename func(string) string
+}
+
+// WithPrefix looks every tensor up as p + "." + its tag path, and considers
+// only the source tensors under p for the unused check (so one component of
+// a single-file pipeline checkpoint can be loaded at a time).
+func WithPrefix(p string) Option {
+	return func(o *loadOptions) { o.prefix = strings.TrimSuffix(p, ".") }
+}
+
+// AllowUnused lets source tensors whose name equals one of prefixes, or
+// starts with it followed by ".", stay unused (e.g. "text_model.embeddings.position_ids").
+// A prefix ending in "." matches any name starting with it. Names are
+// matched both as in the source and as seen by the struct (after rename,
+// without the WithPrefix prefix).
+func AllowUnused(prefixes ...string) Option {
+	return func(o *loadOptions) { o.allow = append(o.allow, prefixes...) }
+}
+
+// WithRename maps every source tensor name to the name the struct tags use
+// (for legacy or single-file checkpoint keys). Returning "" drops the tensor:
+// it is neither loaded nor reported as unused.
+func WithRename(f func(sourceName string) string) Option {
+	return func(o *loadOptions) { o.rename = f }
+}
+
+// LoadError lists every problem Load found, each list sorted. Missing holds
+// the names the struct asked for (with the WithPrefix prefix); Unused and
+// Duplicate hold source names; Mismatched holds "name: checkpoint [..], model
+// [..]".
+type LoadError struct {
+	Missing, Unused []string
+	Mismatched      []string
+	Duplicate       []string // source tensors renamed onto an already used name
+}
+
+func (e *LoadError) Error() string {
+	var parts []string
+	add := func(what string, list []string) {
+		if len(list) > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s: %s", len(list), what, strings.Join(list, ", ")))
+		}
+	}
+	add("missing", e.Missing)
+	add("unused", e.Unused)
+	add("mismatched", e.Mismatched)
+	add("duplicate", e.Duplicate)
+	return "weights: load: " + strings.Join(parts, "; ")
+}
+
+var denseType = reflect.TypeFor[*tensor.Dense]()
+
+type loader struct {
+	src     Source
+	o       loadOptions
+	byName  map[string]string // struct-space name -> source name
+	sorted  []string          // struct-space names, sorted
+	used    map[string]bool
+	missing []string
+	bad     []string
+	dups    []string
+}
+
+// Load fills the tagged *tensor.Dense fields of the struct dst points to
+// from src. See the package documentation for the `st` tag rules. It returns
+// a *LoadError listing every missing, unused and mis-shaped tensor, or an
+// error when a tensor cannot be read or dst is not a tagged struct pointer.
+func Load(src Source, dst any, opts ...Option) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("weights: load: want a non-nil pointer to a struct, got %T", dst)
+	}
+	l := &loader{src: src, byName: map[string]string{}, used: map[string]bool{}}
+	for _, opt := range opts {
+		opt(&l.o)
+	}
+	for _, name := range src.Names() {
+		n := name
+		if l.o.rename != nil {
+			if n = l.o.rename(n); n == "" {
+				continue
+			}
+		}
+		if l.o.prefix != "" {
+			if !strings.HasPrefix(n, l.o.prefix+".") {
+				continue
+			}
+			n = n[len(l.o.prefix)+1:]
+		}
+		if prev, dup := l.byName[n]; dup {
+			l.dups = append(l.dups, fmt.Sprintf("%s (renamed to %s, like %s)", name, n, prev))
+			continue
+		}
+		l.byName[n] = name
+		l.sorted = append(l.sorted, n)
+	}
+	sort.Strings(l.sorted)
+	if err := l.walk(rv.Elem(), ""); err != nil {
+		return err
+	}
+	var unused []string
+	for n, srcName := range l.byName {
+		if !l.used[n] && !l.allowed(n) && !l.allowed(srcName) {
+			unused = append(unused, srcName)
+		}
+	}
+	if len(l.missing)+len(unused)+len(l.bad)+len(l.dups) == 0 {
+		return nil
+	}
+	e := &LoadError{Missing: l.missing, Unused: unused, Mismatched: l.bad, Duplicate: l.dups}
+	for _, list := range [][]string{e.Missing, e.Unused, e.Mismatched, e.Duplicate} {
+		sort.Strings(list)
+	}
+	return e
+}
+
+func (l *loader) allowed(name string) bool {
+	for _, p := range l.o.allow {
+		if name == p || strings.HasPrefix(name, p+".") || (strings.HasSuffix(p, ".") && strings.HasPrefix(name, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasUnder reports whether the source has a tensor named p or under p + ".".
+func (l *loader) hasUnder(p string) bool {
+	if _, ok := l.byName[p]; ok {
+		return true
+	}
+	i := sort.SearchStrings(l.sorted, p+".")
+	return i < len(l.sorted) && strings.HasPrefix(l.sorted[i], p+".")
+}
+
+func (l *loader) display(name string) string {
+	if l.o.prefix == "" {
+		return name
+	}
+	return l.o.prefix + "." + name
+}
+
+func join(prefix, name string) string {
+	switch {
+	case prefix == "":
+		return name
+	case name == "":
+		return prefix
+	}
+	return prefix + "." + name
+}
+
+type tagInfo struct {
+	name             string
+	optional, inline bool
+}
+
+func parseTag(tag string) tagInfo {
+	parts := strings.Split(tag, ",")
+	t := tagInfo{name: parts[0]}
+	for _, p := range parts[1:] {
+		switch p {
+		case "optional":
+			t.optional = true
+		case "inline":
+			t.inline = true
+		}
+	}
+	return t
+}
+
+func (l *loader) walk(v reflect.Value, prefix string) error {
+	var shapes map[string][]int
+	if s, ok := v.Addr().Interface().(Shaper); ok {
+		shapes = s.WeightShapes()
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("st")
+		if !ok || tag == "-" {
+			continue
+		}
+		ti := parseTag(tag)
+		if !f.IsExported() {
+			return fmt.Errorf("weights: load: %s.%s: tagged field must be exported", t, f.Name)
+		}
+		if ti.inline {
+			ti.name = ""
+		} else if ti.name == "" {
+			return fmt.Errorf("weights: load: %s.%s: empty st tag name", t, f.Name)
+		}
+		full := join(prefix, ti.name)
+		if err := l.field(v.Field(i), full, ti.name, shapes, ti.optional); err != nil {
+			return fmt.Errorf("%w (field %s.%s)", err, t, f.Name)
+		}
+	}
+	return nil
+}
+
+// field loads one tagged value: a tensor, a struct, a struct pointer or a
+// slice/array of those. key is the name used in the parent's Shaper map.
+func (l *loader) field(fv reflect.Value, full, key string, shapes map[string][]int, optional bool) error {
+	ft := fv.Type()
+	switch {
+	case ft == denseType:
+		if full == "" {
+			return fmt.Errorf("weights: load: inline tensor field")
+		}
+		return l.tensor(fv, full, shapes[key], optional)
+	case ft.Kind() == reflect.Struct:
+		return l.walk(fv, full)
+	case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
+		if fv.IsNil() {
+			return nil
+		}
+		if optional && !l.hasUnder(full) {
+			fv.Set(reflect.Zero(ft))
+			return nil
+		}
+		return l.walk(fv.Elem(), full)
+	case ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array:
+		if full == "" {
+			return fmt.Errorf("weights: load: inline slice field")
+		}
+		et := ft.Elem()
+		if et != denseType && et.Kind() != reflect.Struct && (et.Kind() != reflect.Pointer || et.Elem().Kind() != reflect.Struct) {
+			break
+		}
+		for i := 0; i < fv.Len(); i++ {
+			idx := strconv.Itoa(i)
+			if err := l.field(fv.Index(i), full+"."+idx, key+"."+idx, shapes, optional); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("weights: load: %s: unsupported type %s for an st tag", full, ft)
+}
+
+func (l *loader) tensor(fv reflect.Value, name string, want []int, optional bool) error {
+	if want == nil && !fv.IsNil() {
+		want = tensor.Shape(fv.Interface().(*tensor.Dense))
+	}
+	srcName, ok := l.byName[name]
+	if !ok {
+		if !optional {
+			l.missing = append(l.missing, l.display(name))
+		}
+		return nil
+	}
+	l.used[name] = true
+	info, ok := l.src.Info(srcName)
+	if !ok {
+		return fmt.Errorf("weights: load %s: source lists the tensor but has no info", srcName)
+	}
+	if want != nil && !slices.Equal(shapeKey(info.Shape), shapeKey(want)) {
+		l.bad = append(l.bad, fmt.Sprintf("%s: checkpoint %v, model %v", srcName, info.Shape, want))
+		return nil
+	}
+	t, err := l.src.Tensor(srcName)
+	if err != nil {
+		return fmt.Errorf("weights: load %s: %w", srcName, err)
+	}
+	fv.Set(reflect.ValueOf(t))
+	return nil
+}
+
+// shapeKey treats a 0-d shape as [1], as tensors are returned.
+func shapeKey(s []int) []int {
+	if len(s) == 0 {
+		return []int{1}
+	}
+	return s
+}
