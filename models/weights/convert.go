@@ -105,6 +105,18 @@ func F16ToF32(dst []float32, src []uint16) {
 // BF16ToF32 converts bfloat16 values to float32 (the top half of the bits).
 func BF16ToF32(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
+	if hasAVX2 {
+		n := len(src) &^ 7
+		if n > 0 {
+			bf16ToF32AVX2(&dst[0], &src[0], n)
+		}
+		dst, src = dst[n:], src[n:]
+	}
+	bf16ToF32Go(dst, src)
+}
+
+func bf16ToF32Go(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
 	out := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst))
 	for i, h := range src {
 		out[i] = uint32(h) << 16

@@ -62,8 +62,8 @@ func TestWriteOpenRoundTrip(t *testing.T) {
 }
 
 type lin struct {
-	W *tensor.Dense `st:"weight"`
-	B *tensor.Dense `st:"bias,optional"`
+	W       *tensor.Dense `st:"weight"`
+	B       *tensor.Dense `st:"bias,optional"`
 	in, out int
 }
 
