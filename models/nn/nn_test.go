@@ -1,0 +1,119 @@
+package nn
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+const blockGolden = "../../testdata/golden/unet_nn_blocks.safetensors"
+
+func openGolden(t *testing.T) weights.Source {
+	t.Helper()
+	src, err := weights.Open(filepath.FromSlash(blockGolden))
+	if err != nil {
+		t.Fatalf("open golden (run tools/reference/golden_unet.py): %v", err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
+	t.Helper()
+	x, err := src.Tensor(name)
+	if err != nil {
+		t.Fatalf("golden tensor %s: %v", name, err)
+	}
+	return x
+}
+
+// maxAbsDiff returns the largest absolute difference; shapes must match.
+func maxAbsDiff(t *testing.T, got, want *tensor.Dense) float64 {
+	t.Helper()
+	gs, ws := tensor.Shape(got), tensor.Shape(want)
+	if len(gs) != len(ws) {
+		t.Fatalf("shape %v, want %v", gs, ws)
+	}
+	for i := range gs {
+		if gs[i] != ws[i] {
+			t.Fatalf("shape %v, want %v", gs, ws)
+		}
+	}
+	g, w := tensor.F32(got), tensor.F32(want)
+	m := 0.0
+	for i := range g {
+		d := math.Abs(float64(g[i] - w[i]))
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		m = max(m, d)
+	}
+	return m
+}
+
+func TestBlocksGolden(t *testing.T) {
+	src := openGolden(t)
+	type tc struct {
+		name  string
+		build func() (any, error)
+		run   func(m any, in func(string) *tensor.Dense) *tensor.Dense
+	}
+	tr := func(c TransformerConfig) func() (any, error) {
+		return func() (any, error) { return NewTransformer2DModel(c) }
+	}
+	cases := []tc{
+		{"resnet", func() (any, error) {
+			return NewResnetBlock2D(ResnetConfig{In: 32, Out: 32, TembChannels: 48, Groups: 8, Eps: 1e-5}), nil
+		}, func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+			return m.(*ResnetBlock2D).Forward(in("x"), in("temb"))
+		}},
+		{"resnet_short", func() (any, error) {
+			return NewResnetBlock2D(ResnetConfig{In: 32, Out: 64, Groups: 8, Eps: 1e-6, OutputScaleFactor: 2}), nil
+		}, func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+			return m.(*ResnetBlock2D).Forward(in("x"), nil)
+		}},
+		{"transformer", tr(TransformerConfig{Heads: 2, DimHead: 16, InChannels: 32, NumLayers: 2, CrossAttentionDim: 24, NormGroups: 8}),
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+				return m.(*Transformer2DModel).Forward(in("x"), in("ctx"))
+			}},
+		{"transformer_lin", tr(TransformerConfig{Heads: 4, DimHead: 8, InChannels: 32, NumLayers: 1, CrossAttentionDim: 24, NormGroups: 8,
+			UseLinearProjection: true, OnlyCrossAttention: true}),
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+				return m.(*Transformer2DModel).Forward(in("x"), in("ctx"))
+			}},
+		{"attn_spatial", func() (any, error) {
+			return NewAttention(AttentionConfig{QueryDim: 32, Heads: 1, DimHead: 32, Bias: true, OutBias: true,
+				NormGroups: 8, NormEps: 1e-6, ResidualConnection: true}), nil
+		}, func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+			return m.(*Attention).Forward(in("x"), nil)
+		}},
+		{"down_pad0", func() (any, error) { return NewDownsample2D(16, 16, true, 0), nil },
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Downsample2D).Forward(in("x")) }},
+		{"down_pad1", func() (any, error) { return NewDownsample2D(16, 16, true, 1), nil },
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Downsample2D).Forward(in("x")) }},
+		{"up", func() (any, error) { return NewUpsample2D(16, 8, true), nil },
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Upsample2D).Forward(in("x"), 0, 0) }},
+		{"up_size", func() (any, error) { return NewUpsample2D(16, 8, true), nil },
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Upsample2D).Forward(in("x"), 7, 5) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := c.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := weights.Load(src, m, weights.WithPrefix("w."+c.name)); err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			got := c.run(m, func(n string) *tensor.Dense { return get(t, src, "in."+c.name+"."+n) })
+			d := maxAbsDiff(t, got, get(t, src, "out."+c.name))
+			t.Logf("max abs err %.3g", d)
+			if d > 1e-4 {
+				t.Errorf("max abs err %g > 1e-4", d)
+			}
+		})
+	}
+}
