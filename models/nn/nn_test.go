@@ -95,9 +95,13 @@ func TestBlocksGolden(t *testing.T) {
 		{"down_pad1", func() (any, error) { return NewDownsample2D(16, 16, true, 1), nil },
 			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Downsample2D).Forward(in("x")) }},
 		{"up", func() (any, error) { return NewUpsample2D(16, 8, true), nil },
-			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Upsample2D).Forward(in("x"), 0, 0) }},
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+				return m.(*Upsample2D).Forward(in("x"), 0, 0)
+			}},
 		{"up_size", func() (any, error) { return NewUpsample2D(16, 8, true), nil },
-			func(m any, in func(string) *tensor.Dense) *tensor.Dense { return m.(*Upsample2D).Forward(in("x"), 7, 5) }},
+			func(m any, in func(string) *tensor.Dense) *tensor.Dense {
+				return m.(*Upsample2D).Forward(in("x"), 7, 5)
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
