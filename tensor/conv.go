@@ -1,0 +1,119 @@
+package tensor
+
+import "fmt"
+
+// maxColFloats bounds the im2col scratch of one convolution tile.
+const maxColFloats = 1 << 21
+
+// Conv2D is a 2-D cross-correlation of x [N,C,H,W] with w [O,C,kh,kw],
+// optional bias b [O], the same stride and zero padding on both axes.
+func Conv2D(x, w, b *Dense, stride, padding int) *Dense {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || stride < 1 || padding < 0 {
+		panic(fmt.Sprintf("tensor: conv2d of %v with %v stride %d padding %d", xs, ws, stride, padding))
+	}
+	ho := (xs[2]+2*padding-ws[2])/stride + 1
+	wo := (xs[3]+2*padding-ws[3])/stride + 1
+	return Conv2DInto(New(xs[0], ws[0], ho, wo), x, w, b, stride, padding)
+}
+
+// Conv2DInto computes Conv2D into dst ([N,O,Ho,Wo]) and returns dst.
+func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || ws[1] != xs[1] || stride < 1 || padding < 0 {
+		panic(fmt.Sprintf("tensor: conv2d of %v with %v", xs, ws))
+	}
+	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
+	o, kh, kw := ws[0], ws[2], ws[3]
+	ho := (h+2*padding-kh)/stride + 1
+	wo := (wd+2*padding-kw)/stride + 1
+	if ho <= 0 || wo <= 0 {
+		panic(fmt.Sprintf("tensor: conv2d of %v with %v gives an empty output", xs, ws))
+	}
+	out := F32(dst)
+	if len(out) != n*o*ho*wo {
+		panic(fmt.Sprintf("tensor: conv2d output %v, want [%d %d %d %d]", dst.Shape(), n, o, ho, wo))
+	}
+	src, wt := F32(x), F32(w)
+	ckk := c * kh * kw
+	p := ho * wo
+	beta := float32(0)
+	if b != nil {
+		bias := F32(b)
+		if len(bias) != o {
+			panic(fmt.Sprintf("tensor: conv2d bias %v for %d channels", b.Shape(), o))
+		}
+		for i := 0; i < n*o; i++ {
+			row := out[i*p : (i+1)*p]
+			v := bias[i%o]
+			for j := range row {
+				row[j] = v
+			}
+		}
+		beta = 1
+	}
+	if kh == 1 && kw == 1 && stride == 1 && padding == 0 {
+		for i := 0; i < n; i++ {
+			Sgemm(false, false, o, p, c, 1, wt, c, src[i*c*p:(i+1)*c*p], p, beta, out[i*o*p:(i+1)*o*p], p)
+		}
+		return dst
+	}
+	rowsPerTile := max(1, min(ho, maxColFloats/(ckk*wo)))
+	colBuf := getScratch(ckk * rowsPerTile * wo)
+	defer putScratch(colBuf)
+	for i := 0; i < n; i++ {
+		img := src[i*c*h*wd : (i+1)*c*h*wd]
+		for oy0 := 0; oy0 < ho; oy0 += rowsPerTile {
+			nrows := min(rowsPerTile, ho-oy0)
+			tp := nrows * wo
+			col := (*colBuf)[:ckk*tp]
+			im2col(col, img, c, h, wd, kh, kw, stride, padding, oy0, nrows, wo)
+			Sgemm(false, false, o, tp, ckk, 1, wt, ckk, col, tp, beta, out[i*o*p+oy0*wo:], p)
+		}
+	}
+	return dst
+}
+
+// im2col fills col [C*kh*kw, nrows*wo] with the input patches for output
+// rows [oy0, oy0+nrows).
+func im2col(col, img []float32, c, h, w, kh, kw, stride, pad, oy0, nrows, wo int) {
+	tp := nrows * wo
+	parallelRange(c*kh*kw, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ci, ki, kj := r/(kh*kw), (r/kw)%kh, r%kw
+			plane := img[ci*h*w : (ci+1)*h*w]
+			dstRow := col[r*tp : (r+1)*tp]
+			// Valid output columns: 0 <= ox*stride-pad+kj < w.
+			oxLo := 0
+			if pad > kj {
+				oxLo = (pad - kj + stride - 1) / stride
+			}
+			oxHi := (w - 1 + pad - kj) / stride // inclusive
+			if w-1+pad-kj < 0 {
+				oxHi = -1
+			}
+			oxHi = min(oxHi, wo-1)
+			for t := 0; t < nrows; t++ {
+				d := dstRow[t*wo : (t+1)*wo]
+				iy := (oy0+t)*stride - pad + ki
+				if iy < 0 || iy >= h || oxHi < oxLo {
+					clear(d)
+					continue
+				}
+				srow := plane[iy*w : (iy+1)*w]
+				clear(d[:oxLo])
+				if oxHi+1 < wo {
+					clear(d[oxHi+1:])
+				}
+				ix0 := oxLo*stride - pad + kj
+				if stride == 1 {
+					copy(d[oxLo:oxHi+1], srow[ix0:ix0+oxHi+1-oxLo])
+				} else {
+					for ox, ix := oxLo, ix0; ox <= oxHi; ox, ix = ox+1, ix+stride {
+						d[ox] = srow[ix]
+					}
+				}
+			}
+		}
+	})
+}

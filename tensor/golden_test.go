@@ -1,0 +1,226 @@
+package tensor
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// readSafetensors is a minimal F32-only safetensors reader for tests (the
+// weights package sits above this one).
+func readSafetensors(t *testing.T, path string) map[string]*Dense {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden: %v", err)
+	}
+	n := binary.LittleEndian.Uint64(raw[:8])
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+n], &hdr); err != nil {
+		t.Fatalf("golden header: %v", err)
+	}
+	data := raw[8+n:]
+	out := map[string]*Dense{}
+	for name, msg := range hdr {
+		if name == "__metadata__" {
+			continue
+		}
+		var info struct {
+			Dtype   string   `json:"dtype"`
+			Shape   []int    `json:"shape"`
+			Offsets [2]int64 `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(msg, &info); err != nil {
+			t.Fatalf("golden %s: %v", name, err)
+		}
+		if info.Dtype != "F32" {
+			t.Fatalf("golden %s: dtype %s", name, info.Dtype)
+		}
+		b := data[info.Offsets[0]:info.Offsets[1]]
+		f := make([]float32, len(b)/4)
+		for i := range f {
+			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		out[name] = FromSlice(f, info.Shape...)
+	}
+	return out
+}
+
+var goldenCache map[string]*Dense
+
+func golden(t *testing.T) map[string]*Dense {
+	if goldenCache == nil {
+		goldenCache = readSafetensors(t, filepath.Join("..", "testdata", "golden", "ops_nn.safetensors"))
+	}
+	return goldenCache
+}
+
+func g(t *testing.T, name string) *Dense {
+	t.Helper()
+	v, ok := golden(t)[name]
+	if !ok {
+		t.Fatalf("golden tensor %s missing", name)
+	}
+	return v
+}
+
+// maxErr returns the largest absolute difference, and the largest
+// magnitude of want.
+func maxErr(got, want *Dense) (err, mag float64) {
+	gs, ws := F32(got), F32(want)
+	for i := range ws {
+		err = math.Max(err, math.Abs(float64(gs[i])-float64(ws[i])))
+		mag = math.Max(mag, math.Abs(float64(ws[i])))
+	}
+	return err, mag
+}
+
+// expectClose fails unless got matches want in shape and to within
+// tol·max(1, max|want|).
+func expectClose(t *testing.T, what string, got, want *Dense, tol float64) {
+	t.Helper()
+	gs, ws := got.Shape(), want.Shape()
+	if len(gs) != len(ws) {
+		t.Fatalf("%s: shape %v, want %v", what, gs, ws)
+	}
+	for i := range gs {
+		if gs[i] != ws[i] {
+			t.Fatalf("%s: shape %v, want %v", what, gs, ws)
+		}
+	}
+	err, mag := maxErr(got, want)
+	if err > tol*math.Max(1, mag) || math.IsNaN(err) {
+		t.Errorf("%s: max abs err %.3g (max |want| %.3g)", what, err, mag)
+	} else if testing.Verbose() {
+		t.Logf("%s: max abs err %.3g (max |want| %.3g)", what, err, mag)
+	}
+}
+
+const tol = 1e-5
+
+func TestGoldenLinearMatMul(t *testing.T) {
+	expectClose(t, "linear bias", Linear(g(t, "linear_bias.x"), g(t, "linear_bias.w"), g(t, "linear_bias.b")), g(t, "linear_bias.out"), tol)
+	expectClose(t, "linear", Linear(g(t, "linear_nobias.x"), g(t, "linear_nobias.w"), nil), g(t, "linear_nobias.out"), tol)
+	want := g(t, "bmm.out")
+	a, b, at, bt := g(t, "bmm.a"), g(t, "bmm.b"), g(t, "bmm.at"), g(t, "bmm.bt")
+	expectClose(t, "bmm NN", MatMul(a, b, false, false), want, tol)
+	expectClose(t, "bmm TN", MatMul(at, b, true, false), want, tol)
+	expectClose(t, "bmm NT", MatMul(a, bt, false, true), want, tol)
+	expectClose(t, "bmm TT", MatMul(at, bt, true, true), want, tol)
+	expectClose(t, "mm", MatMul(g(t, "mm.a"), g(t, "mm.b"), false, false), g(t, "mm.out"), tol)
+}
+
+func TestGoldenConv2D(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		stride, padding int
+	}{
+		{"conv_k3s1p1", 1, 1}, {"conv_k3s2p1", 2, 1}, {"conv_k3s1p0", 1, 0},
+		{"conv_k3s2p0", 2, 0}, {"conv_k1s1p0", 1, 0}, {"conv_k1s2p0", 2, 0},
+	} {
+		b := golden(t)[c.name+".b"]
+		got := Conv2D(g(t, c.name+".x"), g(t, c.name+".w"), b, c.stride, c.padding)
+		expectClose(t, c.name, got, g(t, c.name+".out"), tol)
+	}
+}
+
+func TestGoldenNorms(t *testing.T) {
+	expectClose(t, "groupnorm 4d", GroupNorm(g(t, "groupnorm4d.x"), 4, g(t, "groupnorm4d.g"), g(t, "groupnorm4d.b"), 1e-5), g(t, "groupnorm4d.out"), tol)
+	expectClose(t, "groupnorm 3d", GroupNorm(g(t, "groupnorm3d.x"), 2, g(t, "groupnorm3d.g"), g(t, "groupnorm3d.b"), 1e-6), g(t, "groupnorm3d.out"), tol)
+	expectClose(t, "layernorm", LayerNorm(g(t, "layernorm.x"), g(t, "layernorm.g"), g(t, "layernorm.b"), 1e-5), g(t, "layernorm.out"), tol)
+}
+
+func TestGoldenActivations(t *testing.T) {
+	x := g(t, "act.x")
+	expectClose(t, "silu", SiLU(x), g(t, "act.silu"), tol)
+	expectClose(t, "silu in place", SiLUInPlace(Clone(x)), g(t, "act.silu"), tol)
+	expectClose(t, "gelu", GELU(x), g(t, "act.gelu"), tol)
+	expectClose(t, "gelu tanh", GELUTanh(x), g(t, "act.gelu_tanh"), tol)
+	expectClose(t, "quick gelu", QuickGELU(x), g(t, "act.quick_gelu"), tol)
+	expectClose(t, "sigmoid", Sigmoid(x), g(t, "act.sigmoid"), tol)
+	expectClose(t, "geglu", GEGLU(g(t, "geglu.x")), g(t, "geglu.out"), tol)
+	expectClose(t, "softmax", Softmax(g(t, "softmax.x")), g(t, "softmax.out"), tol)
+}
+
+func TestGoldenAttention(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		heads  int
+		causal bool
+	}{
+		{"attn_self", 4, false}, {"attn_cross", 2, false}, {"attn_causal", 3, true}, {"attn_long", 2, false},
+	} {
+		q := g(t, c.name+".q")
+		d := q.Shape()[2] / c.heads
+		scale := float32(1 / math.Sqrt(float64(d)))
+		got := Attention(q, g(t, c.name+".k"), g(t, c.name+".v"), c.heads, scale, c.causal)
+		expectClose(t, c.name, got, g(t, c.name+".out"), tol)
+	}
+}
+
+// TestAttentionBlocks forces several query blocks per head.
+func TestAttentionBlocks(t *testing.T) {
+	old := attnScoreFloats
+	defer func() { attnScoreFloats = old }()
+	for _, c := range []struct {
+		name   string
+		heads  int
+		causal bool
+		limit  int
+	}{
+		{"attn_long", 2, false, 7 * 300}, {"attn_causal", 3, true, 2 * 9}, {"attn_cross", 2, false, 77 * 5},
+	} {
+		attnScoreFloats = c.limit
+		q := g(t, c.name+".q")
+		scale := float32(1 / math.Sqrt(float64(q.Shape()[2]/c.heads)))
+		got := Attention(q, g(t, c.name+".k"), g(t, c.name+".v"), c.heads, scale, c.causal)
+		expectClose(t, c.name+" blocked", got, g(t, c.name+".out"), tol)
+	}
+}
+
+func TestGoldenDataMovement(t *testing.T) {
+	expectClose(t, "upsample", UpsampleNearest2x(g(t, "upsample.x")), g(t, "upsample.out"), 0)
+	expectClose(t, "concat", Concat(1, g(t, "concat.a"), g(t, "concat.b")), g(t, "concat.out"), 0)
+	expectClose(t, "concat neg dim", Concat(-2, g(t, "concat.a"), g(t, "concat.b")), g(t, "concat.out"), 0)
+	x := g(t, "chunk.x")
+	c1 := Chunk(x, 3, 1)
+	if len(c1) != 3 {
+		t.Fatalf("chunk(3,1): %d pieces", len(c1))
+	}
+	for i, c := range c1 {
+		expectClose(t, "chunk dim1", c, g(t, "chunk.d1_"+string(rune('0'+i))), 0)
+	}
+	c2 := Chunk(x, 4, 2)
+	if len(c2) != 3 {
+		t.Fatalf("chunk(4,2): %d pieces, want 3 like torch", len(c2))
+	}
+	for i, c := range c2 {
+		expectClose(t, "chunk dim2", c, g(t, "chunk.d2_"+string(rune('0'+i))), 0)
+	}
+	expectClose(t, "bcast add", Add(g(t, "bcast_add.a"), g(t, "bcast_add.b")), g(t, "bcast_add.out"), tol)
+	expectClose(t, "add in place", AddInPlace(Clone(g(t, "bcast_add.a")), g(t, "bcast_add.b")), g(t, "bcast_add.out"), tol)
+	expectClose(t, "bcast mul", Mul(g(t, "bcast_mul.a"), g(t, "bcast_mul.b")), g(t, "bcast_mul.out"), tol)
+	expectClose(t, "bcast sub", Sub(g(t, "bcast_sub.a"), g(t, "bcast_sub.b")), g(t, "bcast_sub.out"), tol)
+	expectClose(t, "permute", Permute(g(t, "permute.x"), 0, 2, 3, 1), g(t, "permute.out"), 0)
+}
+
+func TestGoldenTimestepEmbedding(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		dim   int
+		flip  bool
+		shift float64
+	}{
+		{"temb_flip_shift1", 320, true, 1}, {"temb_noflip_shift0", 320, false, 0},
+		{"temb_odd", 33, true, 0}, {"temb_flip_shift0", 256, true, 0},
+	} {
+		got := TimestepEmbedding(F32(g(t, c.name+".t")), c.dim, c.flip, c.shift, 1, 10000)
+		// torch's vectorised exp is not correctly rounded: a few frequencies
+		// differ by one ulp, and at t≈1000 one ulp of the sine's argument is
+		// 6e-5, so the tolerance follows the argument's precision.
+		expectClose(t, c.name, got, g(t, c.name+".out"), 1e-4)
+	}
+}

@@ -1,0 +1,98 @@
+package tensor
+
+import "fmt"
+
+// Linear returns x·wᵀ + b for x [..., in], w [out, in] (PyTorch layout,
+// used without a copy) and b [out] or nil.
+func Linear(x, w, b *Dense) *Dense {
+	xs := Shape(x)
+	ws := w.Shape()
+	if len(ws) != 2 || len(xs) == 0 {
+		panic(fmt.Sprintf("tensor: linear of %v with weight %v", xs, ws))
+	}
+	xs[len(xs)-1] = ws[0]
+	return LinearInto(New(xs...), x, w, b)
+}
+
+// LinearInto computes x·wᵀ + b into dst ([..., out]) and returns dst.
+func LinearInto(dst, x, w, b *Dense) *Dense {
+	xs, ws := x.Shape(), w.Shape()
+	if len(ws) != 2 || len(xs) == 0 || xs[len(xs)-1] != ws[1] {
+		panic(fmt.Sprintf("tensor: linear of %v with weight %v", xs, ws))
+	}
+	in, out := ws[1], ws[0]
+	rows := numel(xs[:len(xs)-1])
+	c := F32(dst)
+	if len(c) != rows*out {
+		panic(fmt.Sprintf("tensor: linear output %v for %d×%d", dst.Shape(), rows, out))
+	}
+	beta := float32(0)
+	if b != nil {
+		bias := F32(b)
+		if len(bias) != out {
+			panic(fmt.Sprintf("tensor: linear bias %v for %d outputs", b.Shape(), out))
+		}
+		for r := 0; r < rows; r++ {
+			copy(c[r*out:(r+1)*out], bias)
+		}
+		beta = 1
+	}
+	Sgemm(false, true, rows, out, in, 1, F32(x), in, F32(w), in, beta, c, out)
+	return dst
+}
+
+// MatMul multiplies op(a)·op(b) where op transposes the last two
+// dimensions when requested. Both operands are 2-D, or a is 3-D [B,M,K]
+// and b is 3-D [B,K,N] (or 2-D, shared by every batch).
+func MatMul(a, b *Dense, transA, transB bool) *Dense {
+	as, bs := a.Shape(), b.Shape()
+	if len(as) < 2 || len(as) > 3 || len(bs) < 2 || len(bs) > 3 || (len(as) == 2 && len(bs) == 3) {
+		panic(fmt.Sprintf("tensor: matmul of %v and %v", as, bs))
+	}
+	batch := 1
+	if len(as) == 3 {
+		batch = as[0]
+		if len(bs) == 3 && bs[0] != batch {
+			panic(fmt.Sprintf("tensor: matmul batch %v and %v", as, bs))
+		}
+	}
+	ar, ac := as[len(as)-2], as[len(as)-1]
+	br, bc := bs[len(bs)-2], bs[len(bs)-1]
+	m, k := ar, ac
+	if transA {
+		m, k = ac, ar
+	}
+	k2, n := br, bc
+	if transB {
+		k2, n = bc, br
+	}
+	if k != k2 {
+		panic(fmt.Sprintf("tensor: matmul inner sizes of %v and %v differ", as, bs))
+	}
+	var res *Dense
+	if len(as) == 3 {
+		res = New(batch, m, n)
+	} else {
+		res = New(m, n)
+	}
+	A, B, C := F32(a), F32(b), F32(res)
+	bStride := br * bc
+	if len(bs) == 2 {
+		bStride = 0
+	}
+	one := func(i int, serial bool) {
+		f := Sgemm
+		if serial {
+			f = sgemmSerial
+		}
+		f(transA, transB, m, n, k, 1, A[i*ar*ac:(i+1)*ar*ac], ac, B[i*bStride:i*bStride+br*bc], bc, 0, C[i*m*n:(i+1)*m*n], n)
+	}
+	if batch > 1 && 2*m*n*k < 1<<22 {
+		parallelFor(batch, func(i int) { one(i, true) })
+		return res
+	}
+	for i := 0; i < batch; i++ {
+		one(i, false)
+	}
+	return res
+}

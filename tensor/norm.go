@@ -1,0 +1,157 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// GroupNorm normalises x ([N,C,...]) over groups of C/groups channels and
+// all trailing positions, then applies the per-channel affine gamma, beta
+// (either may be nil).
+func GroupNorm(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
+	sh := Shape(x)
+	if len(sh) < 2 || groups <= 0 || sh[1]%groups != 0 {
+		panic(fmt.Sprintf("tensor: group norm of %v into %d groups", sh, groups))
+	}
+	n, c := sh[0], sh[1]
+	spatial := numel(sh[2:])
+	cpg := c / groups
+	res := New(sh...)
+	src, dst := F32(x), F32(res)
+	var g, b []float32
+	if gamma != nil {
+		g = F32(gamma)
+	}
+	if beta != nil {
+		b = F32(beta)
+	}
+	parallelFor(n*groups, func(t int) {
+		ni, gi := t/groups, t%groups
+		off := (ni*c + gi*cpg) * spatial
+		blk := src[off : off+cpg*spatial]
+		mean, rstd := meanRstd(blk, eps)
+		for ci := 0; ci < cpg; ci++ {
+			ch := gi*cpg + ci
+			scale, shift := rstd, -mean*rstd
+			if g != nil {
+				scale *= float64(g[ch])
+				shift *= float64(g[ch])
+			}
+			if b != nil {
+				shift += float64(b[ch])
+			}
+			s32, b32 := float32(scale), float32(shift)
+			in := blk[ci*spatial : (ci+1)*spatial]
+			out := dst[off+ci*spatial : off+(ci+1)*spatial]
+			for i, v := range in {
+				out[i] = v*s32 + b32
+			}
+		}
+	})
+	return res
+}
+
+// meanRstd returns the mean and 1/sqrt(var+eps) (biased variance) of v.
+func meanRstd(v []float32, eps float32) (mean, rstd float64) {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	mean = (s0 + s1 + s2 + s3) / float64(len(v))
+	var q0, q1 float64
+	i = 0
+	for ; i+2 <= len(v); i += 2 {
+		d0 := float64(v[i]) - mean
+		d1 := float64(v[i+1]) - mean
+		q0 += d0 * d0
+		q1 += d1 * d1
+	}
+	for ; i < len(v); i++ {
+		d := float64(v[i]) - mean
+		q0 += d * d
+	}
+	variance := (q0 + q1) / float64(len(v))
+	return mean, 1 / math.Sqrt(variance+float64(eps))
+}
+
+// LayerNorm normalises x over its last dimension and applies gamma, beta
+// (either may be nil).
+func LayerNorm(x *Dense, gamma, beta *Dense, eps float32) *Dense {
+	sh := Shape(x)
+	d := sh[len(sh)-1]
+	rows := numel(sh[:len(sh)-1])
+	res := New(sh...)
+	src, dst := F32(x), F32(res)
+	var g, b []float32
+	if gamma != nil {
+		g = F32(gamma)[:d]
+	}
+	if beta != nil {
+		b = F32(beta)[:d]
+	}
+	parallelRange(rows, max(1, 4096/max(d, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			in := src[r*d : (r+1)*d]
+			out := dst[r*d : (r+1)*d]
+			mean, rstd := meanRstd(in, eps)
+			m32, r32 := float32(mean), float32(rstd)
+			for i, v := range in {
+				y := (v - m32) * r32
+				if g != nil {
+					y *= g[i]
+				}
+				if b != nil {
+					y += b[i]
+				}
+				out[i] = y
+			}
+		}
+	})
+	return res
+}
+
+// Softmax returns softmax over the last dimension of x.
+func Softmax(x *Dense) *Dense {
+	sh := Shape(x)
+	d := sh[len(sh)-1]
+	rows := numel(sh[:len(sh)-1])
+	res := New(sh...)
+	src, dst := F32(x), F32(res)
+	parallelRange(rows, max(1, 4096/max(d, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			copy(dst[r*d:(r+1)*d], src[r*d:(r+1)*d])
+			softmaxRow(dst[r*d : (r+1)*d])
+		}
+	})
+	return res
+}
+
+// softmaxRow replaces v by its softmax in place.
+func softmaxRow(v []float32) {
+	if len(v) == 0 {
+		return
+	}
+	m := v[0]
+	for _, x := range v[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	var sum float32
+	for i, x := range v {
+		e := expf(x - m)
+		v[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range v {
+		v[i] *= inv
+	}
+}
