@@ -75,6 +75,12 @@ type rawEntry struct {
 }
 
 func (h *header) decode(js []byte, dataLen int64) error {
+	js = bytes.TrimRight(js, " \t\r\n\x00") // writers may pad the header
+	if !json.Valid(js) {
+		var v any
+		err := json.Unmarshal(js, &v)
+		return fmt.Errorf("header JSON invalid: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	tok, err := dec.Token()
 	if err != nil {
@@ -122,7 +128,7 @@ func (h *header) decode(js []byte, dataLen int64) error {
 	if _, err := dec.Token(); err != nil { // closing brace
 		return fmt.Errorf("header JSON invalid: %v", err)
 	}
-	if rest := bytes.TrimRight(js[dec.InputOffset():], " \t\r\n\x00"); len(rest) != 0 {
+	if rest := bytes.TrimSpace(js[dec.InputOffset():]); len(rest) != 0 {
 		return fmt.Errorf("header JSON invalid: unexpected data after the object")
 	}
 	return h.checkOverlap()
@@ -181,10 +187,16 @@ func (h *header) checkOverlap() error {
 		}
 		return list[i].name < list[j].name
 	})
-	for i := 1; i < len(list); i++ {
-		a, b := list[i-1], list[i]
-		if b.begin < a.end && b.end > b.begin && a.end > a.begin {
-			return fmt.Errorf("header: tensors %q %v and %q %v overlap", a.name, []int64{a.begin, a.end}, b.name, []int64{b.begin, b.end})
+	var last *entry // the non-empty range reaching furthest so far
+	for _, e := range list {
+		if e.end == e.begin {
+			continue
+		}
+		if last != nil && e.begin < last.end {
+			return fmt.Errorf("header: tensors %q %v and %q %v overlap", last.name, []int64{last.begin, last.end}, e.name, []int64{e.begin, e.end})
+		}
+		if last == nil || e.end > last.end {
+			last = e
 		}
 	}
 	h.names = make([]string, 0, len(list))
