@@ -1,0 +1,366 @@
+package clip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// addedToken is a token matched as a whole in the text before BPE (special
+// tokens such as <|endoftext|>, and any token listed in added_tokens_decoder).
+type addedToken struct {
+	content    string
+	id         int
+	lstrip     bool
+	rstrip     bool
+	singleWord bool
+	normalized bool // matched on the normalized text instead of the raw text
+}
+
+// tokenSpec is one token as written in tokenizer_config.json or
+// special_tokens_map.json: a bare string or an AddedToken object.
+type tokenSpec struct {
+	Content    string `json:"content"`
+	Lstrip     bool   `json:"lstrip"`
+	Rstrip     bool   `json:"rstrip"`
+	SingleWord bool   `json:"single_word"`
+	Normalized *bool  `json:"normalized"`
+	Special    *bool  `json:"special"`
+
+	isString bool // written as a bare string
+	mapFile  bool // read from special_tokens_map.json (an AddedToken there is special)
+}
+
+// equal is AddedToken equality: same text and flags (bare strings: same text).
+func (s tokenSpec) equal(o tokenSpec) bool {
+	if s.isString || o.isString {
+		return s.isString == o.isString && s.Content == o.Content
+	}
+	return s.Content == o.Content && s.Lstrip == o.Lstrip && s.Rstrip == o.Rstrip && s.SingleWord == o.SingleWord &&
+		s.special() == o.special() && s.normalizedOr(!s.special()) == o.normalizedOr(!o.special())
+}
+
+func (s tokenSpec) special() bool { return s.mapFile || (s.Special != nil && *s.Special) }
+
+func (s tokenSpec) normalizedOr(def bool) bool {
+	if s.Normalized != nil {
+		return *s.Normalized
+	}
+	return def
+}
+
+func (s *tokenSpec) UnmarshalJSON(b []byte) error {
+	var str string
+	if err := json.Unmarshal(b, &str); err == nil {
+		*s = tokenSpec{Content: str, isString: true}
+		return nil
+	}
+	type plain tokenSpec
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = tokenSpec(p)
+	return nil
+}
+
+var specialRoles = []string{"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}
+
+var defaultSpecial = map[string]string{
+	"bos_token": "<|startoftext|>",
+	"eos_token": "<|endoftext|>",
+	"unk_token": "<|endoftext|>",
+	"pad_token": "<|endoftext|>",
+}
+
+// specialConfig is what the two json files say about special tokens.
+type specialConfig struct {
+	roles     map[string]tokenSpec
+	decoder   map[int]tokenSpec // added_tokens_decoder, by id
+	extra     []tokenSpec
+	maxLength int
+}
+
+// readSpecialTokens reads tokenizer_config.json and special_tokens_map.json
+// with the precedence transformers uses: when tokenizer_config.json carries
+// added_tokens_decoder, special_tokens_map.json is not read; otherwise its
+// entries override the config's.
+func readSpecialTokens(dir string) (*specialConfig, error) {
+	sc := &specialConfig{roles: map[string]tokenSpec{}, decoder: map[int]tokenSpec{}, maxLength: DefaultModelMaxLength}
+	raw := map[string]json.RawMessage{}
+	cfgPath := filepath.Join(dir, "tokenizer_config.json")
+	if err := readJSONFile(cfgPath, &raw); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := decodeRoles(cfgPath, raw, sc, false); err != nil {
+		return nil, err
+	}
+	if v, ok := raw["model_max_length"]; ok {
+		var f float64
+		if err := json.Unmarshal(v, &f); err != nil {
+			return nil, fmt.Errorf("%s: model_max_length: %w", cfgPath, err)
+		}
+		if f >= 2 && f <= 1<<20 {
+			sc.maxLength = int(f)
+		}
+	}
+	if v, ok := raw["added_tokens_decoder"]; ok {
+		dec := map[string]tokenSpec{}
+		if err := json.Unmarshal(v, &dec); err != nil {
+			return nil, fmt.Errorf("%s: added_tokens_decoder: %w", cfgPath, err)
+		}
+		for k, s := range dec {
+			var id int
+			if _, err := fmt.Sscan(k, &id); err != nil {
+				return nil, fmt.Errorf("%s: added_tokens_decoder key %q: %w", cfgPath, k, err)
+			}
+			sc.decoder[id] = s
+		}
+		return sc, nil
+	}
+	mapPath := filepath.Join(dir, "special_tokens_map.json")
+	sm := map[string]json.RawMessage{}
+	if err := readJSONFile(mapPath, &sm); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := decodeRoles(mapPath, sm, sc, true); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+func decodeRoles(path string, raw map[string]json.RawMessage, sc *specialConfig, mapFile bool) error {
+	for _, role := range specialRoles {
+		v, ok := raw[role]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		var s tokenSpec
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("%s: %s: %w", path, role, err)
+		}
+		s.mapFile = mapFile && !s.isString
+		sc.roles[role] = s
+	}
+	for _, key := range []string{"additional_special_tokens", "extra_special_tokens"} {
+		v, ok := raw[key]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		var list []tokenSpec
+		if err := json.Unmarshal(v, &list); err != nil {
+			continue // a dict of model-specific names: not matched in text here
+		}
+		for _, s := range list {
+			s.mapFile = mapFile && !s.isString
+			sc.extra = append(sc.extra, s)
+		}
+	}
+	return nil
+}
+
+// setSpecialTokens resolves ids and matching flags of the special and added
+// tokens the way transformers registers them: every added_tokens_decoder
+// entry as written; then the role tokens (bos, eos, unk, sep, pad, cls, mask,
+// then additional ones) whose text is not already an added token, dropping
+// exact duplicates (same text and flags) and letting a later entry's flags
+// win for the same text. A bare string is a special token matched on the raw
+// text (normalized=false).
+func (t *Tokenizer) setSpecialTokens(sc *specialConfig) error {
+	t.maxLength = sc.maxLength
+	byContent := map[string]int{}
+	for id, s := range sc.decoder {
+		byContent[s.Content] = id
+	}
+	nextID := len(t.vocab)
+	for id := range sc.decoder {
+		if id >= nextID {
+			nextID = id + 1
+		}
+	}
+	idOf := func(content string) int {
+		if id, ok := t.vocab[content]; ok {
+			return id
+		}
+		if id, ok := byContent[content]; ok {
+			return id
+		}
+		id := nextID
+		nextID++
+		byContent[content] = id
+		return id
+	}
+	flags := map[string]addedToken{}
+	var order []string
+	set := func(s tokenSpec, normalized bool) {
+		if s.Content == "" {
+			return
+		}
+		if _, ok := flags[s.Content]; !ok {
+			order = append(order, s.Content)
+		}
+		flags[s.Content] = addedToken{content: s.Content, id: idOf(s.Content), lstrip: s.Lstrip, rstrip: s.Rstrip,
+			singleWord: s.SingleWord, normalized: normalized}
+	}
+	ids := make([]int, 0, len(sc.decoder))
+	for id := range sc.decoder {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	fromDecoder := map[string]bool{}
+	for _, id := range ids {
+		s := sc.decoder[id]
+		set(s, s.normalizedOr(!s.special()))
+		fromDecoder[s.Content] = true
+	}
+	t.specialMap = map[string]string{}
+	var cands []tokenSpec
+	consider := func(s tokenSpec) {
+		if s.Content == "" || fromDecoder[s.Content] {
+			return
+		}
+		for _, c := range cands {
+			if c.equal(s) {
+				return
+			}
+		}
+		cands = append(cands, s)
+	}
+	for _, role := range specialRoles {
+		s, ok := sc.roles[role]
+		if !ok {
+			if defaultSpecial[role] == "" {
+				continue
+			}
+			s = tokenSpec{Content: defaultSpecial[role], isString: true}
+		}
+		t.specialMap[role] = s.Content
+		consider(s)
+	}
+	for _, s := range sc.extra {
+		consider(s)
+	}
+	for _, s := range cands {
+		if s.isString {
+			set(s, false)
+		} else {
+			set(s, s.normalizedOr(!s.special()))
+		}
+	}
+	for _, c := range order {
+		a := flags[c]
+		if a.normalized {
+			t.addedNorm = append(t.addedNorm, a)
+		} else {
+			t.added = append(t.added, a)
+		}
+	}
+	t.bos = idOf(t.specialMap["bos_token"])
+	t.eos = idOf(t.specialMap["eos_token"])
+	t.pad = idOf(t.specialMap["pad_token"])
+	t.unk = idOf(t.specialMap["unk_token"])
+	return nil
+}
+
+type segment struct {
+	text string
+	id   int // -1: plain text
+}
+
+// splitAdded cuts text at the leftmost-longest occurrences of the tokens,
+// honouring their lstrip/rstrip/single_word flags. Empty plain segments are
+// dropped.
+func splitAdded(text string, toks []addedToken) []segment {
+	if len(toks) == 0 {
+		if text == "" {
+			return nil
+		}
+		return []segment{{text: text, id: -1}}
+	}
+	var out []segment
+	startOffset := 0
+	for i := 0; i < len(text); {
+		best := -1
+		for j := range toks {
+			if strings.HasPrefix(text[i:], toks[j].content) && (best < 0 || len(toks[j].content) > len(toks[best].content)) {
+				best = j
+			}
+		}
+		if best < 0 {
+			i++
+			continue
+		}
+		tok := toks[best]
+		start, stop := i, i+len(tok.content)
+		i = stop
+		if tok.singleWord && (endsWithWord(text[:start]) || startsWithWord(text[stop:])) {
+			continue
+		}
+		if tok.lstrip {
+			s := len(strings.TrimRightFunc(text[:start], unicode.IsSpace))
+			start = max(s, startOffset)
+		}
+		if tok.rstrip {
+			stop = len(text) - len(strings.TrimLeftFunc(text[stop:], unicode.IsSpace))
+			i = stop
+		}
+		if startOffset < start {
+			out = append(out, segment{text: text[startOffset:start], id: -1})
+		}
+		out = append(out, segment{id: tok.id})
+		startOffset = stop
+	}
+	if startOffset < len(text) {
+		out = append(out, segment{text: text[startOffset:], id: -1})
+	}
+	return out
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+
+func endsWithWord(s string) bool {
+	for _, r := range lastRune(s) {
+		return isWordRune(r)
+	}
+	return false
+}
+
+func startsWithWord(s string) bool {
+	for _, r := range s {
+		return isWordRune(r)
+	}
+	return false
+}
+
+func lastRune(s string) []rune {
+	r := []rune(s)
+	if len(r) == 0 {
+		return nil
+	}
+	return r[len(r)-1:]
+}
+
+// normalize applies NFC, folds every whitespace run to one space and
+// lowercases code point by code point (U+0130 becomes "i" + U+0307, as
+// Unicode's full lowercase mapping says).
+func normalize(s string) string {
+	s = norm.NFC.String(s)
+	s = whitespaceRun.ReplaceAllString(s, " ")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == '\u0130' {
+			b.WriteString("i\u0307")
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}

@@ -1,0 +1,147 @@
+package clip
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+)
+
+const repoRoot = "../.."
+
+type tokenizerGolden struct {
+	Tokenizers map[string]struct {
+		Dir            string  `json:"dir"`
+		ModelMaxLength int     `json:"model_max_length"`
+		BOS            int     `json:"bos"`
+		EOS            int     `json:"eos"`
+		Pad            int     `json:"pad"`
+		Padded         [][]int `json:"padded"`
+		Unpadded       [][]int `json:"unpadded"`
+	} `json:"tokenizers"`
+}
+
+func readJSON(t testing.TB, path string, dst any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func loadCorpus(t testing.TB) []string {
+	var prompts []string
+	readJSON(t, filepath.Join(repoRoot, "testdata/clip-corpus/prompts.json"), &prompts)
+	if len(prompts) < 300 {
+		t.Fatalf("corpus has %d prompts, want >= 300", len(prompts))
+	}
+	return prompts
+}
+
+func TestTokenizerKnownVector(t *testing.T) {
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{49406, 320, 1125, 539, 320, 2368, 49407}
+	if got := tok.EncodeUnpadded("a photo of a cat"); !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	enc := tok.Encode("a photo of a cat")
+	if len(enc) != 77 || !slices.Equal(enc[:7], want) || enc[76] != 49407 {
+		t.Fatalf("Encode: %v", enc)
+	}
+}
+
+func TestTokenizerCorpus(t *testing.T) {
+	prompts := loadCorpus(t)
+	var g tokenizerGolden
+	readJSON(t, filepath.Join(repoRoot, "testdata/golden/clip_tokenizer.json"), &g)
+	for _, name := range []string{"sd15", "sdxl2"} {
+		gt, ok := g.Tokenizers[name]
+		if !ok {
+			t.Fatalf("golden has no tokenizer %s", name)
+		}
+		t.Run(name, func(t *testing.T) {
+			tok, err := LoadTokenizer(filepath.Join(repoRoot, gt.Dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.ModelMaxLength() != gt.ModelMaxLength || tok.BOS() != gt.BOS || tok.EOS() != gt.EOS || tok.Pad() != gt.Pad {
+				t.Fatalf("max %d bos %d eos %d pad %d, want %d %d %d %d", tok.ModelMaxLength(), tok.BOS(), tok.EOS(), tok.Pad(),
+					gt.ModelMaxLength, gt.BOS, gt.EOS, gt.Pad)
+			}
+			if len(gt.Padded) != len(prompts) || len(gt.Unpadded) != len(prompts) {
+				t.Fatalf("golden has %d/%d rows for %d prompts", len(gt.Padded), len(gt.Unpadded), len(prompts))
+			}
+			bad := 0
+			for i, p := range prompts {
+				if got := tok.EncodeUnpadded(p); !slices.Equal(got, gt.Unpadded[i]) {
+					bad++
+					t.Errorf("unpadded %d %q:\n got %v\nwant %v", i, p, got, gt.Unpadded[i])
+				}
+				if got := tok.Encode(p); !slices.Equal(got, gt.Padded[i]) {
+					bad++
+					t.Errorf("padded %d %q:\n got %v\nwant %v", i, p, got, gt.Padded[i])
+				}
+				if bad > 10 {
+					t.Fatal("too many mismatches")
+				}
+			}
+		})
+	}
+}
+
+func TestTokenizerConcurrent(t *testing.T) {
+	prompts := loadCorpus(t)
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]int, len(prompts))
+	for i, p := range prompts {
+		want[i] = tok.Encode(p)
+	}
+	fresh, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := range prompts {
+				j := (i + w*37) % len(prompts)
+				if got := fresh.Encode(prompts[j]); !slices.Equal(got, want[j]) {
+					errs <- fmt.Sprintf("prompt %d differs under concurrency", j)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestLoadTokenizerErrors(t *testing.T) {
+	if _, err := LoadTokenizer(t.TempDir()); err == nil {
+		t.Fatal("empty folder: want an error")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "vocab.json"), []byte(`{"a":0,"b":1,"ab":2}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\na c\n"), 0o644)
+	if _, err := LoadTokenizer(dir); err == nil {
+		t.Fatal("merge outside the vocabulary: want an error")
+	}
+}
