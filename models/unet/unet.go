@@ -1,0 +1,272 @@
+package unet
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/goautopipe/autopipeline/models/nn"
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// Model is a UNet2DConditionModel built from its config.json.
+type Model struct {
+	ConvIn        *nn.Conv2D            `st:"conv_in"`
+	TimeEmbedding *nn.TimestepEmbedding `st:"time_embedding"`
+	AddEmbedding  *nn.TimestepEmbedding `st:"add_embedding"`
+	DownBlocks    []*Block              `st:"down_blocks"`
+	MidBlock      *MidBlock             `st:"mid_block"`
+	UpBlocks      []*Block              `st:"up_blocks"`
+	ConvNormOut   *nn.GroupNorm         `st:"conv_norm_out"`
+	ConvOut       *nn.Conv2D            `st:"conv_out"`
+
+	cfg         Config
+	r           *resolved
+	timeProj    nn.Timesteps
+	addTimeProj nn.Timesteps
+	crossDims   []int // distinct cross_attention_dim values of blocks with cross-attention
+}
+
+// AddedCond is the SDXL "text_time" conditioning: TextEmbeds [N, D] (the
+// pooled text embeddings) and TimeIDs [N, k] (original size, crop
+// coordinates, target size or aesthetic score).
+type AddedCond struct {
+	TextEmbeds, TimeIDs *tensor.Dense
+}
+
+// Config returns the model's config (diffusers' defaults filled in).
+func (m *Model) Config() Config { return m.cfg }
+
+// Load reads dir/config.json and the weights of a diffusers UNet component
+// folder (diffusion_pytorch_model[.variant].safetensors, possibly sharded).
+func Load(dir string, o weights.OpenOptions) (*Model, error) {
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", o)
+	if err != nil {
+		return nil, fmt.Errorf("unet: %w", err)
+	}
+	defer src.Close()
+	if err := weights.Load(src, m); err != nil {
+		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// New returns an unloaded model laid out by cfg (fill it with weights.Load).
+func New(cfg Config) (*Model, error) {
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("unet: %w", err)
+	}
+	boc := cfg.BlockOutChannels
+	n := r.nBlocks
+	eps := float32(cfg.NormEps)
+	m := &Model{
+		cfg:           cfg,
+		r:             r,
+		ConvIn:        nn.NewConv2D(cfg.InChannels, boc[0], cfg.ConvInKernel),
+		TimeEmbedding: nn.NewTimestepEmbedding(boc[0], r.timeEmbedDim),
+		timeProj:      nn.Timesteps{Dim: boc[0], FlipSinToCos: cfg.FlipSinToCos, FreqShift: cfg.FreqShift},
+		ConvNormOut:   nn.NewGroupNorm(r.groups, boc[0], eps),
+		ConvOut:       nn.NewConv2D(boc[0], cfg.OutChannels, cfg.ConvOutKernel),
+	}
+	if r.hasTextTime {
+		m.addTimeProj = nn.Timesteps{Dim: r.addTimeDim, FlipSinToCos: cfg.FlipSinToCos, FreqShift: cfg.FreqShift}
+		m.AddEmbedding = nn.NewTimestepEmbedding(r.addProjInput, r.timeEmbedDim)
+	}
+	base := blockArgs{temb: r.timeEmbedDim, groups: r.groups, eps: eps, linearProj: cfg.UseLinearProjection}
+	dims := map[int]bool{}
+	out := boc[0]
+	for i, t := range cfg.DownBlockTypes {
+		a := base
+		a.in, a.out = out, boc[i]
+		out = boc[i]
+		a.layers, a.tLayers = r.layers[i], r.tLayers[i]
+		a.addSampler = i < n-1
+		a.heads, a.crossDim, a.onlyCross = r.heads[i], r.crossDim[i], r.onlyCross[i]
+		a.downPadding = cfg.DownsamplePadding
+		a.outputScale = float32(cfg.ResnetOutScaleFactor)
+		b, err := downBlocks[t](a)
+		if err != nil {
+			return nil, fmt.Errorf("unet: down_blocks.%d (%s): %w", i, t, err)
+		}
+		if b.Attentions != nil {
+			dims[a.crossDim] = true
+		}
+		m.DownBlocks = append(m.DownBlocks, b)
+	}
+	if cfg.MidBlockType != nil {
+		a := base
+		a.in = boc[n-1]
+		a.layers, a.tLayers = 1, r.tLayers[n-1]
+		a.heads, a.crossDim = r.heads[n-1], r.crossDim[n-1]
+		a.outputScale = float32(cfg.MidBlockScaleFactor)
+		mb, err := midBlocks[*cfg.MidBlockType](a)
+		if err != nil {
+			return nil, fmt.Errorf("unet: mid_block (%s): %w", *cfg.MidBlockType, err)
+		}
+		if mb.Attentions != nil {
+			dims[a.crossDim] = true
+		}
+		m.MidBlock = mb
+	}
+	out = boc[n-1]
+	for i, t := range cfg.UpBlockTypes {
+		j := n - 1 - i // index into the per-down-block lists, reversed
+		a := base
+		a.prevOut = out
+		a.out = boc[j]
+		out = boc[j]
+		a.in = boc[max(j-1, 0)]
+		a.layers, a.tLayers = r.layers[j]+1, r.tLayers[j]
+		a.addSampler = i < n-1
+		a.heads, a.crossDim, a.onlyCross = r.heads[j], r.crossDim[j], r.onlyCross[j]
+		a.outputScale = float32(cfg.ResnetOutScaleFactor)
+		b, err := upBlocks[t](a)
+		if err != nil {
+			return nil, fmt.Errorf("unet: up_blocks.%d (%s): %w", i, t, err)
+		}
+		if b.Attentions != nil {
+			dims[a.crossDim] = true
+		}
+		m.UpBlocks = append(m.UpBlocks, b)
+	}
+	for d := range dims {
+		m.crossDims = append(m.crossDims, d)
+	}
+	return m, nil
+}
+
+// Forward predicts the noise (or v, per the scheduler's prediction type)
+// for sample [N, in_channels, H, W] at the given timesteps (one per batch
+// item, or a single value used for all), conditioned on encoderHidden
+// [N, L, cross_attention_dim] and, for SDXL-style models, added.
+func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []float32, encoderHidden *tensor.Dense, added *AddedCond) (out *tensor.Dense, err error) {
+	if err := m.checkInputs(sample, timestep, encoderHidden, added); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("unet: forward: %v", p)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	nb := sample.Shape()[0]
+	ts := timestep
+	if len(ts) == 1 && nb > 1 {
+		ts = make([]float32, nb)
+		for i := range ts {
+			ts[i] = timestep[0]
+		}
+	}
+	emb := m.TimeEmbedding.Forward(m.timeProj.Forward(ts))
+	if m.AddEmbedding != nil {
+		tid := tensor.F32(added.TimeIDs)
+		te := m.addTimeProj.Forward(tid) // [N*k, addTimeDim]
+		te = tensor.Reshape(te, nb, -1)
+		addIn := tensor.Concat(1, added.TextEmbeds, te)
+		tensor.AddInPlace(emb, m.AddEmbedding.Forward(addIn))
+	}
+
+	x := sample
+	if m.cfg.CenterInputSample {
+		x = tensor.Clone(sample)
+		v := tensor.F32(x)
+		for i := range v {
+			v[i] = 2*v[i] - 1
+		}
+	}
+	h := m.ConvIn.Forward(x)
+	skips := []*tensor.Dense{h}
+	for _, b := range m.DownBlocks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, skips = b.forwardDown(h, emb, encoderHidden, skips)
+	}
+	if m.MidBlock != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h = m.MidBlock.forward(h, emb, encoderHidden)
+	}
+	for i, b := range m.UpBlocks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		skips0 := skips[:len(skips)-len(b.Resnets)]
+		oh, ow := 0, 0
+		if i < len(m.UpBlocks)-1 && len(skips0) > 0 {
+			// The next block's skip sets the size (diffusers' upsample_size,
+			// equal to 2x whenever the input size divides evenly).
+			ss := skips0[len(skips0)-1].Shape()
+			oh, ow = ss[2], ss[3]
+		}
+		h, skips = b.forwardUp(h, emb, encoderHidden, skips, oh, ow)
+	}
+	h = tensor.SiLUInPlace(m.ConvNormOut.Forward(h))
+	h = m.ConvOut.Forward(h)
+	return h, nil
+}
+
+// checkInputs validates the shapes given to Forward.
+func (m *Model) checkInputs(sample *tensor.Dense, timestep []float32, ehs *tensor.Dense, added *AddedCond) error {
+	if sample == nil {
+		return fmt.Errorf("unet: sample is nil")
+	}
+	s := sample.Shape()
+	if len(s) != 4 {
+		return fmt.Errorf("unet: sample must be [N, C, H, W], got shape %v", []int(s))
+	}
+	if s[1] != m.cfg.InChannels {
+		return fmt.Errorf("unet: sample has %d channels, the model expects in_channels=%d", s[1], m.cfg.InChannels)
+	}
+	nb := s[0]
+	if len(timestep) != 1 && len(timestep) != nb {
+		return fmt.Errorf("unet: %d timesteps for a batch of %d (want 1 or %d)", len(timestep), nb, nb)
+	}
+	if len(m.crossDims) > 0 {
+		if ehs == nil {
+			return fmt.Errorf("unet: encoder hidden states are required by the cross-attention blocks")
+		}
+		es := ehs.Shape()
+		if len(es) != 3 || es[0] != nb {
+			return fmt.Errorf("unet: encoder hidden states must be [%d, L, D], got shape %v", nb, []int(es))
+		}
+		for _, d := range m.crossDims {
+			if es[2] != d {
+				return fmt.Errorf("unet: encoder hidden states have width %d, the model expects cross_attention_dim=%d", es[2], d)
+			}
+		}
+	}
+	if m.r.hasTextTime {
+		if added == nil || added.TextEmbeds == nil {
+			return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires text_embeds in the added conditions")
+		}
+		if added.TimeIDs == nil {
+			return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires time_ids in the added conditions")
+		}
+		ts, is := added.TextEmbeds.Shape(), added.TimeIDs.Shape()
+		if len(ts) != 2 || ts[0] != nb {
+			return fmt.Errorf("unet: text_embeds must be [%d, D], got shape %v", nb, []int(ts))
+		}
+		if len(is) != 2 || is[0] != nb {
+			return fmt.Errorf("unet: time_ids must be [%d, k], got shape %v", nb, []int(is))
+		}
+		if got := ts[1] + is[1]*m.r.addTimeDim; got != m.r.addProjInput {
+			return fmt.Errorf("unet: text_embeds width %d + %d time_ids x addition_time_embed_dim %d = %d, the model expects projection_class_embeddings_input_dim=%d",
+				ts[1], is[1], m.r.addTimeDim, got, m.r.addProjInput)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package unet
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+func openGolden(t *testing.T, name string) weights.Source {
+	t.Helper()
+	src, err := weights.Open(filepath.Join("..", "..", "testdata", "golden", name+".safetensors"))
+	if err != nil {
+		t.Fatalf("open golden (run tools/reference/golden_unet.py): %v", err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
+	t.Helper()
+	x, err := src.Tensor(name)
+	if err != nil {
+		t.Fatalf("golden tensor %s: %v", name, err)
+	}
+	return x
+}
+
+func has(src weights.Source, name string) bool {
+	_, ok := src.Info(name)
+	return ok
+}
+
+func maxAbsDiff(t *testing.T, got, want *tensor.Dense) float64 {
+	t.Helper()
+	if gs, ws := tensor.Shape(got), tensor.Shape(want); !slices.Equal(gs, ws) {
+		t.Fatalf("shape %v, want %v", gs, ws)
+	}
+	g, w := tensor.F32(got), tensor.F32(want)
+	m := 0.0
+	for i := range g {
+		d := math.Abs(float64(g[i] - w[i]))
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		m = max(m, d)
+	}
+	return m
+}
+
+// runGolden loads testdata/<fixture>/unet, runs it on the golden inputs
+// and returns the max abs error against diffusers.
+func runGolden(t *testing.T, unetDir, golden string) float64 {
+	t.Helper()
+	if _, err := os.Stat(unetDir); err != nil {
+		t.Skipf("fixture %s not present: %v", unetDir, err)
+	}
+	m, err := Load(unetDir, weights.OpenOptions{})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	src := openGolden(t, golden)
+	var added *AddedCond
+	if has(src, "text_embeds") {
+		added = &AddedCond{TextEmbeds: get(t, src, "text_embeds"), TimeIDs: get(t, src, "time_ids")}
+	}
+	ts := tensor.F32(get(t, src, "timestep"))
+	out, err := m.Forward(context.Background(), get(t, src, "sample"), ts, get(t, src, "encoder_hidden_states"), added)
+	if err != nil {
+		t.Fatalf("forward: %v", err)
+	}
+	return maxAbsDiff(t, out, get(t, src, "out"))
+}
+
+func TestFixturesGolden(t *testing.T) {
+	cases := []struct{ fixture, golden string }{
+		{"tiny-sd", "unet_tiny_sd"},
+		{"tiny-sd", "unet_tiny_sd_odd"},
+		{"tiny-sd2", "unet_tiny_sd2"},
+		{"tiny-sd-inpaint", "unet_tiny_sd_inpaint"},
+		{"tiny-sdxl", "unet_tiny_sdxl"},
+		{"tiny-sdxl-refiner", "unet_tiny_sdxl_refiner"},
+	}
+	for _, c := range cases {
+		t.Run(c.golden, func(t *testing.T) {
+			d := runGolden(t, filepath.Join("..", "..", "testdata", c.fixture, "unet"), c.golden)
+			t.Logf("%s: max abs err %.3g", c.golden, d)
+			if d > 1e-4 {
+				t.Errorf("max abs err %g > 1e-4", d)
+			}
+		})
+	}
+}
