@@ -27,9 +27,9 @@ func NewConv2DOpts(in, out, kernel, stride, padding int, bias bool) *Conv2D {
 // WeightShapes implements weights.Shaper.
 func (c *Conv2D) WeightShapes() map[string][]int {
 	m := map[string][]int{"weight": {c.Out, c.In, c.Kernel, c.Kernel}}
-	if c.HasBias {
-		m["bias"] = []int{c.Out}
-	}
+	// The bias shape is declared even without HasBias so that a stray
+	// bias of the wrong size is reported; CheckLoaded reports a missing one.
+	m["bias"] = []int{c.Out}
 	return m
 }
 

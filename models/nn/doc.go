@@ -40,6 +40,10 @@
 //	NewTimestepEmbedding(in, out)                linear_1 linear_2;  Forward(x [N,in]) [N,out]
 //	Timesteps{Dim, FlipSinToCos, FreqShift}      sinusoidal projection, no weights
 //
+// Biases are optional to the loader; after weights.Load call
+// CheckLoaded(model) to report every Linear/Conv2D whose configuration has a
+// bias that the checkpoint lacked.
+//
 // Forward methods assume shapes were validated by the caller (the model
 // packages check inputs and return errors); they do not check shapes again.
 // Intermediate activations are dropped as soon as they are consumed, and

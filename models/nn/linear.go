@@ -19,9 +19,9 @@ func NewLinear(in, out int, bias bool) *Linear {
 // WeightShapes implements weights.Shaper.
 func (l *Linear) WeightShapes() map[string][]int {
 	m := map[string][]int{"weight": {l.Out, l.In}}
-	if l.HasBias {
-		m["bias"] = []int{l.Out}
-	}
+	// The bias shape is declared even without HasBias so that a stray
+	// bias of the wrong size is reported; CheckLoaded reports a missing one.
+	m["bias"] = []int{l.Out}
 	return m
 }
 

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/goautopipe/autopipeline/models/weights"
@@ -119,5 +120,22 @@ func TestBlocksGolden(t *testing.T) {
 				t.Errorf("max abs err %g > 1e-4", d)
 			}
 		})
+	}
+}
+
+func TestCheckLoaded(t *testing.T) {
+	r := NewResnetBlock2D(ResnetConfig{In: 8, Out: 16, TembChannels: 4, Groups: 4, Eps: 1e-5})
+	r.Conv1.Weight, r.Conv1.Bias = tensor.New(16, 8, 3, 3), tensor.New(16)
+	err := CheckLoaded(r)
+	if err == nil {
+		t.Fatal("no error for missing biases")
+	}
+	for _, want := range []string{"conv2.bias", "time_emb_proj.bias", "conv_shortcut.bias"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "conv1.bias") {
+		t.Errorf("error %q names the loaded conv1.bias", err)
 	}
 }

@@ -57,6 +57,9 @@ func Load(dir string, o weights.OpenOptions) (*Model, error) {
 	if err := weights.Load(src, m); err != nil {
 		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
 	}
+	if err := nn.CheckLoaded(m); err != nil {
+		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
+	}
 	return m, nil
 }
 
