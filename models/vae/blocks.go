@@ -1,0 +1,136 @@
+package vae
+
+import (
+	"context"
+
+	"github.com/goautopipe/autopipeline/models/nn"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// resnetEps is the GroupNorm epsilon diffusers uses throughout the VAE.
+const resnetEps = 1e-6
+
+// DownEncoderBlock2D is diffusers' DownEncoderBlock2D: resnets without time
+// embedding, then an optional stride-2 downsampler padded (0,1,0,1).
+type DownEncoderBlock2D struct {
+	Resnets     []*nn.ResnetBlock2D `st:"resnets"`
+	Downsampler *nn.Downsample2D    `st:"downsamplers.0"`
+}
+
+func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEncoderBlock2D {
+	b := &DownEncoderBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers)}
+	for i := range b.Resnets {
+		cin := out
+		if i == 0 {
+			cin = in
+		}
+		b.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: cin, Out: out, Groups: groups, Eps: resnetEps})
+	}
+	if downsample {
+		b.Downsampler = nn.NewDownsample2D(out, out, true, 0)
+	}
+	return b
+}
+
+func (b *DownEncoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
+	for _, r := range b.Resnets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x = r.Forward(x, nil)
+	}
+	if b.Downsampler != nil {
+		x = b.Downsampler.Forward(x)
+	}
+	return x, nil
+}
+
+// UpDecoderBlock2D is diffusers' UpDecoderBlock2D: resnets without time
+// embedding, then an optional nearest-2x upsampler with a 3x3 convolution.
+type UpDecoderBlock2D struct {
+	Resnets   []*nn.ResnetBlock2D `st:"resnets"`
+	Upsampler *nn.Upsample2D      `st:"upsamplers.0"`
+}
+
+func newUpDecoderBlock2D(in, out, layers, groups int, upsample bool) *UpDecoderBlock2D {
+	b := &UpDecoderBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers)}
+	for i := range b.Resnets {
+		cin := out
+		if i == 0 {
+			cin = in
+		}
+		b.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: cin, Out: out, Groups: groups, Eps: resnetEps})
+	}
+	if upsample {
+		b.Upsampler = nn.NewUpsample2D(out, out, true)
+	}
+	return b
+}
+
+func (b *UpDecoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
+	for _, r := range b.Resnets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x = r.Forward(x, nil)
+	}
+	if b.Upsampler != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x = b.Upsampler.Forward(x, 0, 0)
+	}
+	return x, nil
+}
+
+// MidBlock2D is diffusers' UNetMidBlock2D as the VAE builds it: resnet,
+// then (attention, resnet) once; the attention is a single head over all
+// channels with its own group norm and a residual connection. Attentions is
+// empty when mid_block_add_attention is false.
+type MidBlock2D struct {
+	Resnets    []*nn.ResnetBlock2D `st:"resnets"`
+	Attentions []*nn.Attention     `st:"attentions"`
+}
+
+func newMidBlock2D(ch, groups int, addAttention bool) *MidBlock2D {
+	const layers = 1
+	m := &MidBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers+1)}
+	for i := range m.Resnets {
+		m.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: ch, Out: ch, Groups: groups, Eps: resnetEps})
+	}
+	if addAttention {
+		// attention_head_dim = channels, so heads = channels / channels = 1.
+		headDim := ch
+		m.Attentions = make([]*nn.Attention, layers)
+		for i := range m.Attentions {
+			m.Attentions[i] = nn.NewAttention(nn.AttentionConfig{
+				QueryDim:           ch,
+				Heads:              ch / headDim,
+				DimHead:            headDim,
+				Bias:               true,
+				OutBias:            true,
+				NormGroups:         groups,
+				NormEps:            resnetEps,
+				ResidualConnection: true,
+			})
+		}
+	}
+	return m
+}
+
+func (m *MidBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
+	x = m.Resnets[0].Forward(x, nil)
+	for i, r := range m.Resnets[1:] {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if i < len(m.Attentions) {
+			x = m.Attentions[i].Forward(x, nil)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		x = r.Forward(x, nil)
+	}
+	return x, nil
+}

@@ -1,0 +1,112 @@
+package vae
+
+import (
+	"context"
+
+	"github.com/goautopipe/autopipeline/models/nn"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// Encoder is diffusers' VAE Encoder with double_z: image [N, in, H, W] to
+// moments [N, 2*latent, H/f, W/f].
+type Encoder struct {
+	ConvIn      *nn.Conv2D            `st:"conv_in"`
+	DownBlocks  []*DownEncoderBlock2D `st:"down_blocks"`
+	MidBlock    *MidBlock2D           `st:"mid_block"`
+	ConvNormOut *nn.GroupNorm         `st:"conv_norm_out"`
+	ConvOut     *nn.Conv2D            `st:"conv_out"`
+}
+
+func newEncoder(c Config) *Encoder {
+	boc := c.BlockOutChannels
+	last := boc[len(boc)-1]
+	e := &Encoder{
+		ConvIn:      nn.NewConv2D(c.InChannels, boc[0], 3),
+		DownBlocks:  make([]*DownEncoderBlock2D, len(boc)),
+		MidBlock:    newMidBlock2D(last, c.NormNumGroups, c.MidBlockAddAttention),
+		ConvNormOut: nn.NewGroupNorm(c.NormNumGroups, last, resnetEps),
+		ConvOut:     nn.NewConv2D(last, 2*c.LatentChannels, 3),
+	}
+	out := boc[0]
+	for i := range boc {
+		in := out
+		out = boc[i]
+		e.DownBlocks[i] = newDownEncoderBlock2D(in, out, c.LayersPerBlock, c.NormNumGroups, i != len(boc)-1)
+	}
+	return e
+}
+
+func (e *Encoder) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
+	x = e.ConvIn.Forward(x)
+	var err error
+	for _, b := range e.DownBlocks {
+		if x, err = b.forward(ctx, x); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if x, err = e.MidBlock.forward(ctx, x); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	x = tensor.SiLUInPlace(e.ConvNormOut.Forward(x))
+	return e.ConvOut.Forward(x), nil
+}
+
+// Decoder is diffusers' VAE Decoder: latent [N, latent, h, w] to image
+// [N, out, h*f, w*f]. Its up blocks have layers_per_block+1 resnets.
+type Decoder struct {
+	ConvIn      *nn.Conv2D          `st:"conv_in"`
+	MidBlock    *MidBlock2D         `st:"mid_block"`
+	UpBlocks    []*UpDecoderBlock2D `st:"up_blocks"`
+	ConvNormOut *nn.GroupNorm       `st:"conv_norm_out"`
+	ConvOut     *nn.Conv2D          `st:"conv_out"`
+}
+
+func newDecoder(c Config) *Decoder {
+	boc := c.BlockOutChannels
+	n := len(boc)
+	last := boc[n-1]
+	d := &Decoder{
+		ConvIn:      nn.NewConv2D(c.LatentChannels, last, 3),
+		MidBlock:    newMidBlock2D(last, c.NormNumGroups, c.MidBlockAddAttention),
+		UpBlocks:    make([]*UpDecoderBlock2D, n),
+		ConvNormOut: nn.NewGroupNorm(c.NormNumGroups, boc[0], resnetEps),
+		ConvOut:     nn.NewConv2D(boc[0], c.OutChannels, 3),
+	}
+	out := last
+	for i := range n {
+		prev := out
+		out = boc[n-1-i]
+		d.UpBlocks[i] = newUpDecoderBlock2D(prev, out, c.LayersPerBlock+1, c.NormNumGroups, i != n-1)
+	}
+	return d
+}
+
+func (d *Decoder) forward(ctx context.Context, z *tensor.Dense) (*tensor.Dense, error) {
+	x := d.ConvIn.Forward(z)
+	var err error
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if x, err = d.MidBlock.forward(ctx, x); err != nil {
+		return nil, err
+	}
+	for _, b := range d.UpBlocks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if x, err = b.forward(ctx, x); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	x = tensor.SiLUInPlace(d.ConvNormOut.Forward(x))
+	return d.ConvOut.Forward(x), nil
+}
