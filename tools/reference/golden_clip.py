@@ -118,7 +118,7 @@ def load_encoder(d):
 def encoder_goldens():
     tensors, manifest = {}, dict(versions(), seed=SEED, encoders={},
                                  what="text encoders of the tiny fixtures: ids [2 tokenizer rows + 1 random row], "
-                                      "hidden.<i> (output_hidden_states), last_hidden, pooled, text_embeds")
+                                      "hidden.<i> (output_hidden_states[i] for i in 0, N-1, N), last_hidden, pooled, text_embeds")
     for name, (rel, tokrel) in ENCODERS.items():
         d = os.path.join(ROOT, rel)
         if not os.path.isfile(os.path.join(d, "config.json")):
@@ -134,7 +134,11 @@ def encoder_goldens():
         rnd[L // 2] = cfg.eos_token_id if isinstance(cfg.eos_token_id, int) else 2
         ids = torch.tensor(rows + [rnd.tolist()], dtype=torch.int64)
         res = run_model(model, ids)
+        n = cfg.num_hidden_layers
+        keep = {"hidden.0", f"hidden.{n - 1}", f"hidden.{n}"}  # embeddings, penultimate, last layer
         for k, v in res.items():
+            if k.startswith("hidden.") and k not in keep:
+                continue
             tensors[f"{name}.{k}"] = v.detach().contiguous().clone()
         manifest["encoders"][name] = {"dir": rel, "tokenizer": tokrel, "architecture": arch,
                                       "prompts": ENCODER_PROMPTS, "shape_ids": list(ids.shape),
