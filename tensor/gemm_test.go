@@ -60,10 +60,10 @@ func TestGemmConformance(t *testing.T) {
 	}
 	abs := [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}, {0, 0.5}}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, impl := range GemmImplementations() {
-		for si, sz := range sizes {
-			m, n, k := sz[0], sz[1], sz[2]
-			for combo := 0; combo < 4; combo++ {
+	for si, sz := range sizes {
+		m, n, k := sz[0], sz[1], sz[2]
+		for combo := 0; combo < 4; combo++ {
+			{
 				transA, transB := combo&1 != 0, combo&2 != 0
 				ab := abs[(si+combo)%len(abs)]
 				alpha, beta := ab[0], ab[1]
@@ -87,24 +87,27 @@ func TestGemmConformance(t *testing.T) {
 				}
 				orig := append([]float32(nil), c...)
 				ref, bound := refGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, orig, ldc)
-				impl.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-				name := fmt.Sprintf("%s m=%d n=%d k=%d tA=%v tB=%v alpha=%g beta=%g", impl.Name(), m, n, k, transA, transB, alpha, beta)
-				bad := 0
-				for i := 0; i < m; i++ {
-					for j := 0; j < ldc; j++ {
-						got := c[i*ldc+j]
-						if j >= n {
-							if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
-								t.Fatalf("%s: wrote outside C at (%d,%d)", name, i, j)
+				for _, impl := range GemmImplementations() {
+					c := append([]float32(nil), orig...)
+					impl.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					name := fmt.Sprintf("%s m=%d n=%d k=%d tA=%v tB=%v alpha=%g beta=%g", impl.Name(), m, n, k, transA, transB, alpha, beta)
+					bad := 0
+					for i := 0; i < m; i++ {
+						for j := 0; j < ldc; j++ {
+							got := c[i*ldc+j]
+							if j >= n {
+								if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
+									t.Fatalf("%s: wrote outside C at (%d,%d)", name, i, j)
+								}
+								continue
 							}
-							continue
-						}
-						tolv := 1e-6*float64(k+2)*bound[i*n+j] + 1e-6
-						if d := math.Abs(float64(got) - ref[i*n+j]); !(d <= tolv) {
-							if bad == 0 {
-								t.Errorf("%s: C[%d,%d]=%g want %g", name, i, j, got, ref[i*n+j])
+							tolv := 1e-6*float64(k+2)*bound[i*n+j] + 1e-6
+							if d := math.Abs(float64(got) - ref[i*n+j]); !(d <= tolv) {
+								if bad == 0 {
+									t.Errorf("%s: C[%d,%d]=%g want %g", name, i, j, got, ref[i*n+j])
+								}
+								bad++
 							}
-							bad++
 						}
 					}
 				}
