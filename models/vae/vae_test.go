@@ -206,16 +206,27 @@ func runParity(t *testing.T, f fixture) {
 	}
 }
 
-// FullSize checks the full-size SD 1.5 VAE config with random weights
-// (testdata/fullsize/vae, built by tools/reference/fullsize.py) against
-// goldens made by golden_vae.py with AUTOPIPE_FULL=1.
+// TestFullSize checks the full-size SD 1.5 VAE config with random weights
+// against goldens made by `AUTOPIPE_FULL=1 golden_vae.py`, which writes them
+// (and, without testdata/fullsize/vae, the weights) to $AUTOPIPE_FULL_DIR
+// (default /tmp/autopipe-full).
 func TestFullSize(t *testing.T) {
 	if os.Getenv("AUTOPIPE_FULL") != "1" {
 		t.Skip("set AUTOPIPE_FULL=1 to run the full-size VAE check")
 	}
-	f := fixture{"fullsize", "../../testdata/fullsize/vae", false}
-	skipMissing(t, f.dir, "../../testdata/golden/vae_fullsize.safetensors")
-	runParity(t, f)
+	out := os.Getenv("AUTOPIPE_FULL_DIR")
+	if out == "" {
+		out = "/tmp/autopipe-full"
+	}
+	dir := "../../testdata/fullsize/vae"
+	if _, err := os.Stat(dir); err != nil {
+		dir = filepath.Join(out, "vae")
+	}
+	skipMissing(t, dir, filepath.Join(out, "vae_fullsize.safetensors"))
+	saved := goldenDir
+	goldenDir = out
+	defer func() { goldenDir = saved }()
+	runParity(t, fixture{"fullsize", dir, false})
 }
 
 func loadTiny(t *testing.T) *AutoencoderKL {

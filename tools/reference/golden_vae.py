@@ -7,8 +7,10 @@ Run from the repository root with no arguments:
 For each fixture VAE (testdata/tiny-sd/vae, testdata/tiny-sdxl/vae) it writes
 testdata/golden/vae_<name>.safetensors and a .json manifest. All math is fp32 on CPU.
 
-With AUTOPIPE_FULL=1 it also writes testdata/golden/vae_fullsize.* from the full-size
-SD 1.5 VAE config with random weights (testdata/fullsize/vae), at a small input size.
+With AUTOPIPE_FULL=1 it also writes $AUTOPIPE_FULL_DIR/vae_fullsize.* (default
+/tmp/autopipe-full) from the full-size SD 1.5 VAE config with random weights
+(testdata/fullsize/vae if present, else built in $AUTOPIPE_FULL_DIR/vae), at a small
+input size; the Go test reads them with AUTOPIPE_FULL=1.
 """
 
 import hashlib
@@ -67,6 +69,33 @@ SYNTHETIC = {
 }
 
 
+# Full-size check (opt-in, AUTOPIPE_FULL=1): the SD 1.5 VAE config with random
+# weights. Uses testdata/fullsize/vae when present, otherwise builds it under
+# FULL_OUT (outside the repository: ~335 MB). Goldens go to FULL_OUT too.
+FULL_OUT = os.environ.get("AUTOPIPE_FULL_DIR", "/tmp/autopipe-full")
+SD15_VAE = dict(
+    block_out_channels=[128, 256, 512, 512],
+    down_block_types=["DownEncoderBlock2D"] * 4,
+    up_block_types=["UpDecoderBlock2D"] * 4,
+    layers_per_block=2,
+    norm_num_groups=32,
+    latent_channels=4,
+    sample_size=512,
+    scaling_factor=0.18215,
+)
+
+
+def full_size_vae():
+    path = os.path.join(ROOT, "testdata", "fullsize", "vae")
+    if os.path.isdir(path):
+        return path
+    path = os.path.join(FULL_OUT, "vae")
+    if not os.path.exists(os.path.join(path, "diffusion_pytorch_model.safetensors")):
+        torch.manual_seed(200)
+        AutoencoderKL(**SD15_VAE).save_pretrained(path, safe_serialization=True)
+    return path
+
+
 def make_synthetic(name, cfg):
     path = os.path.join(OUT, f"vae_{name}")
     torch.manual_seed(100)
@@ -88,7 +117,7 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def build(name, path, image_hw, latent_hw, tiled):
+def build(name, path, image_hw, latent_hw, tiled, out=OUT):
     torch.manual_seed(0)
     vae = AutoencoderKL.from_pretrained(path, torch_dtype=torch.float32)
     vae.eval()
@@ -133,8 +162,8 @@ def build(name, path, image_hw, latent_hw, tiled):
             meta_tiles = {"tile_sample_min_size": tile_sample, "tile_latent_min_size": tile_latent, "tile_overlap_factor": 0.25}
 
     t = {k: v.detach().to(torch.float32).contiguous() for k, v in t.items()}
-    os.makedirs(OUT, exist_ok=True)
-    safetensors.torch.save_file(t, os.path.join(OUT, f"vae_{name}.safetensors"))
+    os.makedirs(out, exist_ok=True)
+    safetensors.torch.save_file(t, os.path.join(out, f"vae_{name}.safetensors"))
     manifest = {
         "description": "AutoencoderKL fp32 CPU: encode(x) -> mean/logvar, latent_dist.sample(torch.Generator seed) -> sample, "
         "decode(z) -> decoded; tiled_* with enable_tiling() and reduced tile sizes",
@@ -148,7 +177,7 @@ def build(name, path, image_hw, latent_hw, tiled):
         "tiling": meta_tiles,
         "shapes": {k: list(v.shape) for k, v in t.items()},
     }
-    with open(os.path.join(OUT, f"vae_{name}.json"), "w") as f:
+    with open(os.path.join(out, f"vae_{name}.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"vae_{name}: " + ", ".join(f"{k}{list(v.shape)}" for k, v in t.items()))
@@ -165,12 +194,8 @@ def main():
         path = make_synthetic(name, cfg)
         build(name, path, image_hw=(32, 24), latent_hw=(5, 6), tiled=True)
     if os.environ.get("AUTOPIPE_FULL") == "1":
-        path = os.path.join(ROOT, "testdata", "fullsize", "vae")
-        if os.path.isdir(path):
-            build("fullsize", path, image_hw=(64, 48), latent_hw=(8, 6), tiled=False)
-        else:
-            print(f"skip fullsize: {path} missing", file=sys.stderr)
-
+        path = full_size_vae()
+        build("fullsize", path, image_hw=(64, 48), latent_hw=(8, 6), tiled=False, out=FULL_OUT)
 
 if __name__ == "__main__":
     main()
