@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 )
 
 // ReadJSON decodes the JSON object in the file at path into dst (a pointer to
@@ -33,8 +34,11 @@ func decode(data []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return describe(data, err)
 	}
+	off := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		off := dec.InputOffset()
+		for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
+			off++
+		}
 		return fmt.Errorf("%s: unexpected data after the JSON value", position(data, off))
 	}
 	return nil
@@ -47,22 +51,19 @@ func describe(data []byte, err error) error {
 	case errors.As(err, &te):
 		key := te.Field
 		if key == "" {
-			return fmt.Errorf("%s: cannot use JSON %s as %s", position(data, te.Offset), te.Value, te.Type)
+			return fmt.Errorf("%s: cannot use JSON %s as %s", position(data, te.Offset-1), te.Value, te.Type)
 		}
 		return fmt.Errorf("key %q: cannot use JSON %s as %s", key, te.Value, typeName(te))
 	case errors.As(err, &se):
-		return fmt.Errorf("%s: invalid JSON: %v", position(data, se.Offset), se)
+		return fmt.Errorf("%s: invalid JSON: %v", position(data, se.Offset-1), se)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("unexpected end of JSON")
-	}
-	var ke *KeyError
-	if errors.As(err, &ke) {
-		return ke
 	}
 	return err
 }
 
-// position formats a byte offset as "line L, column C".
+// position formats the position of the byte at offset off as "line L,
+// column C" (both counted from 1).
 func position(data []byte, off int64) string {
 	if off < 0 {
 		off = 0
@@ -74,16 +75,6 @@ func position(data []byte, off int64) string {
 	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
 	return "line " + strconv.Itoa(line) + ", column " + strconv.FormatInt(col, 10)
 }
-
-// KeyError reports a value that has the right JSON type but is not accepted
-// (for example a float where an integer is required).
-type KeyError struct {
-	Key string
-	Err error
-}
-
-func (e *KeyError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
-func (e *KeyError) Unwrap() error { return e.Err }
 
 // IntOrList is a JSON integer or a list of integers; diffusers accepts both
 // for keys such as attention_head_dim and transformer_layers_per_block.
@@ -114,6 +105,9 @@ func (l *IntOrList) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var n json.Number
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return typeError(b)
+	}
 	if err := json.Unmarshal(b, &n); err != nil {
 		return typeError(b)
 	}
