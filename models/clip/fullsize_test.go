@@ -1,0 +1,89 @@
+package clip
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/models/weights"
+)
+
+// fullsizeDir holds the ViT-L/14 text encoder with random weights written by
+// `tools/reference/golden_clip.py --fullsize` (git-ignored).
+var fullsizeDir = filepath.Join(repoRoot, "testdata/fullsize/clip_vitl14")
+
+func needFullsize(tb testing.TB) {
+	tb.Helper()
+	if _, err := os.Stat(filepath.Join(fullsizeDir, "golden.safetensors")); err != nil {
+		tb.Skip("no full-size CLIP fixture; run tools/reference/golden_clip.py --fullsize")
+	}
+}
+
+func TestTextModelFullsize(t *testing.T) {
+	needFullsize(t)
+	m, err := LoadTextModel(fullsizeDir, weights.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := weights.Open(filepath.Join(fullsizeDir, "golden.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ids := idsOf(goldenTensor(t, src, "ids"))
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []string{"a photo of an astronaut riding a horse on mars, highly detailed, 8k", ""} {
+		if got := tok.Encode(p); !slices.Equal(got, ids[i]) {
+			t.Errorf("tokenizer %q: got %v, want %v", p, got, ids[i])
+		}
+	}
+	out, err := m.Forward(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(out.HiddenStates) - 1
+	for _, c := range []string{"last_hidden", "penultimate", "pooled"} {
+		got := out.LastHidden
+		switch c {
+		case "penultimate":
+			got = out.HiddenStates[n-1]
+		case "pooled":
+			got = out.Pooled
+		}
+		d := maxAbsDiff(t, got, goldenTensor(t, src, c))
+		t.Logf("full-size ViT-L/14 %s: max abs err %.3g", c, d)
+		if d > 1e-4 {
+			t.Errorf("%s: max abs err %g > 1e-4", c, d)
+		}
+	}
+}
+
+// BenchmarkTextModelViTL14 encodes one 77-token prompt with the full-size
+// ViT-L/14 text encoder (SD 1.x).
+func BenchmarkTextModelViTL14(b *testing.B) {
+	needFullsize(b)
+	m, err := LoadTextModel(fullsizeDir, weights.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := [][]int{tok.Encode("a photo of an astronaut riding a horse on mars, highly detailed, 8k")}
+	ctx := context.Background()
+	if _, err := m.Forward(ctx, ids); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Forward(ctx, ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
