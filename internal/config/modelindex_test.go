@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -98,6 +99,9 @@ func TestTinyModelIndexes(t *testing.T) {
 		if m.ClassName != raw["_class_name"] || !strings.HasSuffix(m.ClassName, "Pipeline") {
 			t.Errorf("%s: class %q", f, m.ClassName)
 		}
+		// The unsupported-pipeline fixture is a bare model_index.json.
+		_, statErr := os.Stat(filepath.Join(filepath.Dir(f), "unet"))
+		unsupported := os.IsNotExist(statErr)
 		n := 0
 		for _, k := range keys {
 			if strings.HasPrefix(k, "_") {
@@ -112,7 +116,7 @@ func TestTinyModelIndexes(t *testing.T) {
 				if (pair[0] == nil) != !c.Present() || (c.Present() && (pair[0] != c.Library || pair[1] != c.Class)) {
 					t.Errorf("%s: %s = %+v, file %v", f, k, c, pair)
 				}
-				if c.Present() {
+				if c.Present() && !unsupported {
 					if _, err := os.Stat(filepath.Join(filepath.Dir(f), k)); err != nil {
 						t.Errorf("%s: component %s has no folder", f, k)
 					}
@@ -124,8 +128,32 @@ func TestTinyModelIndexes(t *testing.T) {
 		if n != len(m.Components) || n != len(m.Order) {
 			t.Errorf("%s: %d components in order, %d in map", f, n, len(m.Components))
 		}
-		if _, ok := m.Components["unet"]; !ok {
+		if _, ok := m.Components["unet"]; !ok && !unsupported {
 			t.Errorf("%s: no unet", f)
 		}
+	}
+}
+
+func TestTinyRefinerAndUnsupported(t *testing.T) {
+	m, err := ReadModelIndex("../../testdata/tiny-sdxl-refiner/model_index.json")
+	if os.IsNotExist(errors.Unwrap(err)) {
+		t.Skip("fixture missing")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ClassName != "StableDiffusionXLImg2ImgPipeline" || m.Components["text_encoder"].Present() ||
+		!m.Components["text_encoder_2"].Present() || m.Components["text_encoder_2"].Class != "CLIPTextModelWithProjection" {
+		t.Fatalf("refiner: %+v", m)
+	}
+	if v, ok := m.Bool("requires_aesthetics_score"); !ok || !v {
+		t.Fatal("refiner: requires_aesthetics_score")
+	}
+	u, err := ReadModelIndex("../../testdata/tiny-unsupported/model_index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ClassName != "ShapEImg2ImgPipeline" || u.Components["shap_e_renderer"] != (Component{"shap_e", "ShapERenderer"}) {
+		t.Fatalf("unsupported: %+v", u)
 	}
 }
