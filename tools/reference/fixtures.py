@@ -3,6 +3,8 @@
   testdata/clip-tokenizer/sd15/   real CLIP vocabulary, pad <|endoftext|> (SD 1.5 tokenizer/)
   testdata/clip-tokenizer/sdxl2/  same vocabulary, pad "!" (SDXL base tokenizer_2/); vocab.json and
                                   merges.txt are symlinks to ../sd15/
+  testdata/configs/<org>--<name>/ real Hub config files of the reference checkpoints (hub_configs.py;
+                                  check_configs.py checks them)
   testdata/tiny-*/                tiny random-weight pipelines in the Hub layout (see tiny_pipelines.py)
 
 Deterministic: fixed seeds, CPU, fp32.
@@ -17,6 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import clip_vocab  # noqa: E402
+import hub_configs  # noqa: E402
 
 TESTDATA = "testdata"
 
@@ -98,10 +101,10 @@ def main():
     if not os.path.isdir(TESTDATA) or not os.path.isfile("go.mod"):
         sys.exit("run from the repository root")
     write_clip_tokenizers()
-    try:
-        import tiny_pipelines
-    except ImportError:
-        return
+    hub_configs.write_all()
+
+    import tiny_pipelines  # noqa: E402 (imports diffusers: slow)
+
     tiny_pipelines.write_all(TESTDATA)
 
 
