@@ -136,7 +136,11 @@ func (k *call) do(hc *http.Client, req *http.Request, t target) (*http.Response,
 		if req.Context().Err() != nil {
 			return nil, req.Context().Err()
 		}
-		return nil, &transientError{fmt.Errorf("hub: %s %s: %w", req.Method, redactURL(req.URL.String()), err)}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the method and URL
+		}
+		return nil, &transientError{fmt.Errorf("%s %s: %w", req.Method, redactURL(req.URL.String()), err)}
 	}
 	if retryableStatus(resp.StatusCode) {
 		e := t.statusError(resp)

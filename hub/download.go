@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -34,7 +36,7 @@ func (c *Client) Download(ctx context.Context, repoID, filename string, opts ...
 		if p, ok := k.cachedFile(rev, filename); ok {
 			return p, nil
 		}
-		return "", k.notCached(rev, fmt.Sprintf("file %q", filename), k.missingWhy(rev), nil)
+		return "", k.notCached(rev, fmt.Sprintf("file %q", filename), k.missingFileWhy(rev, filename), nil)
 	}
 	m, err := k.headFile(ctx, rev, filename)
 	if err != nil {
@@ -92,9 +94,17 @@ func (k *call) cachedFile(rev, file string) (string, bool) {
 
 func (k *call) missingWhy(rev string) string {
 	if _, ok := k.cachedCommit(rev); !ok {
-		return fmt.Sprintf("revision %q was never downloaded (no refs/%s in %s)", rev, rev, k.storage)
+		return fmt.Sprintf("this revision was never downloaded (no %s)", filepath.Join(k.storage, "refs", rev))
 	}
-	return "not in the snapshot " + k.storage
+	return "no snapshot in " + k.storage
+}
+
+func (k *call) missingFileWhy(rev, file string) string {
+	commit, ok := k.cachedCommit(rev)
+	if !ok {
+		return k.missingWhy(rev)
+	}
+	return "no " + k.pointerPath(commit, file)
 }
 
 // notCached is the offline-mode error; what names what is missing.
@@ -115,8 +125,8 @@ func (k *call) unreachable(rev, what string, err error) error {
 		inner = te.err
 	}
 	return &Error{Kind: ErrNotCached, Repo: k.repo.String(), Revision: rev, Err: inner,
-		Msg: fmt.Sprintf("hub: cannot reach the Hub after %d attempts (%v), and %s of %q at revision %q is not in the cache %s",
-			k.retries, inner, what, k.repo, rev, k.cacheDir)}
+		Msg: fmt.Sprintf("hub: no usable answer from %s after %d attempts (last: %s), and %s of %q at revision %q is not in the cache %s",
+			k.endpoint, k.retries, strings.TrimPrefix(inner.Error(), "hub: "), what, k.repo, rev, k.cacheDir)}
 }
 
 // fetchAll downloads the blobs of metas (bounded parallelism, progress)

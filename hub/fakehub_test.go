@@ -157,7 +157,7 @@ func (f *fakeHub) route(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeHub) serveInfo(w http.ResponseWriter, r *http.Request) {
-	f.record(&f.hubAuth, "HUB GET "+r.URL.Path, r.Header.Get("Authorization"))
+	f.record(&f.hubAuth, "HUB GET "+r.URL.Path+" "+r.Header.Get("User-Agent"), r.Header.Get("Authorization"))
 	repo, commit, id, ok := f.lookup(w, r)
 	if !ok {
 		return

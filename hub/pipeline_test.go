@@ -183,10 +183,10 @@ func TestPipelineVariantAndSkip(t *testing.T) {
 func TestShardedVariant(t *testing.T) {
 	f := newFakeHub(t)
 	files := map[string]fakeFile{
-		"model_index.json": small(`{"_class_name":"X","unet":["diffusers","UNet2DConditionModel"]}`),
-		"unet/config.json": small(`{}`),
-		"unet/diffusion_pytorch_model.safetensors":                 lfs(10, 1),
-		"unet/diffusion_pytorch_model.safetensors.index.fp16.json": small(`{"weight_map":{"a":"diffusion_pytorch_model.fp16-00001-of-00002.safetensors","b":"diffusion_pytorch_model.fp16-00002-of-00002.safetensors"}}`),
+		"model_index.json":                                             small(`{"_class_name":"X","unet":["diffusers","UNet2DConditionModel"]}`),
+		"unet/config.json":                                             small(`{}`),
+		"unet/diffusion_pytorch_model.safetensors":                     lfs(10, 1),
+		"unet/diffusion_pytorch_model.safetensors.index.fp16.json":     small(`{"weight_map":{"a":"diffusion_pytorch_model.fp16-00001-of-00002.safetensors","b":"diffusion_pytorch_model.fp16-00002-of-00002.safetensors"}}`),
 		"unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors": lfs(10, 2),
 		"unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors": lfs(10, 3),
 	}

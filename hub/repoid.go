@@ -35,7 +35,7 @@ func (r RepoID) FolderName() string {
 // "..", and not ending in ".git". The error wraps ErrInvalidRepoID.
 func ParseRepoID(s string) (RepoID, error) {
 	bad := func(why string) (RepoID, error) {
-		return RepoID{}, fmt.Errorf("hub: invalid repo id %q: %s: %w", s, why, ErrInvalidRepoID)
+		return RepoID{}, &Error{Kind: ErrInvalidRepoID, Repo: s, Msg: fmt.Sprintf("hub: invalid repo id %q: %s", s, why)}
 	}
 	if s == "" {
 		return bad("empty")
