@@ -108,4 +108,7 @@ type Output struct {
 	NSFWContentDetected []bool
 	// Latents holds the final latents when OutputType is "latent".
 	Latents *tensor.Dense
+	// Pixels holds the images as a [N,3,H,W] tensor in [0,1] before 8-bit
+	// rounding (diffusers' output_type "pt").
+	Pixels *tensor.Dense
 }

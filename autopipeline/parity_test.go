@@ -1,0 +1,148 @@
+package autopipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/autopipeline"
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/stretchr/testify/require"
+)
+
+const td = "../testdata/"
+
+type goldenCase struct {
+	Class   string         `json:"class"`
+	Fixture string         `json:"fixture"`
+	Seed    int64          `json:"seed"`
+	Load    map[string]any `json:"load"`
+	Call    map[string]any `json:"call"`
+	Shape   []int          `json:"shape"`
+	NSFW    []bool         `json:"nsfw"`
+}
+
+func readGolden(t *testing.T, name string) (goldenCase, []float32) {
+	t.Helper()
+	data, err := os.ReadFile(td + "golden/pipe_" + name + ".json")
+	require.NoError(t, err)
+	var g goldenCase
+	require.NoError(t, json.Unmarshal(data, &g))
+	src, err := weights.Open(td + "golden/pipe_" + name + ".safetensors")
+	require.NoError(t, err)
+	defer src.Close()
+	imgs, err := src.Tensor("images")
+	require.NoError(t, err)
+	return g, append([]float32(nil), tensor.F32(imgs)...)
+}
+
+func loadPNG(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(td + "golden/pipe_input_" + name + ".png")
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
+}
+
+func requestFor(t *testing.T, g goldenCase) pipelines.Request {
+	r := pipelines.Request{Seed: g.Seed}
+	for k, v := range g.Call {
+		switch k {
+		case "prompt":
+			r.Prompt = v.(string)
+		case "negative_prompt":
+			r.NegativePrompt = v.(string)
+		case "num_inference_steps":
+			r.NumInferenceSteps = int(v.(float64))
+		case "num_images_per_prompt":
+			r.NumImagesPerPrompt = int(v.(float64))
+		case "guidance_scale":
+			r.GuidanceScale = v.(float64)
+		case "guidance_rescale":
+			r.GuidanceRescale = v.(float64)
+		case "strength":
+			r.Strength = v.(float64)
+		case "image":
+			r.Image = loadPNG(t, v.(string))
+		case "mask_image":
+			r.MaskImage = loadPNG(t, v.(string))
+		case "denoising_start":
+			r.DenoisingStart = v.(float64)
+		case "denoising_end":
+			r.DenoisingEnd = v.(float64)
+		default:
+			t.Fatalf("golden call parameter %q not mapped", k)
+		}
+	}
+	return r
+}
+
+func taskFor(class string) autopipeline.Task {
+	switch class {
+	case "StableDiffusionImg2ImgPipeline", "StableDiffusionXLImg2ImgPipeline":
+		return autopipeline.Image2Image
+	case "StableDiffusionInpaintPipeline", "StableDiffusionXLInpaintPipeline":
+		return autopipeline.Inpainting
+	}
+	return autopipeline.Text2Image
+}
+
+// runParity generates the golden case with our pipeline and compares the
+// float output (before 8-bit rounding) and the 8-bit images.
+func runParity(t *testing.T, name string) {
+	g, want := readGolden(t, name)
+	var opts []autopipeline.Option
+	for k := range g.Load {
+		opts = append(opts, autopipeline.WithComponent(k, nil))
+	}
+	task := taskFor(g.Class)
+	p, err := task.FromPretrained(context.Background(), td+g.Fixture, opts...)
+	require.NoError(t, err)
+	require.Equal(t, g.Class, p.ClassName())
+	out, err := p.Generate(context.Background(), requestFor(t, g))
+	require.NoError(t, err)
+	if g.NSFW != nil {
+		require.Equal(t, g.NSFW, out.NSFWContentDetected)
+	}
+	n, h, w := g.Shape[0], g.Shape[1], g.Shape[2]
+	require.Equal(t, []int{n, 3, h, w}, []int(out.Pixels.Shape()))
+	got := tensor.F32(out.Pixels)
+	var maxErr float64
+	var max8 int
+	for b := 0; b < n; b++ {
+		px := out.Images[b].(*image.NRGBA)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				for c := 0; c < 3; c++ {
+					wv := want[((b*h+y)*w+x)*3+c]
+					gv := got[((b*3+c)*h+y)*w+x]
+					maxErr = math.Max(maxErr, math.Abs(float64(wv-gv)))
+					d := int(px.Pix[(y*w+x)*4+c]) - int(pipelines.ToUint8(wv))
+					if d < 0 {
+						d = -d
+					}
+					if d > max8 {
+						max8 = d
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%s: max |diff| %.3g (float), %d/255 (8-bit)", name, maxErr, max8)
+	require.LessOrEqual(t, maxErr, 2.0/255, "float output differs from diffusers")
+	require.LessOrEqual(t, max8, 2, "8-bit output differs from diffusers")
+}
+
+func TestParitySD(t *testing.T) {
+	for _, name := range []string{"sd_t2i", "sd_t2i_nosafety", "sd_t2i_rescale", "sd_i2i", "sd_inpaint4", "sd_inpaint9", "sd2_t2i"} {
+		t.Run(name, func(t *testing.T) { runParity(t, name) })
+	}
+}

@@ -1,0 +1,262 @@
+package autopipeline
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/goautopipe/autopipeline/pipelines"
+)
+
+// Parameters are the generation parameters written into a PNG's
+// "parameters" text chunk, in the format AUTOMATIC1111's web UI and the
+// tools that read it use:
+//
+//	<prompt>
+//	Negative prompt: <negative prompt>
+//	Steps: 25, Sampler: PNDMScheduler, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: runwayml/stable-diffusion-v1-5
+type Parameters struct {
+	Prompt, NegativePrompt string
+	Steps                  int
+	Sampler                string
+	CFGScale               float64
+	Seed                   int64
+	Width, Height          int
+	Model                  string
+	// Extra holds other "Key: value" pairs, written after the standard ones.
+	Extra map[string]string
+}
+
+// ParametersFor fills Parameters from a request and the pipeline that ran it.
+func ParametersFor(p pipelines.Pipeline, r pipelines.Request, img image.Image) Parameters {
+	out := Parameters{Prompt: r.Prompt, NegativePrompt: r.NegativePrompt, Steps: r.NumInferenceSteps,
+		CFGScale: r.GuidanceScale, Seed: r.Seed}
+	if img != nil {
+		out.Width, out.Height = img.Bounds().Dx(), img.Bounds().Dy()
+	}
+	if p != nil {
+		if s, ok := p.Components()["scheduler"].(interface{ ClassName() string }); ok {
+			out.Sampler = s.ClassName()
+		}
+		if n, ok := p.Config()["_name_or_path"].(string); ok {
+			out.Model = n
+		}
+	}
+	return out
+}
+
+// String renders the parameters text.
+func (p Parameters) String() string {
+	var b strings.Builder
+	b.WriteString(p.Prompt)
+	if p.NegativePrompt != "" {
+		b.WriteString("\nNegative prompt: " + p.NegativePrompt)
+	}
+	var kv []string
+	add := func(k, v string) {
+		if v != "" {
+			kv = append(kv, k+": "+v)
+		}
+	}
+	if p.Steps > 0 {
+		add("Steps", strconv.Itoa(p.Steps))
+	}
+	add("Sampler", p.Sampler)
+	if p.CFGScale != 0 {
+		add("CFG scale", strconv.FormatFloat(p.CFGScale, 'g', -1, 64))
+	}
+	add("Seed", strconv.FormatInt(p.Seed, 10))
+	if p.Width > 0 && p.Height > 0 {
+		add("Size", fmt.Sprintf("%dx%d", p.Width, p.Height))
+	}
+	add("Model", p.Model)
+	keys := make([]string, 0, len(p.Extra))
+	for k := range p.Extra {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		add(k, p.Extra[k])
+	}
+	b.WriteString("\n" + strings.Join(kv, ", "))
+	return b.String()
+}
+
+// ParseParameters reads the text String writes.
+func ParseParameters(s string) (Parameters, error) {
+	var p Parameters
+	lines := strings.Split(s, "\n")
+	if len(lines) < 2 {
+		return p, errors.New("parameters: want at least a prompt line and a settings line")
+	}
+	last := lines[len(lines)-1]
+	body := lines[:len(lines)-1]
+	var prompt []string
+	for _, l := range body {
+		if strings.HasPrefix(l, "Negative prompt: ") {
+			p.NegativePrompt = strings.TrimPrefix(l, "Negative prompt: ")
+			continue
+		}
+		prompt = append(prompt, l)
+	}
+	p.Prompt = strings.Join(prompt, "\n")
+	for _, item := range strings.Split(last, ", ") {
+		k, v, ok := strings.Cut(item, ": ")
+		if !ok {
+			continue
+		}
+		var err error
+		switch k {
+		case "Steps":
+			p.Steps, err = strconv.Atoi(v)
+		case "Sampler":
+			p.Sampler = v
+		case "CFG scale":
+			p.CFGScale, err = strconv.ParseFloat(v, 64)
+		case "Seed":
+			p.Seed, err = strconv.ParseInt(v, 10, 64)
+		case "Size":
+			_, err = fmt.Sscanf(v, "%dx%d", &p.Width, &p.Height)
+		case "Model":
+			p.Model = v
+		default:
+			if p.Extra == nil {
+				p.Extra = map[string]string{}
+			}
+			p.Extra[k] = v
+		}
+		if err != nil {
+			return p, fmt.Errorf("parameters: %s: %w", k, err)
+		}
+	}
+	return p, nil
+}
+
+// EncodePNG writes img as a PNG with a "parameters" tEXt chunk.
+func EncodePNG(w io.Writer, img image.Image, params Parameters) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	data := buf.Bytes()
+	// The signature (8 bytes) and IHDR (8 + 13 + 4 bytes) come first.
+	const ihdrEnd = 8 + 25
+	if len(data) < ihdrEnd {
+		return errors.New("png: encoder output too short")
+	}
+	chunk := textChunk("parameters", params.String())
+	if _, err := w.Write(data[:ihdrEnd]); err != nil {
+		return err
+	}
+	if _, err := w.Write(chunk); err != nil {
+		return err
+	}
+	_, err := w.Write(data[ihdrEnd:])
+	return err
+}
+
+func textChunk(key, text string) []byte {
+	payload := append([]byte(key), 0)
+	payload = append(payload, latin1(text)...)
+	out := make([]byte, 8, 12+len(payload))
+	binary.BigEndian.PutUint32(out, uint32(len(payload)))
+	copy(out[4:], "tEXt")
+	out = append(out, payload...)
+	crc := crc32.ChecksumIEEE(out[4:])
+	return binary.BigEndian.AppendUint32(out, crc)
+}
+
+// latin1 maps text to ISO-8859-1 as tEXt requires; other characters
+// become '?'.
+func latin1(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < 256 {
+			out = append(out, byte(r))
+		} else {
+			out = append(out, '?')
+		}
+	}
+	return out
+}
+
+// ReadPNGText returns the tEXt chunks of a PNG stream.
+func ReadPNGText(r io.Reader) (map[string]string, error) {
+	sig := make([]byte, 8)
+	if _, err := io.ReadFull(r, sig); err != nil {
+		return nil, fmt.Errorf("png: %w", err)
+	}
+	if string(sig) != "\x89PNG\r\n\x1a\n" {
+		return nil, errors.New("png: not a PNG file")
+	}
+	out := map[string]string{}
+	hdr := make([]byte, 8)
+	for {
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			return nil, fmt.Errorf("png: %w", err)
+		}
+		n := binary.BigEndian.Uint32(hdr)
+		typ := string(hdr[4:])
+		if n > 1<<26 {
+			return nil, fmt.Errorf("png: chunk %q of %d bytes is too large", typ, n)
+		}
+		body := make([]byte, n+4)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, fmt.Errorf("png: %w", err)
+		}
+		switch typ {
+		case "tEXt":
+			k, v, ok := bytes.Cut(body[:n], []byte{0})
+			if ok {
+				rs := make([]rune, len(v))
+				for i, c := range v {
+					rs[i] = rune(c)
+				}
+				out[string(k)] = string(rs)
+			}
+		case "IEND":
+			return out, nil
+		}
+	}
+}
+
+// SavePNG writes img with its parameters to path. The file appears only
+// when complete: it is written to a temporary file in the same folder and
+// renamed into place.
+func SavePNG(path string, img image.Image, params Parameters) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := EncodePNG(f, img, params); err != nil {
+		f.Close()
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return nil
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/goautopipe/autopipeline/models/clip"
+	"github.com/goautopipe/autopipeline/models/safety"
+	"github.com/goautopipe/autopipeline/models/unet"
+	"github.com/goautopipe/autopipeline/models/vae"
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/schedulers"
+)
+
+// The model classes a diffusers checkpoint names in model_index.json, and
+// how each is loaded from its folder.
+func init() {
+	RegisterComponent("UNet2DConditionModel", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return unet.Load(dir, weights.OpenOptions{Variant: o.Variant})
+	})
+	RegisterComponent("AutoencoderKL", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return vae.Load(dir, weights.OpenOptions{Variant: o.Variant})
+	})
+	text := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return clip.LoadTextModel(dir, weights.OpenOptions{Variant: o.Variant})
+	}
+	RegisterComponent("CLIPTextModel", text)
+	RegisterComponent("CLIPTextModelWithProjection", text)
+	tok := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return clip.LoadTokenizer(dir)
+	}
+	RegisterComponent("CLIPTokenizer", tok)
+	RegisterComponent("CLIPTokenizerFast", tok)
+	RegisterComponent("StableDiffusionSafetyChecker", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return safety.Load(dir, weights.OpenOptions{Variant: o.Variant})
+	})
+	fe := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+		return safety.LoadFeatureExtractor(dir)
+	}
+	RegisterComponent("CLIPImageProcessor", fe)
+	RegisterComponent("CLIPFeatureExtractor", fe)
+	for _, name := range schedulers.Classes() {
+		RegisterComponent(name, loadScheduler)
+	}
+}
+
+func loadScheduler(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	path := filepath.Join(dir, "scheduler_config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return schedulers.FromConfig(m)
+}
