@@ -43,6 +43,7 @@ type call struct {
 	storage string // <cache>/models--ns--name
 	head    *http.Client
 	get     *http.Client
+	tracker *tracker // progress over the whole call
 }
 
 func (c *Client) newCall(repoID string, opts []Option) (*call, error) {
@@ -55,7 +56,7 @@ func (c *Client) newCall(repoID string, opts []Option) (*call, error) {
 		o(&s)
 	}
 	s.defaults()
-	k := &call{settings: s, repo: repo}
+	k := &call{settings: s, repo: repo, tracker: newTracker(s.progress)}
 	k.storage = filepath.Join(s.cacheDir, repo.FolderName())
 
 	// HEAD: never follow redirects automatically (relative ones are
@@ -133,8 +134,8 @@ func (k *call) retry(ctx context.Context, f func(attempt int) error) error {
 func (k *call) do(hc *http.Client, req *http.Request, t target) (*http.Response, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
-		if req.Context().Err() != nil {
-			return nil, req.Context().Err()
+		if ctxErr := req.Context().Err(); ctxErr != nil && !errors.Is(ctxErr, context.DeadlineExceeded) {
+			return nil, ctxErr
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -189,6 +190,8 @@ func (ri *repoInfo) files() []string {
 // modelInfo fetches the commit and file list of a revision (one attempt;
 // the caller decides about retries).
 func (k *call) modelInfo(ctx context.Context, rev string) (*repoInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.metaTimeout)
+	defer cancel()
 	t := k.target(rev, "")
 	u := k.endpoint + "/api/models/" + k.repo.String() + "/revision/" + url.PathEscape(rev)
 	req, err := k.newRequest(ctx, http.MethodGet, u)
@@ -226,6 +229,8 @@ type fileMeta struct {
 // HEAD without following redirects except relative ones (renamed repos),
 // so that a 302 to the CDN yields the Hub's own headers.
 func (k *call) headFile(ctx context.Context, rev, file string) (fileMeta, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.metaTimeout)
+	defer cancel()
 	t := k.target(rev, file)
 	cur := k.resolveURL(rev, file)
 	for hops := 0; ; hops++ {
@@ -268,8 +273,8 @@ func (k *call) headFile(ctx context.Context, rev, file string) (fileMeta, error)
 		if n, err := strconv.ParseInt(sz, 10, 64); err == nil && n >= 0 {
 			m.size = n
 		}
-		if m.commit == "" {
-			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response lacks the X-Repo-Commit header; is %s a Hugging Face Hub endpoint?", redactURL(cur), k.endpoint)
+		if !isCommitHash(m.commit) {
+			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response lacks a valid X-Repo-Commit header (got %q); is %s a Hugging Face Hub endpoint?", redactURL(cur), m.commit, k.endpoint)
 		}
 		if m.etag == "" || strings.ContainsAny(m.etag, `/\`) || m.etag == "." || m.etag == ".." {
 			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response has no usable ETag, so the file cannot be cached reliably", redactURL(cur))

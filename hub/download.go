@@ -138,7 +138,8 @@ func (k *call) fetchAll(ctx context.Context, rev, commit string, metas []fileMet
 	if err := k.checkSpace(metas); err != nil {
 		return err
 	}
-	tr := newTracker(k.progress, metas)
+	tr := k.tracker
+	tr.add(metas)
 	return forEach(ctx, k.concurrency, len(metas), func(ctx context.Context, i int) error {
 		m := metas[i]
 		if err := k.fetchBlob(ctx, rev, m, tr); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 const unetWeights = "unet/diffusion_pytorch_model.safetensors"
@@ -38,6 +39,25 @@ func TestResumeAfterDroppedConnection(t *testing.T) {
 		t.Fatalf("CDN requests: %q", ranges)
 	}
 	t.Logf("resumed with %s", ranges[1])
+}
+
+func TestResumeAfterStall(t *testing.T) {
+	f := newFakeHub(t)
+	files := tinyPipelineFiles()
+	f.addCommit(tinyRepo, files)
+	data := files[unetWeights].data
+	sum := sha256Hex(data)
+	f.stallAt[sum] = 70000
+	p, err := testClient(f, t.TempDir(), WithTimeouts(time.Second, 100*time.Millisecond)).Download(context.Background(), tinyRepo, unetWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(data) {
+		t.Fatal("content differs")
+	}
+	if r := f.requests(); !strings.HasSuffix(r[len(r)-1], "bytes=70000-") {
+		t.Fatalf("not resumed: %q", r)
+	}
 }
 
 func TestResumeLeftoverIncomplete(t *testing.T) {

@@ -48,6 +48,7 @@ type fakeHub struct {
 	cdnAuth   []string          // Authorization seen by the CDN
 	cdnGets   map[string]int
 	dropAfter map[string]int64 // sha -> bytes sent before the connection is cut (once)
+	stallAt   map[string]int64 // sha -> bytes sent before the transfer hangs (once)
 	corrupt   map[string]bool  // sha -> serve a flipped byte
 	fail      map[string]int   // path suffix -> 503 answers before success
 	cdnDelay  time.Duration
@@ -56,7 +57,7 @@ type fakeHub struct {
 func newFakeHub(t testing.TB) *fakeHub {
 	f := &fakeHub{token: "hf_test_token", repos: map[string]*fakeRepo{}, renamed: map[string]string{},
 		blobs: map[string][]byte{}, cdnGets: map[string]int{}, dropAfter: map[string]int64{},
-		corrupt: map[string]bool{}, fail: map[string]int{}}
+		corrupt: map[string]bool{}, fail: map[string]int{}, stallAt: map[string]int64{}}
 	f.cdn = httptest.NewServer(http.HandlerFunc(f.serveCDN))
 	f.hub = httptest.NewServer(http.HandlerFunc(f.route))
 	t.Cleanup(func() { f.hub.Close(); f.cdn.Close() })
@@ -247,6 +248,8 @@ func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	f.cdnGets[sum]++
 	drop := f.dropAfter[sum]
 	delete(f.dropAfter, sum)
+	stall := f.stallAt[sum]
+	delete(f.stallAt, sum)
 	corrupt := f.corrupt[sum]
 	delay := f.cdnDelay
 	f.mu.Unlock()
@@ -267,6 +270,14 @@ func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		w.Write(data[:drop])
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler) // cut the connection mid-file
+	}
+	if stall > 0 && r.Header.Get("Range") == "" {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(data[:stall])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // hang until the client gives up
+		return
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 }

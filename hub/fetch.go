@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // testHookWrite, when set by tests, is called before each write into a
@@ -34,17 +35,26 @@ type tracker struct {
 	filesTotal int
 }
 
-func newTracker(fn func(Progress), metas []fileMeta) *tracker {
-	t := &tracker{fn: fn, per: map[string]int64{}, sizes: map[string]int64{}, filesTotal: len(metas)}
+func newTracker(fn func(Progress)) *tracker {
+	return &tracker{fn: fn, per: map[string]int64{}, sizes: map[string]int64{}}
+}
+
+// add announces more files to transfer; Total grows accordingly.
+func (t *tracker) add(metas []fileMeta) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, m := range metas {
+		if _, seen := t.sizes[m.file]; seen {
+			continue
+		}
 		t.sizes[m.file] = m.size
+		t.filesTotal++
 		if m.size < 0 || t.total < 0 {
 			t.total = -1
 		} else {
 			t.total += m.size
 		}
 	}
-	return t
 }
 
 // update records that fileDone bytes of file are on disk.
@@ -171,7 +181,22 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 		return h.Sum(nil), resumed, f.Sync()
 	}
 
-	req, err := k.newRequest(ctx, http.MethodGet, m.location)
+	// A transfer that receives nothing for k.stall is cut (and resumed by
+	// the caller's retry).
+	reqCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watchdog := time.AfterFunc(k.stall, cancel)
+	defer watchdog.Stop()
+	stalled := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if reqCtx.Err() != nil {
+			return &transientError{fmt.Errorf("hub: download of %q stalled (nothing received for %v) after %d of %s bytes", m.file, k.stall, off, sizeString(m.size))}
+		}
+		return err
+	}
+	req, err := k.newRequest(reqCtx, http.MethodGet, m.location)
 	if err != nil {
 		return nil, resumed, err
 	}
@@ -181,7 +206,7 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 	}
 	resp, err := k.do(k.get, req, t)
 	if err != nil {
-		return nil, resumed, err
+		return nil, resumed, stalled(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -212,6 +237,7 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 	for {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
+			watchdog.Reset(k.stall)
 			if m.size >= 0 && off+int64(n) > m.size {
 				f.Truncate(0)
 				return nil, resumed, t.newError(ErrChecksum, 0, nil, "file %q of %q: server sent more than the %d bytes announced; the download was discarded", m.file, k.repo, m.size)
@@ -227,8 +253,8 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 			break
 		}
 		if rerr != nil {
-			if ctx.Err() != nil {
-				return nil, resumed, ctx.Err()
+			if err := stalled(nil); err != nil {
+				return nil, resumed, err
 			}
 			return nil, resumed, &transientError{fmt.Errorf("hub: download of %q interrupted after %d of %s bytes: %w", m.file, off, sizeString(m.size), rerr)}
 		}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,9 +21,12 @@ const DefaultRevision = "main"
 type Option func(*settings)
 
 // Progress reports transfer progress. Done/Total cover every byte this
-// call transfers (files already in the cache are not counted);
-// FileDone/FileTotal the file named by File. FileTotal or Total is -1 when
-// the Hub did not announce a size.
+// call transfers (files already in the cache are not counted); Total grows
+// when more files are announced (DownloadPipeline fetches model_index.json
+// before choosing the component files). FileDone/FileTotal are for the
+// file named by File. FileTotal or Total is -1 when the Hub did not
+// announce a size. Done never decreases except when a corrupt partial
+// download has to be discarded.
 type Progress struct {
 	File       string // repo-relative path, e.g. "unet/diffusion_pytorch_model.safetensors"
 	FileDone   int64
@@ -45,6 +49,8 @@ type settings struct {
 	retryBase   time.Duration
 	retryMax    time.Duration
 	userAgent   string
+	metaTimeout time.Duration
+	stall       time.Duration
 
 	revision string
 	variant  string
@@ -88,6 +94,14 @@ func WithProgress(f func(Progress)) Option { return func(s *settings) { s.progre
 // up to max. Default: 5 attempts, 1s doubling up to 8s.
 func WithRetry(attempts int, base, max time.Duration) Option {
 	return func(s *settings) { s.retries, s.retryBase, s.retryMax = attempts, base, max }
+}
+
+// WithTimeouts sets how long a metadata request (model info, HEAD) may
+// take, and how long a transfer may go without receiving a byte before it
+// is cut and resumed. Defaults: HF_HUB_ETAG_TIMEOUT and
+// HF_HUB_DOWNLOAD_TIMEOUT seconds when set, else 10s and 60s.
+func WithTimeouts(metadata, stall time.Duration) Option {
+	return func(s *settings) { s.metaTimeout, s.stall = metadata, stall }
 }
 
 // WithUserAgent sets the User-Agent header.
@@ -177,12 +191,25 @@ func (s *settings) defaults() {
 	if s.retryMax < s.retryBase {
 		s.retryMax = s.retryBase
 	}
+	if s.metaTimeout <= 0 {
+		s.metaTimeout = envSeconds("HF_HUB_ETAG_TIMEOUT", 10*time.Second)
+	}
+	if s.stall <= 0 {
+		s.stall = envSeconds("HF_HUB_DOWNLOAD_TIMEOUT", 60*time.Second)
+	}
 	if s.userAgent == "" {
 		s.userAgent = "goautopipe-hub/1"
 	}
 	if s.revision == "" {
 		s.revision = DefaultRevision
 	}
+}
+
+func envSeconds(name string, def time.Duration) time.Duration {
+	if v, err := strconv.ParseFloat(strings.TrimSpace(os.Getenv(name)), 64); err == nil && v > 0 {
+		return time.Duration(v * float64(time.Second))
+	}
+	return def
 }
 
 func envTrue(name string) bool {

@@ -73,7 +73,18 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 	var last Progress
 	calls := 0
-	c := testClient(f, cache, WithProgress(func(p Progress) { last = p; calls++ }), WithConcurrency(3))
+	perFile := map[string]Progress{}
+	c := testClient(f, cache, WithProgress(func(p Progress) {
+		if prev, ok := perFile[p.File]; ok && p.FileDone < prev.FileDone {
+			t.Errorf("%s went back from %d to %d", p.File, prev.FileDone, p.FileDone)
+		}
+		if p.Done < last.Done {
+			t.Errorf("overall progress went back from %d to %d", last.Done, p.Done)
+		}
+		perFile[p.File] = p
+		last = p
+		calls++
+	}), WithConcurrency(3))
 	s, err := c.Pipeline(context.Background(), tinyRepo)
 	if err != nil {
 		t.Fatal(err)
@@ -88,12 +99,15 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	var total int64
 	for _, p := range tinyPipelineWant {
-		if p != "model_index.json" {
-			total += int64(len(files[p].data))
-		}
+		total += int64(len(files[p].data))
 	}
-	if calls == 0 || last.Done != last.Total || last.Total != total || last.FilesDone != last.FilesTotal || last.FilesTotal != len(tinyPipelineWant)-1 {
+	if calls == 0 || last.Done != last.Total || last.Total != total || last.FilesDone != last.FilesTotal || last.FilesTotal != len(tinyPipelineWant) {
 		t.Fatalf("progress: %d calls, last %+v, want total %d", calls, last, total)
+	}
+	for _, p := range tinyPipelineWant {
+		if got := perFile[p]; got.FileDone != int64(len(files[p].data)) || got.FileTotal != got.FileDone {
+			t.Errorf("%s: last progress %+v", p, got)
+		}
 	}
 	for _, a := range f.cdnAuth {
 		if a != "" {

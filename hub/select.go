@@ -155,6 +155,9 @@ func planPipeline(repo string, modelIndex []byte, repoFiles []string, variant st
 	}
 	byDir := map[string][]string{}
 	for _, f := range repoFiles {
+		if checkRepoPath(f) != nil {
+			continue
+		}
 		dir, name, ok := strings.Cut(f, "/")
 		if !ok || strings.Contains(name, "/") {
 			continue
