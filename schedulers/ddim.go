@@ -1,0 +1,172 @@
+package schedulers
+
+import (
+	"fmt"
+
+	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/autopipeline/tensor/rng"
+)
+
+func init() {
+	Register(Class{
+		Name: "DDIMScheduler",
+		Defaults: merge(commonDefaults(), map[string]any{
+			"clip_sample":                true,
+			"set_alpha_to_one":           true,
+			"thresholding":               false,
+			"dynamic_thresholding_ratio": 0.995,
+			"clip_sample_range":          1.0,
+			"sample_max_value":           1.0,
+			"timestep_spacing":           "leading",
+			"rescale_betas_zero_snr":     false,
+		}),
+		New: newDDIM,
+	})
+}
+
+// DDIM implements DDIMScheduler (Song et al. 2020).
+type DDIM struct {
+	baseScheduler
+	ts         trainSchedule
+	prediction string
+	clip       bool
+	clipRange  float32
+	finalAlpha float64
+	spacing    string
+	offset     int
+}
+
+func newDDIM(cfg map[string]any) (Scheduler, error) {
+	p := &params{m: cfg}
+	s := &DDIM{baseScheduler: baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}}
+	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
+	s.clip = p.bool("clip_sample")
+	s.clipRange = float32(p.float("clip_sample_range"))
+	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
+	s.offset = p.int("steps_offset")
+	if p.bool("thresholding") {
+		return nil, fmt.Errorf("thresholding is not supported")
+	}
+	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	if err != nil {
+		return nil, err
+	}
+	s.ts = ts
+	s.finalAlpha = ts.alphasCumprod[0]
+	if p.bool("set_alpha_to_one") {
+		s.finalAlpha = 1
+	}
+	return s, p.err
+}
+
+// integerTimesteps computes the DDPM-family inference timesteps.
+func integerTimesteps(spacing string, numTrain, n, offset int) ([]float64, error) {
+	if n > numTrain {
+		return nil, fmt.Errorf("schedulers: %d inference steps exceed the %d training steps", n, numTrain)
+	}
+	ts, err := TimestepSpacing(spacing, numTrain, n, offset)
+	if err != nil {
+		return nil, err
+	}
+	return roundAll(ts), nil
+}
+
+// NewState implements Scheduler.
+func (s *DDIM) NewState(steps int, opts ...Option) (State, error) {
+	o := collect(opts)
+	if o.timesteps != nil || o.sigmas != nil {
+		return nil, fmt.Errorf("schedulers: DDIMScheduler does not take explicit timesteps or sigmas")
+	}
+	ts, err := integerTimesteps(s.spacing, s.ts.numTrain, steps, s.offset)
+	if err != nil {
+		return nil, err
+	}
+	return &ddimState{s: s, timesteps: ts, steps: steps, eta: float32(o.eta)}, nil
+}
+
+type ddimState struct {
+	s         *DDIM
+	timesteps []float64
+	steps     int
+	eta       float32
+}
+
+func (st *ddimState) Timesteps() []float64    { return st.timesteps }
+func (st *ddimState) Sigmas() []float64       { return nil }
+func (st *ddimState) NumInferenceSteps() int  { return st.steps }
+func (st *ddimState) Order() int              { return 1 }
+func (st *ddimState) InitNoiseSigma() float64 { return 1 }
+func (st *ddimState) SetBeginIndex(int)       {}
+
+func (st *ddimState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
+	return x, nil
+}
+
+func (st *ddimState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
+	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+}
+
+func (st *ddimState) alphaAt(t int) (float32, error) {
+	if t >= len(st.s.ts.alphasCumprod) {
+		return 0, fmt.Errorf("schedulers: timestep %d out of range", t)
+	}
+	if t < 0 {
+		return float32(st.s.finalAlpha), nil
+	}
+	return float32(st.s.ts.alphasCumprod[t]), nil
+}
+
+func (st *ddimState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
+	if err := sameShape(modelOutput, sample); err != nil {
+		return nil, err
+	}
+	s := st.s
+	ti := int(t)
+	prev := ti - s.ts.numTrain/st.steps
+	at, err := st.alphaAt(ti)
+	if err != nil {
+		return nil, err
+	}
+	ap, err := st.alphaAt(prev)
+	if err != nil {
+		return nil, err
+	}
+	bt := 1 - at
+	sat, sbt := sqrt32(at), sqrt32(bt)
+	bp := 1 - ap
+	variance := (bp / bt) * (1 - at/ap)
+	std := st.eta * sqrt32(variance)
+	dirCoef := sqrt32(1 - ap - std*std)
+	sap := sqrt32(ap)
+
+	out, o := like(sample)
+	m, x := data(modelOutput), data(sample)
+	for i := range o {
+		var x0, eps float32
+		switch s.prediction {
+		case "epsilon":
+			x0 = (x[i] - sbt*m[i]) / sat
+			eps = m[i]
+		case "sample":
+			x0 = m[i]
+			eps = (x[i] - sat*x0) / sbt
+		default: // v_prediction
+			x0 = sat*x[i] - sbt*m[i]
+			eps = sat*m[i] + sbt*x[i]
+		}
+		if s.clip {
+			x0 = clamp32(x0, -s.clipRange, s.clipRange)
+		}
+		o[i] = sap*x0 + dirCoef*eps
+	}
+	if st.eta > 0 {
+		if g == nil {
+			return nil, fmt.Errorf("schedulers: DDIM with eta > 0 needs a generator")
+		}
+		noise := data(g.Randn(tensor.Shape(sample)...))
+		for i := range o {
+			o[i] = o[i] + std*noise[i]
+		}
+	}
+	return out, nil
+}

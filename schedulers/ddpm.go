@@ -1,0 +1,185 @@
+package schedulers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/autopipeline/tensor/rng"
+)
+
+func init() {
+	Register(Class{
+		Name: "DDPMScheduler",
+		Defaults: merge(commonDefaults(), map[string]any{
+			"variance_type":              "fixed_small",
+			"clip_sample":                true,
+			"thresholding":               false,
+			"dynamic_thresholding_ratio": 0.995,
+			"clip_sample_range":          1.0,
+			"sample_max_value":           1.0,
+			"timestep_spacing":           "leading",
+			"rescale_betas_zero_snr":     false,
+		}),
+		New: newDDPM,
+	})
+}
+
+// DDPM implements DDPMScheduler (Ho et al. 2020) with the fixed variance
+// types.
+type DDPM struct {
+	baseScheduler
+	ts         trainSchedule
+	prediction string
+	variance   string
+	clip       bool
+	clipRange  float32
+	spacing    string
+	offset     int
+}
+
+func newDDPM(cfg map[string]any) (Scheduler, error) {
+	p := &params{m: cfg}
+	s := &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}}
+	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
+	s.variance = p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
+	s.clip = p.bool("clip_sample")
+	s.clipRange = float32(p.float("clip_sample_range"))
+	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
+	s.offset = p.int("steps_offset")
+	if p.bool("thresholding") {
+		return nil, fmt.Errorf("thresholding is not supported")
+	}
+	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	if err != nil {
+		return nil, err
+	}
+	s.ts = ts
+	return s, p.err
+}
+
+// NewState implements Scheduler. Explicit timesteps must be strictly
+// descending integers below num_train_timesteps.
+func (s *DDPM) NewState(steps int, opts ...Option) (State, error) {
+	o := collect(opts)
+	if o.sigmas != nil {
+		return nil, fmt.Errorf("schedulers: DDPMScheduler does not take explicit sigmas")
+	}
+	if o.timesteps != nil {
+		ts := o.timesteps
+		for i := range ts {
+			if ts[i] != math.Trunc(ts[i]) || ts[i] < 0 || (i > 0 && ts[i] >= ts[i-1]) {
+				return nil, fmt.Errorf("schedulers: custom timesteps must be descending non-negative integers")
+			}
+		}
+		if len(ts) == 0 || int(ts[0]) >= s.ts.numTrain {
+			return nil, fmt.Errorf("schedulers: custom timesteps must start below num_train_timesteps")
+		}
+		return &ddpmState{s: s, timesteps: ts, steps: len(ts)}, nil
+	}
+	ts, err := integerTimesteps(s.spacing, s.ts.numTrain, steps, s.offset)
+	if err != nil {
+		return nil, err
+	}
+	return &ddpmState{s: s, timesteps: ts, steps: steps}, nil
+}
+
+type ddpmState struct {
+	s         *DDPM
+	timesteps []float64
+	steps     int
+}
+
+func (st *ddpmState) Timesteps() []float64    { return st.timesteps }
+func (st *ddpmState) Sigmas() []float64       { return nil }
+func (st *ddpmState) NumInferenceSteps() int  { return st.steps }
+func (st *ddpmState) Order() int              { return 1 }
+func (st *ddpmState) InitNoiseSigma() float64 { return 1 }
+func (st *ddpmState) SetBeginIndex(int)       {}
+
+func (st *ddpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
+	return x, nil
+}
+
+func (st *ddpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
+	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+}
+
+// previous returns the timestep after t in the schedule, or -1.
+func (st *ddpmState) previous(t float64) (int, error) {
+	for i, v := range st.timesteps {
+		if v == t {
+			if i == len(st.timesteps)-1 {
+				return -1, nil
+			}
+			return int(st.timesteps[i+1]), nil
+		}
+	}
+	return 0, fmt.Errorf("schedulers: timestep %v is not in the schedule", t)
+}
+
+func (st *ddpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
+	if err := sameShape(modelOutput, sample); err != nil {
+		return nil, err
+	}
+	s := st.s
+	prev, err := st.previous(t)
+	if err != nil {
+		return nil, err
+	}
+	ti := int(t)
+	ac := s.ts.alphasCumprod
+	at := float32(ac[ti])
+	ap := float32(1)
+	if prev >= 0 {
+		ap = float32(ac[prev])
+	}
+	bt := 1 - at
+	bp := 1 - ap
+	curAlpha := at / ap
+	curBeta := 1 - curAlpha
+	sat, sbt := sqrt32(at), sqrt32(bt)
+	c0 := (sqrt32(ap) * curBeta) / bt
+	c1 := sqrt32(curAlpha) * bp / bt
+
+	out, o := like(sample)
+	m, x := data(modelOutput), data(sample)
+	for i := range o {
+		var x0 float32
+		switch s.prediction {
+		case "epsilon":
+			x0 = (x[i] - sbt*m[i]) / sat
+		case "sample":
+			x0 = m[i]
+		default:
+			x0 = sat*x[i] - sbt*m[i]
+		}
+		if s.clip {
+			x0 = clamp32(x0, -s.clipRange, s.clipRange)
+		}
+		o[i] = c0*x0 + c1*x[i]
+	}
+	if ti > 0 {
+		if g == nil {
+			return nil, fmt.Errorf("schedulers: DDPM needs a generator")
+		}
+		noise := data(g.Randn(tensor.Shape(sample)...))
+		variance := bp / bt * curBeta
+		if variance < 1e-20 {
+			variance = 1e-20
+		}
+		var scale float32
+		switch s.variance {
+		case "fixed_small":
+			scale = sqrt32(variance)
+		case "fixed_small_log":
+			scale = exp32(0.5 * log32(variance))
+		case "fixed_large":
+			scale = sqrt32(curBeta)
+		}
+		for i := range o {
+			o[i] = o[i] + scale*noise[i]
+		}
+	}
+	return out, nil
+}
