@@ -216,6 +216,8 @@ func (k *call) cachedPipeline(rev string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %v", dir, err)
 	}
+	ignore := ignoredFiles(mi)
+	files = slices.DeleteFunc(files, func(f string) bool { return slices.Contains(ignore, f) })
 	byDir := map[string][]string{}
 	for _, f := range files {
 		if d, name, ok := strings.Cut(f, "/"); ok && !strings.Contains(name, "/") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -153,9 +154,10 @@ func planPipeline(repo string, modelIndex []byte, repoFiles []string, variant st
 	if err != nil {
 		return nil, err
 	}
+	ignore := ignoredFiles(modelIndex)
 	byDir := map[string][]string{}
 	for _, f := range repoFiles {
-		if checkRepoPath(f) != nil {
+		if checkRepoPath(f) != nil || slices.Contains(ignore, f) {
 			continue
 		}
 		dir, name, ok := strings.Cut(f, "/")
@@ -221,6 +223,16 @@ func planPipeline(repo string, modelIndex []byte, repoFiles []string, variant st
 	sort.Strings(p.files)
 	p.files = dedup(p.files)
 	return p, nil
+}
+
+// ignoredFiles is model_index.json's "_ignore_files" list, files diffusers
+// leaves out of a download.
+func ignoredFiles(modelIndex []byte) []string {
+	var extra struct {
+		IgnoreFiles []string `json:"_ignore_files"`
+	}
+	json.Unmarshal(modelIndex, &extra)
+	return extra.IgnoreFiles
 }
 
 func dedup(s []string) []string {
