@@ -14,6 +14,10 @@ Writes, all fp32 on CPU, deterministic:
 
 With AUTOPIPE_FULL=1 it also writes testdata/golden/unet_full_<name>.* from the full-size
 configs with random weights (testdata/fullsize/<name>/unet, made by fullsize.py) at 16x16 latents.
+
+With --bench DIR it only times one forward of the UNet in DIR (a diffusers component folder,
+e.g. the SD 1.5-size random UNet written by `go test ./models/unet -bench ForwardSD15`) at
+64x64 latents, batch 2, 77 context tokens, on 2 CPU threads, fp32, and prints the seconds.
 """
 
 import json
@@ -168,7 +172,32 @@ def unet_case(name, unet_dir, hw, requires_aesthetics=False, full=False):
          % (os.path.relpath(unet_dir, ROOT), h, w), 0)
 
 
+def bench(unet_dir, hw=64, runs=1):
+    import time
+    unet = UNet2DConditionModel.from_pretrained(unet_dir, torch_dtype=torch.float32).eval()
+    cfg = unet.config
+    gen = torch.Generator("cpu").manual_seed(0)
+    sample = torch.randn(2, cfg.in_channels, hw, hw, generator=gen)
+    cad = cfg.cross_attention_dim
+    if isinstance(cad, (list, tuple)):
+        cad = cad[0]
+    ehs = torch.randn(2, 77, cad, generator=gen)
+    ts = torch.tensor([10.0, 999.0])
+    with torch.no_grad():
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            unet(sample, ts, encoder_hidden_states=ehs)
+            print("diffusers forward %dx%d batch 2: %.2fs (torch %s, %d threads)"
+                  % (hw, hw, time.perf_counter() - t0, torch.__version__, torch.get_num_threads()), flush=True)
+
+
 def main():
+    import sys
+    if "--bench" in sys.argv:
+        i = sys.argv.index("--bench")
+        hw = int(os.environ.get("UNET_BENCH_HW", "64"))
+        bench(sys.argv[i + 1], hw=hw)
+        return
     nn_blocks()
     for fx in FIXTURES:
         d = os.path.join(ROOT, "testdata", fx, "unet")

@@ -1,0 +1,257 @@
+package unet
+
+import (
+	"bufio"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goautopipe/autopipeline/models/nn"
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+// Opt-in checks at full size. TestFullSizeGolden compares against diffusers
+// on the full-size random-weight UNets of testdata/fullsize (AUTOPIPE_FULL=1);
+// BenchmarkForwardSD15 times one SD 1.5-size forward (64x64 latents, batch 2)
+// on random weights generated here:
+//
+//	go test ./models/unet -run '^$' -bench ForwardSD15 -benchtime 1x
+
+// sd15ConfigJSON is the UNet config.json of runwayml/stable-diffusion-v1-5.
+const sd15ConfigJSON = `{
+  "_class_name": "UNet2DConditionModel",
+  "act_fn": "silu",
+  "attention_head_dim": 8,
+  "block_out_channels": [320, 640, 1280, 1280],
+  "center_input_sample": false,
+  "cross_attention_dim": 768,
+  "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+  "downsample_padding": 1,
+  "flip_sin_to_cos": true,
+  "freq_shift": 0,
+  "in_channels": 4,
+  "layers_per_block": 2,
+  "mid_block_scale_factor": 1,
+  "norm_eps": 1e-05,
+  "norm_num_groups": 32,
+  "out_channels": 4,
+  "sample_size": 64,
+  "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]
+}
+`
+
+// randomize fills every layer of m with random weights (scaled so that
+// activations stay bounded).
+func randomize(v reflect.Value, r *rand.Rand) {
+	fill := func(shape ...int) *tensor.Dense {
+		t := tensor.New(shape...)
+		fan := 1
+		for _, s := range shape[1:] {
+			fan *= s
+		}
+		if len(shape) == 1 {
+			fan = 1
+		}
+		sc := float32(1 / float64(fan))
+		if fan > 1 {
+			sc = float32(1.7 / (float64(fan) + 1))
+		}
+		for i, d := 0, tensor.F32(t); i < len(d); i++ {
+			d[i] = (r.Float32()*2 - 1) * sc * 4
+		}
+		return t
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		switch m := v.Interface().(type) {
+		case *nn.Linear:
+			m.Weight, m.Bias = fill(m.Out, m.In), fill(m.Out)
+			return
+		case *nn.Conv2D:
+			m.Weight, m.Bias = fill(m.Out, m.In, m.Kernel, m.Kernel), fill(m.Out)
+			return
+		case *nn.GroupNorm:
+			m.Weight, m.Bias = tensor.New(m.Channels), tensor.New(m.Channels)
+			for i, d := 0, tensor.F32(m.Weight); i < len(d); i++ {
+				d[i] = 1
+			}
+			return
+		case *nn.LayerNorm:
+			if m.Affine {
+				m.Weight, m.Bias = tensor.New(m.Dim), tensor.New(m.Dim)
+				for i, d := 0, tensor.F32(m.Weight); i < len(d); i++ {
+					d[i] = 1
+				}
+			}
+			return
+		}
+		randomize(v.Elem(), r)
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			randomize(v.Index(i), r)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				randomize(v.Field(i), r)
+			}
+		}
+	}
+}
+
+// procStatus returns a size field of /proc/self/status (VmRSS, VmHWM) in
+// bytes (Linux; 0 elsewhere).
+func procStatus(key string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), key+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// collect lists every tagged tensor of a model struct by checkpoint name.
+func collect(v reflect.Value, path string, out map[string]*tensor.Dense) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if t, ok := v.Interface().(*tensor.Dense); ok {
+			out[path] = t
+			return
+		}
+		collect(v.Elem(), path, out)
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			collect(v.Index(i), path+"."+strconv.Itoa(i), out)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			tag, ok := f.Tag.Lookup("st")
+			if !ok {
+				continue
+			}
+			collect(v.Field(i), strings.TrimPrefix(path+"."+strings.Split(tag, ",")[0], "."), out)
+		}
+	}
+}
+
+// sd15RandomDir writes (once) an SD 1.5-size UNet with random weights as a
+// diffusers component folder, so that the benchmark loads it memory-mapped
+// as a real checkpoint would be.
+func sd15RandomDir(b *testing.B) string {
+	dir := os.Getenv("UNET_BENCH_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "autopipe-unet-sd15-random")
+	}
+	wf := filepath.Join(dir, "diffusion_pytorch_model.safetensors")
+	if _, err := os.Stat(wf); err == nil {
+		return dir
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(sd15ConfigJSON), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	randomize(reflect.ValueOf(m), rand.New(rand.NewPCG(1, 2)))
+	ts := map[string]*tensor.Dense{}
+	collect(reflect.ValueOf(m), "", ts)
+	if err := weights.WriteFile(wf+".tmp", ts, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(wf+".tmp", wf); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+func BenchmarkForwardSD15(b *testing.B) {
+	dir := sd15RandomDir(b)
+	runtime.GC()
+	debug.FreeOSMemory()
+	m, err := Load(dir, weights.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	hw := 64
+	if v, err := strconv.Atoi(os.Getenv("UNET_BENCH_HW")); err == nil && v > 0 {
+		hw = v // smaller latents for profiling
+	}
+	sample := tensor.New(2, 4, hw, hw)
+	for i, d := 0, tensor.F32(sample); i < len(d); i++ {
+		d[i] = float32(r.NormFloat64())
+	}
+	ehs := tensor.New(2, 77, 768)
+	for i, d := 0, tensor.F32(ehs); i < len(d); i++ {
+		d[i] = float32(r.NormFloat64())
+	}
+	runtime.GC()
+	// Reset the peak-RSS counter so that it reflects the forward alone
+	// (plus the mapped weights it touches).
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	b.ReportMetric(float64(procStatus("VmRSS"))/(1<<20), "MiB-rss-before")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		out, err := m.Forward(context.Background(), sample, []float32{10, 999}, ehs, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("forward %.2fs, out %v", time.Since(t0).Seconds(), out.Shape())
+	}
+	b.StopTimer()
+	// Peak RSS of the process: the mapped weights (about 3.3 GiB once all
+	// pages were touched) plus the activations and garbage of the forward.
+	b.ReportMetric(float64(procStatus("VmHWM"))/(1<<20), "MiB-peak-rss")
+}
+
+func TestFullSizeGolden(t *testing.T) {
+	if os.Getenv("AUTOPIPE_FULL") != "1" {
+		t.Skip("set AUTOPIPE_FULL=1 (needs testdata/fullsize from tools/reference/fullsize.py and golden_unet.py)")
+	}
+	for _, name := range []string{"sd15", "sdxl"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "testdata", "fullsize", name, "unet")
+			g := filepath.Join("..", "..", "testdata", "golden", "unet_full_"+name+".safetensors")
+			if _, err := os.Stat(g); err != nil {
+				t.Skipf("golden: %v", err)
+			}
+			d := runGolden(t, dir, "unet_full_"+name)
+			t.Logf("%s: max abs err %.3g", name, d)
+			if d > 1e-4 {
+				t.Errorf("max abs err %g > 1e-4", d)
+			}
+		})
+	}
+}
