@@ -161,7 +161,7 @@ func (f *file) Tensor(name string) (*tensor.Dense, error) {
 	start := 8 + f.hdr.size
 	raw := f.data[start+e.begin : start+e.end]
 	n := numel(e.shape)
-	if e.dtype == "F32" && n > 0 && uintptr(unsafe.Pointer(&raw[0]))%4 == 0 {
+	if e.dtype == "F32" && littleEndian && n > 0 && uintptr(unsafe.Pointer(&raw[0]))%4 == 0 {
 		f.views.Store(true)
 		view := unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), n)
 		return newDense(view, e.shape), nil

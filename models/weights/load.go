@@ -12,7 +12,8 @@ import (
 )
 
 // Shaper is implemented by layer structs that know the shapes of their
-// tensors: it maps a field's tag name (e.g. "weight") to the expected shape.
+// tensors: it maps a field's tag name (e.g. "weight"; "name.0", "name.1",
+// ... for the elements of a slice of tensors) to the expected shape.
 // Load checks every shape before reading any data. A tensor field without a
 // declared shape takes the shape of the tensor already in the field, if any,
 // and otherwise accepts any shape.

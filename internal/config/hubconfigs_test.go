@@ -1,0 +1,74 @@
+package config
+
+import (
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// unetKeys covers the config keys whose JSON type varies between
+// checkpoints (an integer in SD 1.x, a list in SD 2.x and SDXL).
+type unetKeys struct {
+	ClassName                 string    `json:"_class_name"`
+	AttentionHeadDim          IntOrList `json:"attention_head_dim"`
+	NumAttentionHeads         IntOrList `json:"num_attention_heads"`
+	TransformerLayersPerBlock IntOrList `json:"transformer_layers_per_block"`
+	LayersPerBlock            IntOrList `json:"layers_per_block"`
+	CrossAttentionDim         IntOrList `json:"cross_attention_dim"`
+	BlockOutChannels          []int     `json:"block_out_channels"`
+	DownBlockTypes            []string  `json:"down_block_types"`
+	SampleSize                IntOrList `json:"sample_size"`
+}
+
+// TestHubConfigs reads every JSON file under testdata/configs/ (real
+// configs of Hub checkpoints): model indexes with ReadModelIndex, everything
+// else generically, and UNet configs into a typed struct.
+func TestHubConfigs(t *testing.T) {
+	root := "../../testdata/configs"
+	var files []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Skip("no testdata/configs")
+	}
+	var indexes, unets int
+	for _, f := range files {
+		if filepath.Base(f) == "model_index.json" {
+			m, err := ReadModelIndex(f)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if len(m.Components) == 0 || len(m.Order) != len(m.Components) {
+				t.Errorf("%s: components %v order %v", f, m.Components, m.Order)
+			}
+			indexes++
+			continue
+		}
+		var generic map[string]any
+		if err := ReadJSON(f, &generic); err != nil {
+			t.Error(err)
+			continue
+		}
+		if generic["_class_name"] == "UNet2DConditionModel" {
+			var u unetKeys
+			if err := ReadJSON(f, &u); err != nil {
+				t.Error(err)
+				continue
+			}
+			if len(u.BlockOutChannels) == 0 || len(u.DownBlockTypes) != len(u.BlockOutChannels) {
+				t.Errorf("%s: %+v", f, u)
+			}
+			if _, err := u.LayersPerBlock.Expand(len(u.BlockOutChannels)); err != nil {
+				t.Errorf("%s: layers_per_block: %v", f, err)
+			}
+			unets++
+		}
+	}
+	t.Logf("%d files: %d model indexes, %d UNet configs", len(files), indexes, unets)
+}
