@@ -80,8 +80,8 @@ def check_tokenizer(path, pad_id):
     assert len(long) == 77 and long[0] == 49406 and long[-1] == 49407
 
 
-def write_clip_tokenizers():
-    root = os.path.join(TESTDATA, "clip-tokenizer")
+def write_clip_tokenizers(testdata):
+    root = os.path.join(testdata, "clip-tokenizer")
     shutil.rmtree(root, ignore_errors=True)
     vocab, merges = clip_vocab.build()
     assert len(vocab) == 49408 and len(merges) == 48894
@@ -96,16 +96,19 @@ def write_clip_tokenizers():
 
 
 def main():
+    # Optional argument: another output folder instead of testdata/ (to compare two runs).
+    out = sys.argv[1] if len(sys.argv) > 1 else TESTDATA
     torch.manual_seed(0)
     torch.set_num_threads(2)
     if not os.path.isdir(TESTDATA) or not os.path.isfile("go.mod"):
         sys.exit("run from the repository root")
-    write_clip_tokenizers()
-    hub_configs.write_all()
+    os.makedirs(out, exist_ok=True)
+    write_clip_tokenizers(out)
+    hub_configs.write_all(os.path.join(out, "configs"))
 
     import tiny_pipelines  # noqa: E402 (imports diffusers: slow)
 
-    tiny_pipelines.write_all(TESTDATA)
+    tiny_pipelines.write_all(out)
 
 
 if __name__ == "__main__":

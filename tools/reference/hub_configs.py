@@ -296,15 +296,15 @@ def _write(path, obj):
         f.write("\n")
 
 
-def write_all():
+def write_all(root=ROOT):
     for repo, files in REPOS.items():
         for name, obj in files.items():
             if name.endswith("/"):
                 for sub, o in obj.items():
-                    _write(os.path.join(ROOT, repo, name + sub), o)
+                    _write(os.path.join(root, repo, name + sub), o)
             else:
-                _write(os.path.join(ROOT, repo, name), obj)
-    print(f"wrote {ROOT} ({len(REPOS)} repositories)")
+                _write(os.path.join(root, repo, name), obj)
+    print(f"wrote {root} ({len(REPOS)} repositories)")
 
 
 if __name__ == "__main__":
