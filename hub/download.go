@@ -40,10 +40,13 @@ func (c *Client) Download(ctx context.Context, repoID, filename string, opts ...
 	}
 	m, err := k.headFile(ctx, rev, filename)
 	if err != nil {
-		// As huggingface_hub: whatever went wrong, a cached copy of the
-		// revision is better than nothing.
-		if p, ok := k.cachedFile(rev, filename); ok {
-			return p, nil
+		// As huggingface_hub: a cached copy stands in when the Hub is
+		// unreachable or refuses, but not when it says the revision or
+		// the file does not exist.
+		if !errors.Is(err, ErrRevisionNotFound) && !errors.Is(err, ErrEntryNotFound) {
+			if p, ok := k.cachedFile(rev, filename); ok {
+				return p, nil
+			}
 		}
 		if isTransient(err) {
 			first := err

@@ -102,6 +102,7 @@ func classifyWriteErr(err error) error {
 func (k *call) fetchBlob(ctx context.Context, rev string, m fileMeta, tr *tracker) error {
 	blob := k.blobPath(m.etag)
 	if fileExists(blob) {
+		tr.update(m.file, max(m.size, 0), true)
 		return nil
 	}
 	release, err := acquireLock(ctx, k.lockPath(m.etag))

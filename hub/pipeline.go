@@ -66,8 +66,13 @@ func (c *Client) Pipeline(ctx context.Context, repoID string, opts ...Option) (*
 	}
 	info, err := k.modelInfo(ctx, rev)
 	if err != nil {
-		if s, cerr := k.cachedPipeline(rev); cerr == nil {
-			return s, nil
+		// As huggingface_hub: a complete cached snapshot stands in when the
+		// Hub is unreachable or refuses, but not for a revision it says
+		// does not exist.
+		if !errors.Is(err, ErrRevisionNotFound) {
+			if s, cerr := k.cachedPipeline(rev); cerr == nil {
+				return s, nil
+			}
 		}
 		if isTransient(err) {
 			first := err
