@@ -35,3 +35,35 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkAttention(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const heads, d, lq = 8, 40, 4096
+	q := FromSlice(randSlice(r, lq*heads*d), 1, lq, heads*d)
+	for _, lk := range []int{4096, 77} {
+		k := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
+		v := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
+		out := New(1, lq, heads*d)
+		b.Run(fmt.Sprintf("self=%v", lk == lq), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				AttentionInto(out, q, k, v, heads, 0.158, false)
+			}
+			b.ReportMetric(4*float64(heads*lq*lk*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkConv2D(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := FromSlice(randSlice(r, 2*320*64*64), 2, 320, 64, 64)
+	w := FromSlice(randSlice(r, 320*320*9), 320, 320, 3, 3)
+	bias := FromSlice(randSlice(r, 320), 320)
+	out := New(2, 320, 64, 64)
+	Conv2DInto(out, x, w, bias, 1, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Conv2DInto(out, x, w, bias, 1, 1)
+	}
+	b.ReportMetric(2*2*320*64*64*320*9*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

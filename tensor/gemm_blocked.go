@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math/bits"
 	"sync"
 	"unsafe"
 )
@@ -31,14 +32,14 @@ func (g *blockedGemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a [
 	if 2*m*n*k < 1<<18 {
 		threads = 1
 	}
-	g.run(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.run(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
 }
 
 // sgemmSerial is Sgemm on the calling goroutine only; used by operations
 // that parallelise at a coarser level (attention over heads).
 func (g *blockedGemm) sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	g.run(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.run(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
 }
 
 // serialSgemmer is implemented by GEMMs that can run single-threaded.
@@ -57,25 +58,62 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-var f32Pool sync.Pool
+// f32Pools hold scratch slices by power-of-two capacity class.
+var f32Pools [48]sync.Pool
 
-// getScratch returns a scratch slice of length n from a pool.
+// getScratch returns a pooled scratch slice of length n (contents
+// undefined); give it back with putScratch.
 func getScratch(n int) *[]float32 {
-	if v, ok := f32Pool.Get().(*[]float32); ok && cap(*v) >= n {
+	cls := bits.Len(uint(max(n, 1) - 1))
+	if v, ok := f32Pools[cls].Get().(*[]float32); ok {
 		*v = (*v)[:n]
 		return v
-	} else if ok {
-		f32Pool.Put(v)
 	}
-	s := make([]float32, n, n+16)
+	s := make([]float32, n, 1<<cls)
 	return &s
 }
 
-func putScratch(p *[]float32) { f32Pool.Put(p) }
+func putScratch(p *[]float32) {
+	f32Pools[bits.Len(uint(cap(*p)-1))].Put(p)
+}
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
-func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// kcFor returns the K block size for a product of depth k: at most g.kc,
+// balanced so the last block is not tiny.
+func (g *blockedGemm) kcFor(k int) int {
+	kc := g.kc
+	if k > kc {
+		nk := (k + kc - 1) / kc
+		kc = (k + nk - 1) / nk
+	}
+	return kc
+}
+
+// packedSize is the length of a fully packed op(B) of k×n.
+func (g *blockedGemm) packedSize(n, k int) int { return roundUp(n, g.nr) * k }
+
+// prepackB packs all of op(B) (k×n) into dst (packedSize long) in the
+// order run consumes it, so several products can share one packing.
+func (g *blockedGemm) prepackB(dst []float32, transB bool, n, k int, b []float32, ldb int) {
+	kc := g.kcFor(k)
+	for jc := 0; jc < n; jc += g.nc {
+		nb := min(g.nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(dst[g.packedOffset(jc, pc, nb, k):], transB, b, ldb, pc, jc, kb, nb, g.nr, 0, (nb+g.nr-1)/g.nr)
+		}
+	}
+}
+
+// packedOffset locates the panel of block (jc, pc) in a prepacked B.
+func (g *blockedGemm) packedOffset(jc, pc, nb, k int) int {
+	return jc/g.nc*roundUp(g.nc, g.nr)*k + roundUp(nb, g.nr)*pc
+}
+
+// run computes the product on up to threads goroutines. When pre is not
+// nil it holds op(B) already packed by prepackB and b is ignored.
+func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, pre []float32, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -84,42 +122,44 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 		return
 	}
 	mr, nr := g.mr, g.nr
-	mc, kc, nc := g.mc, g.kc, g.nc
+	kc, nc := g.kc, g.nc
+	// Row blocks: whole mr slivers, about mc rows each, their count a
+	// multiple of the worker count so the work splits evenly.
+	nsA := (m + mr - 1) / mr
+	nib := (nsA*mr + g.mc - 1) / g.mc
 	if threads > 1 {
-		if per := roundUp((m+threads-1)/threads, mr); per < mc {
-			mc = per
-		}
+		nib = roundUp(nib, threads)
 	}
-	// Balance kc so the last K block is not tiny.
-	if k > kc {
-		nk := (k + kc - 1) / kc
-		kc = (k + nk - 1) / nk
+	nib = min(nib, nsA)
+	kc = g.kcFor(k)
+	var bp []float32
+	if pre == nil {
+		bbuf := getScratch(roundUp(min(n, nc), nr) * min(k, kc))
+		defer putScratch(bbuf)
+		bp = *bbuf
 	}
-	bsz := roundUp(min(n, nc), nr) * min(k, kc)
-	bbuf := getScratch(bsz)
-	defer putScratch(bbuf)
-	bp := *bbuf
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		nsl := (nb + nr - 1) / nr
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			if threads > 1 && nsl > 1 && kb*nb > 1<<14 {
+			if pre != nil {
+				bp = pre[g.packedOffset(jc, pc, nb, k):]
+			} else if threads > 1 && nsl > 1 && kb*nb > 1<<14 {
 				parallelRange(nsl, 1, func(lo, hi int) {
 					packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, lo, hi)
 				})
 			} else {
 				packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, 0, nsl)
 			}
-			nib := (m + mc - 1) / mc
 			njp := 1
 			if threads > 1 && nib < threads {
 				njp = min(threads, nsl)
 			}
 			task := func(t int) {
 				ib, jp := t/njp, t%njp
-				ic := ib * mc
-				mb := min(mc, m-ic)
+				ic := ib * nsA / nib * mr
+				mb := min((ib+1)*nsA/nib*mr, m) - ic
 				s0, s1 := jp*nsl/njp, (jp+1)*nsl/njp
 				abuf := getScratch(roundUp(mb, mr) * kb)
 				ap := *abuf
@@ -130,8 +170,7 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 			if nt := nib * njp; threads > 1 && nt > 1 {
 				parallelFor(nt, task)
 			} else {
-				task(0)
-				for t := 1; t < nt; t++ {
+				for t := 0; t < nt; t++ {
 					task(t)
 				}
 			}
@@ -143,7 +182,7 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 // a packed mb×kb block of A.
 func (g *blockedGemm) macro(mb, nb, kb int, ap, bp, c []float32, ldc int, s0, s1 int) {
 	mr, nr := g.mr, g.nr
-	var tmp [32 * 32]float32
+	var tmp []float32 // edge tile, allocated on first use
 	for s := s0; s < s1; s++ {
 		j := s * nr
 		nn := min(nr, nb-j)
@@ -154,6 +193,11 @@ func (g *blockedGemm) macro(mb, nb, kb int, ap, bp, c []float32, ldc int, s0, s1
 			if mm == mr && nn == nr {
 				g.kern(kb, aptr, bptr, &c[ir*ldc+j], ldc)
 				continue
+			}
+			if tmp == nil {
+				tb := getScratch(mr * nr)
+				defer putScratch(tb)
+				tmp = *tb
 			}
 			t := tmp[:mr*nr]
 			clear(t)
@@ -187,6 +231,11 @@ func packA(ap []float32, transA bool, a []float32, lda, ic, pc, mb, kb, mr int, 
 			}
 			continue
 		}
+		if mm == 14 {
+			off := (ic+ir)*lda + pc
+			pack14(dst, a[off:], lda, kb, alpha)
+			continue
+		}
 		for i := 0; i < mm; i++ {
 			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kb]
 			for p, v := range src {
@@ -198,6 +247,23 @@ func packA(ap []float32, transA bool, a []float32, lda, ic, pc, mb, kb, mr int, 
 				dst[p*mr+i] = 0
 			}
 		}
+	}
+}
+
+// pack14 interleaves 14 rows of a (leading dimension lda, kb columns each)
+// into dst, scaled by alpha: dst[p*14+i] = alpha*a[i*lda+p].
+func pack14(dst, a []float32, lda, kb int, alpha float32) {
+	r0, r1, r2, r3 := a[0:kb], a[lda:lda+kb], a[2*lda:2*lda+kb], a[3*lda:3*lda+kb]
+	r4, r5, r6, r7 := a[4*lda:4*lda+kb], a[5*lda:5*lda+kb], a[6*lda:6*lda+kb], a[7*lda:7*lda+kb]
+	r8, r9, r10 := a[8*lda:8*lda+kb], a[9*lda:9*lda+kb], a[10*lda:10*lda+kb]
+	r11, r12, r13 := a[11*lda:11*lda+kb], a[12*lda:12*lda+kb], a[13*lda:13*lda+kb]
+	dst = dst[:14*kb]
+	for p := 0; p < kb; p++ {
+		d := dst[p*14 : p*14+14 : p*14+14]
+		d[0], d[1], d[2], d[3] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p]
+		d[4], d[5], d[6], d[7] = alpha*r4[p], alpha*r5[p], alpha*r6[p], alpha*r7[p]
+		d[8], d[9], d[10] = alpha*r8[p], alpha*r9[p], alpha*r10[p]
+		d[11], d[12], d[13] = alpha*r11[p], alpha*r12[p], alpha*r13[p]
 	}
 }
 

@@ -138,20 +138,19 @@ func softmaxRow(v []float32) {
 	if len(v) == 0 {
 		return
 	}
-	m := v[0]
-	for _, x := range v[1:] {
-		if x > m {
-			m = x
-		}
+	inv := 1 / expSubSum(v)
+	for i := range v {
+		v[i] *= inv
 	}
+}
+
+// expSubSumGo replaces v[i] by exp(v[i]-m) and returns their sum.
+func expSubSumGo(v []float32, m float32) float32 {
 	var sum float32
 	for i, x := range v {
 		e := expf(x - m)
 		v[i] = e
 		sum += e
 	}
-	inv := 1 / sum
-	for i := range v {
-		v[i] *= inv
-	}
+	return sum
 }

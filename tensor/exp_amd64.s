@@ -1,0 +1,93 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Constants of the Cephes-style single-precision exp: log2(e), -ln2 split
+// in a high and a low part, the degree-5 polynomial, 1 and the lower clamp.
+DATA expc<>+0(SB)/4, $0x3fb8aa3b
+DATA expc<>+4(SB)/4, $0xbf318000
+DATA expc<>+8(SB)/4, $0x395e8083
+DATA expc<>+12(SB)/4, $0x39506967
+DATA expc<>+16(SB)/4, $0x3ab743ce
+DATA expc<>+20(SB)/4, $0x3c088908
+DATA expc<>+24(SB)/4, $0x3d2aa9c1
+DATA expc<>+28(SB)/4, $0x3e2aaaaa
+DATA expc<>+32(SB)/4, $0x3f000000
+DATA expc<>+36(SB)/4, $0x3f800000
+DATA expc<>+40(SB)/4, $0xc2aeac4f
+GLOBL expc<>(SB), RODATA|NOPTR, $44
+
+// func expSubAVX512(x *float32, n int, m float32, sums *[16]float32)
+// x[i] = exp(x[i]-m) for i < n (n a multiple of 16); per-lane sums of the
+// results go to sums.
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Z0
+	MOVQ sums+24(FP), DI
+	VBROADCASTSS expc<>+0(SB), Z1
+	VBROADCASTSS expc<>+4(SB), Z2
+	VBROADCASTSS expc<>+8(SB), Z3
+	VBROADCASTSS expc<>+12(SB), Z4
+	VBROADCASTSS expc<>+16(SB), Z5
+	VBROADCASTSS expc<>+20(SB), Z6
+	VBROADCASTSS expc<>+24(SB), Z7
+	VBROADCASTSS expc<>+28(SB), Z8
+	VBROADCASTSS expc<>+32(SB), Z9
+	VBROADCASTSS expc<>+36(SB), Z10
+	VBROADCASTSS expc<>+40(SB), Z11
+	VPXORD Z12, Z12, Z12
+	SHRQ $4, CX
+	JZ expsub_done
+
+expsub_loop:
+	VMOVUPS (SI), Z13
+	VSUBPS Z0, Z13, Z13
+	VMAXPS Z11, Z13, Z13
+	VMULPS Z1, Z13, Z14
+	VRNDSCALEPS $0, Z14, Z14
+	VFMADD231PS Z2, Z14, Z13
+	VFMADD231PS Z3, Z14, Z13
+	VMOVAPS Z4, Z15
+	VFMADD213PS Z5, Z13, Z15
+	VFMADD213PS Z6, Z13, Z15
+	VFMADD213PS Z7, Z13, Z15
+	VFMADD213PS Z8, Z13, Z15
+	VFMADD213PS Z9, Z13, Z15
+	VMULPS Z13, Z13, Z16
+	VFMADD213PS Z13, Z16, Z15
+	VADDPS Z10, Z15, Z15
+	VSCALEFPS Z14, Z15, Z15
+	VMOVUPS Z15, (SI)
+	VADDPS Z15, Z12, Z12
+	ADDQ $64, SI
+	DECQ CX
+	JNZ expsub_loop
+
+expsub_done:
+	VMOVUPS Z12, (DI)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x *float32, n int, out *[16]float32)
+// Per-lane maxima of x[0:n] (n a positive multiple of 16) go to out.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	VMOVUPS (SI), Z0
+	ADDQ $64, SI
+	SHRQ $4, CX
+	DECQ CX
+	JZ max_done
+
+max_loop:
+	VMAXPS (SI), Z0, Z0
+	ADDQ $64, SI
+	DECQ CX
+	JNZ max_loop
+
+max_done:
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET
