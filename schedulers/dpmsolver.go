@@ -1,0 +1,403 @@
+package schedulers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/autopipeline/tensor/rng"
+)
+
+func init() {
+	Register(Class{
+		Name: "DPMSolverMultistepScheduler",
+		Defaults: merge(commonDefaults(), map[string]any{
+			"solver_order":               2.0,
+			"thresholding":               false,
+			"dynamic_thresholding_ratio": 0.995,
+			"sample_max_value":           1.0,
+			"algorithm_type":             "dpmsolver++",
+			"solver_type":                "midpoint",
+			"lower_order_final":          true,
+			"euler_at_final":             false,
+			"use_karras_sigmas":          false,
+			"use_exponential_sigmas":     false,
+			"use_beta_sigmas":            false,
+			"use_lu_lambdas":             false,
+			"use_flow_sigmas":            false,
+			"flow_shift":                 1.0,
+			"final_sigmas_type":          "zero",
+			"lambda_min_clipped":         math.Inf(-1),
+			"variance_type":              nil,
+			"rescale_betas_zero_snr":     false,
+			"use_dynamic_shifting":       false,
+			"time_shift_type":            "exponential",
+		}),
+		New: newDPM,
+	})
+}
+
+// DPMSolver implements DPMSolverMultistepScheduler (Lu et al. 2022):
+// DPM-Solver and DPM-Solver++ (ODE and SDE variants), orders 1 to 3,
+// midpoint or Heun second-order updates.
+type DPMSolver struct {
+	baseScheduler
+	ts          trainSchedule
+	prediction  string
+	order       int
+	algorithm   string
+	solverType  string
+	lowerFinal  bool
+	eulerFinal  bool
+	spacingOpt  sigmaSpacing
+	finalSigMin bool
+	lambdaMin   float64
+	spacing     string
+	offset      int
+	cosine      bool
+}
+
+func newDPM(cfg map[string]any) (Scheduler, error) {
+	p := &params{m: cfg}
+	s := &DPMSolver{baseScheduler: baseScheduler{class: "DPMSolverMultistepScheduler", cfg: cfg, order: 1}}
+	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
+	s.order = p.int("solver_order")
+	s.algorithm = p.str("algorithm_type")
+	if s.algorithm == "deis" {
+		s.algorithm = "dpmsolver++"
+	}
+	s.solverType = p.str("solver_type")
+	switch s.solverType {
+	case "logrho", "bh1", "bh2":
+		s.solverType = "midpoint"
+	case "midpoint", "heun":
+	default:
+		return nil, fmt.Errorf("solver_type %q is not supported", s.solverType)
+	}
+	switch s.algorithm {
+	case "dpmsolver", "dpmsolver++", "sde-dpmsolver", "sde-dpmsolver++":
+	default:
+		return nil, fmt.Errorf("algorithm_type %q is not supported", s.algorithm)
+	}
+	s.lowerFinal = p.bool("lower_order_final")
+	s.eulerFinal = p.bool("euler_at_final")
+	s.spacingOpt = readSigmaSpacing(p, false)
+	if p.bool("use_lu_lambdas") || p.bool("use_flow_sigmas") || p.bool("use_dynamic_shifting") {
+		return nil, fmt.Errorf("use_lu_lambdas, use_flow_sigmas and use_dynamic_shifting are not supported")
+	}
+	if p.bool("thresholding") || p.m["variance_type"] != nil {
+		return nil, fmt.Errorf("thresholding and learned variance are not supported")
+	}
+	s.finalSigMin = p.oneOf("final_sigmas_type", "zero", "sigma_min") == "sigma_min"
+	if (s.algorithm == "dpmsolver" || s.algorithm == "sde-dpmsolver") && !s.finalSigMin {
+		return nil, fmt.Errorf("final_sigmas_type zero is not supported for algorithm_type %s", s.algorithm)
+	}
+	if s.order < 1 || s.order > 3 {
+		return nil, fmt.Errorf("solver_order %d is not supported", s.order)
+	}
+	if v, ok := toFloat(p.m["lambda_min_clipped"]); ok {
+		s.lambdaMin = v
+	} else {
+		s.lambdaMin = math.Inf(-1)
+	}
+	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
+	s.offset = p.int("steps_offset")
+	s.cosine = p.str("beta_schedule") == "squaredcos_cap_v2"
+	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), true)
+	if err != nil {
+		return nil, err
+	}
+	s.ts = ts
+	return s, p.err
+}
+
+// lastTimestep is num_train_timesteps minus the number of training steps
+// whose lambda falls below lambda_min_clipped.
+func (s *DPMSolver) lastTimestep() int {
+	n := s.ts.numTrain
+	clipped := 0
+	for i := n - 1; i >= 0; i-- { // flipped lambda_t is ascending
+		a := float32(s.ts.alphasCumprod[i])
+		l := log32(sqrt32(a)) - log32(sqrt32(1-a))
+		if float64(l) < s.lambdaMin {
+			clipped++
+		} else {
+			break
+		}
+	}
+	return n - clipped
+}
+
+// NewState implements Scheduler.
+func (s *DPMSolver) NewState(steps int, opts ...Option) (State, error) {
+	o := collect(opts)
+	if o.sigmas != nil {
+		return nil, fmt.Errorf("schedulers: DPMSolverMultistepScheduler does not take explicit sigmas")
+	}
+	var ts []float64
+	var err error
+	if o.timesteps != nil {
+		if s.spacingOpt.active() {
+			return nil, fmt.Errorf("schedulers: explicit timesteps cannot be combined with karras or exponential sigmas")
+		}
+		ts = truncAll(append([]float64(nil), o.timesteps...))
+	} else {
+		ts, err = multistepTimesteps(s.spacing, s.ts.numTrain, s.lastTimestep(), steps, s.offset)
+		if err != nil {
+			return nil, err
+		}
+	}
+	train := s.ts.trainSigmas()
+	var sigmas []float64
+	if s.spacingOpt.active() {
+		flip := append([]float64(nil), train...)
+		reverse(flip)
+		sigmas, ts = s.spacingOpt.apply(flip, steps, LogSigmas(train))
+		if s.spacingOpt.karras && !s.cosine {
+			roundAll(ts)
+		}
+		truncAll(ts)
+	} else {
+		sigmas = InterpSigmas(ts, train)
+	}
+	last := 0.0
+	if s.finalSigMin {
+		a := float32(s.ts.alphasCumprod[0])
+		last = float64(sqrt32((1 - a) / a))
+	}
+	sigmas = f32All(append(sigmas, last))
+	b := sigmaBase{stepIndex: newStepIndex(true), timesteps: ts, sigmas: sigmas, steps: len(ts), order: 1}
+	return &dpmState{sigmaBase: b, s: s, outputs: make([][]float32, s.order)}, nil
+}
+
+type dpmState struct {
+	sigmaBase
+	s         *DPMSolver
+	outputs   [][]float32 // last solver_order converted model outputs, newest last
+	lowerNums int
+}
+
+func (st *dpmState) InitNoiseSigma() float64 { return 1 }
+
+func (st *dpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) { return x, nil }
+
+func (st *dpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
+	i, err := st.noiseIndex(st.timesteps, t)
+	if err != nil {
+		return nil, err
+	}
+	return addNoiseAlphaSigma(st.sigmas, i, original, noise)
+}
+
+func (st *dpmState) convert(m, x []float32) []float32 {
+	s := st.s
+	a, sg := sigmaToAlphaSigma(float32(st.sigmas[st.idx]))
+	out := make([]float32, len(m))
+	plus := s.algorithm == "dpmsolver++" || s.algorithm == "sde-dpmsolver++"
+	for i := range out {
+		switch {
+		case plus && s.prediction == "epsilon":
+			out[i] = (x[i] - sg*m[i]) / a
+		case plus && s.prediction == "v_prediction":
+			out[i] = a*x[i] - sg*m[i]
+		case !plus && s.prediction == "sample":
+			out[i] = (x[i] - a*m[i]) / sg
+		case !plus && s.prediction == "v_prediction":
+			out[i] = a*m[i] + sg*x[i]
+		default: // x0 model output for ++, epsilon for the others
+			out[i] = m[i]
+		}
+	}
+	return out
+}
+
+func (st *dpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
+	if err := sameShape(modelOutput, sample); err != nil {
+		return nil, err
+	}
+	if err := st.ensure(st.timesteps, t); err != nil {
+		return nil, err
+	}
+	if err := st.checkStep(1); err != nil {
+		return nil, err
+	}
+	s := st.s
+	n := len(st.timesteps)
+	lowerFinal := st.idx == n-1 && (s.eulerFinal || (s.lowerFinal && n < 15) || !s.finalSigMin)
+	lowerSecond := st.idx == n-2 && s.lowerFinal && n < 15
+	x := data(sample)
+	m := st.convert(data(modelOutput), x)
+	copy(st.outputs, st.outputs[1:])
+	st.outputs[len(st.outputs)-1] = m
+	var noise []float32
+	if s.algorithm == "sde-dpmsolver" || s.algorithm == "sde-dpmsolver++" {
+		if g == nil {
+			return nil, fmt.Errorf("schedulers: %s needs a generator", s.algorithm)
+		}
+		noise = data(g.Randn(tensor.Shape(sample)...))
+	}
+	var out []float32
+	switch {
+	case s.order == 1 || st.lowerNums < 1 || lowerFinal:
+		out = st.firstOrder(m, x, noise)
+	case s.order == 2 || st.lowerNums < 2 || lowerSecond:
+		out = st.secondOrder(x, noise)
+	default:
+		out = st.thirdOrder(x, noise)
+	}
+	if st.lowerNums < s.order {
+		st.lowerNums++
+	}
+	st.idx++
+	return tensor.FromSlice(out, tensor.Shape(sample)...), nil
+}
+
+func (st *dpmState) firstOrder(m, x, noise []float32) []float32 {
+	at, sgt, lt := lambda32(st.sigmas[st.idx+1])
+	as, sgs, ls := lambda32(st.sigmas[st.idx])
+	h := lt - ls
+	out := make([]float32, len(x))
+	switch st.s.algorithm {
+	case "dpmsolver++":
+		c0, c1 := sgt/sgs, at*(exp32(-h)-1)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m[i]
+		}
+	case "dpmsolver":
+		c0, c1 := at/as, sgt*(exp32(h)-1)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m[i]
+		}
+	case "sde-dpmsolver++":
+		e2 := exp32(-2 * h)
+		c0, c1, c2 := sgt/sgs*exp32(-h), at*(1-e2), sgt*sqrt32(1-e2)
+		for i := range out {
+			out[i] = c0*x[i] + c1*m[i] + c2*noise[i]
+		}
+	case "sde-dpmsolver":
+		c0, c1, c2 := at/as, 2*(sgt*(exp32(h)-1)), sgt*sqrt32(exp32(2*h)-1)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m[i] + c2*noise[i]
+		}
+	}
+	return out
+}
+
+func (st *dpmState) secondOrder(x, noise []float32) []float32 {
+	at, sgt, lt := lambda32(st.sigmas[st.idx+1])
+	as0, sgs0, ls0 := lambda32(st.sigmas[st.idx])
+	_, _, ls1 := lambda32(st.sigmas[st.idx-1])
+	k := len(st.outputs)
+	m0, m1 := st.outputs[k-1], st.outputs[k-2]
+	h, h0 := lt-ls0, ls0-ls1
+	r0 := h0 / h
+	inv := 1 / r0
+	d1 := make([]float32, len(x))
+	for i := range d1 {
+		d1[i] = inv * (m0[i] - m1[i])
+	}
+	out := make([]float32, len(x))
+	heun := st.s.solverType == "heun"
+	switch st.s.algorithm {
+	case "dpmsolver++":
+		em := exp32(-h) - 1
+		c0, c1 := sgt/sgs0, at*em
+		c2 := float32(0.5) * (at * em)
+		if heun {
+			c2 = at * (em/h + 1)
+		}
+		for i := range out {
+			if heun {
+				out[i] = c0*x[i] - c1*m0[i] + c2*d1[i]
+			} else {
+				out[i] = c0*x[i] - c1*m0[i] - c2*d1[i]
+			}
+		}
+	case "dpmsolver":
+		ep := exp32(h) - 1
+		c0, c1 := at/as0, sgt*ep
+		c2 := float32(0.5) * (sgt * ep)
+		if heun {
+			c2 = sgt * (ep/h - 1)
+		}
+		for i := range out {
+			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i]
+		}
+	case "sde-dpmsolver++":
+		e2 := exp32(-2 * h)
+		c0, c1 := sgt/sgs0*exp32(-h), at*(1-e2)
+		c2 := float32(0.5) * (at * (1 - e2))
+		if heun {
+			c2 = at * ((1-e2)/(-2*h) + 1)
+		}
+		cn := sgt * sqrt32(1-e2)
+		for i := range out {
+			out[i] = c0*x[i] + c1*m0[i] + c2*d1[i] + cn*noise[i]
+		}
+	case "sde-dpmsolver":
+		ep := exp32(h) - 1
+		c0, c1 := at/as0, 2*(sgt*ep)
+		c2 := sgt * ep
+		if heun {
+			c2 = 2 * (sgt * (ep/h - 1))
+		}
+		cn := sgt * sqrt32(exp32(2*h)-1)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i] + cn*noise[i]
+		}
+	}
+	return out
+}
+
+func (st *dpmState) thirdOrder(x, noise []float32) []float32 {
+	at, sgt, lt := lambda32(st.sigmas[st.idx+1])
+	as0, sgs0, ls0 := lambda32(st.sigmas[st.idx])
+	_, _, ls1 := lambda32(st.sigmas[st.idx-1])
+	_, _, ls2 := lambda32(st.sigmas[st.idx-2])
+	k := len(st.outputs)
+	m0, m1, m2 := st.outputs[k-1], st.outputs[k-2], st.outputs[k-3]
+	h, h0, h1 := lt-ls0, ls0-ls1, ls1-ls2
+	r0, r1 := h0/h, h1/h
+	i0, i1 := 1/r0, 1/r1
+	w := r0 / (r0 + r1)
+	iw := 1 / (r0 + r1)
+	d1 := make([]float32, len(x))
+	d2 := make([]float32, len(x))
+	for i := range d1 {
+		a := i0 * (m0[i] - m1[i])
+		b := i1 * (m1[i] - m2[i])
+		d1[i] = a + w*(a-b)
+		d2[i] = iw * (a - b)
+	}
+	out := make([]float32, len(x))
+	switch st.s.algorithm {
+	case "dpmsolver++":
+		em := exp32(-h) - 1
+		c0, c1, c2 := sgt/sgs0, at*em, at*(em/h+1)
+		c3 := at * ((exp32(-h)-1+h)/(h*h) - 0.5)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m0[i] + c2*d1[i] - c3*d2[i]
+		}
+	case "dpmsolver":
+		ep := exp32(h) - 1
+		c0, c1, c2 := at/as0, sgt*ep, sgt*(ep/h-1)
+		c3 := sgt * ((exp32(h)-1-h)/(h*h) - 0.5)
+		for i := range out {
+			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i] - c3*d2[i]
+		}
+	default: // sde-dpmsolver++ (the reference has no third-order SDE-DPMSolver)
+		e2 := exp32(-2 * h)
+		c0, c1 := sgt/sgs0*exp32(-h), at*(1-e2)
+		c2 := at * ((1-e2)/(-2*h) + 1)
+		th := 2 * h
+		c3 := at * ((1-e2-2*h)/(th*th) - 0.5)
+		cn := sgt * sqrt32(1-e2)
+		for i := range out {
+			out[i] = c0*x[i] + c1*m0[i] + c2*d1[i] + c3*d2[i]
+			if noise != nil {
+				out[i] = out[i] + cn*noise[i]
+			}
+		}
+	}
+	return out
+}

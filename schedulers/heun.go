@@ -1,0 +1,144 @@
+package schedulers
+
+import (
+	"fmt"
+
+	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/autopipeline/tensor/rng"
+)
+
+// Heun implements HeunDiscreteScheduler (Karras et al. 2022, Algorithm 1):
+// every inference step but the last takes two model evaluations, so the
+// timesteps after the first are repeated.
+type Heun struct {
+	kScheduler
+	clip      bool
+	clipRange float32
+}
+
+func newHeun(cfg map[string]any) (Scheduler, error) {
+	p := &params{m: cfg}
+	k, err := readK(p, "HeunDiscreteScheduler", 2, "epsilon", "v_prediction", "sample")
+	if err != nil {
+		return nil, err
+	}
+	s := &Heun{kScheduler: k, clip: p.bool("clip_sample"), clipRange: float32(p.float("clip_sample_range"))}
+	return s, p.err
+}
+
+// NewState implements Scheduler.
+func (s *Heun) NewState(steps int, opts ...Option) (State, error) {
+	o := collect(opts)
+	if o.sigmas != nil {
+		return nil, fmt.Errorf("schedulers: HeunDiscreteScheduler does not take explicit sigmas")
+	}
+	ts, sg, err := s.schedule(steps, o.timesteps)
+	if err != nil {
+		return nil, err
+	}
+	if o.timesteps != nil {
+		steps = len(o.timesteps)
+	}
+	sg = f32All(append(sg, 0))
+	// sigmas[:1], sigmas[1:-1] twice each, sigmas[-1:]; timesteps[:1],
+	// timesteps[1:] twice each.
+	sig2 := []float64{sg[0]}
+	for _, v := range sg[1 : len(sg)-1] {
+		sig2 = append(sig2, v, v)
+	}
+	sig2 = append(sig2, sg[len(sg)-1])
+	ts2 := []float64{ts[0]}
+	for _, v := range ts[1:] {
+		ts2 = append(ts2, v, v)
+	}
+	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: ts2, sigmas: sig2, steps: steps, order: 2}
+	return &heunState{sigmaBase: b, s: s}, nil
+}
+
+type heunState struct {
+	sigmaBase
+	s *Heun
+	// first-order results kept for the correction step; nil when the next
+	// step is a first-order one
+	prevDerivative []float32
+	dt             float32
+	prevSample     []float32
+}
+
+func (st *heunState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
+
+func (st *heunState) ScaleModelInput(x *tensor.Dense, t float64) (*tensor.Dense, error) {
+	if err := st.ensure(st.timesteps, t); err != nil {
+		return nil, err
+	}
+	if err := st.checkStep(0); err != nil {
+		return nil, err
+	}
+	return scaleBySigma(x, float32(st.sigmas[st.idx])), nil
+}
+
+func (st *heunState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
+	i, err := st.noiseIndex(st.timesteps, t)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(st.sigmas) {
+		return nil, fmt.Errorf("schedulers: add_noise index %d out of range", i)
+	}
+	return addNoiseSigma(original, noise, float32(st.sigmas[i]))
+}
+
+func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
+	if err := sameShape(modelOutput, sample); err != nil {
+		return nil, err
+	}
+	if err := st.ensure(st.timesteps, t); err != nil {
+		return nil, err
+	}
+	first := st.prevDerivative == nil
+	var sigma, next float32
+	if first {
+		if err := st.checkStep(1); err != nil {
+			return nil, err
+		}
+		sigma, next = float32(st.sigmas[st.idx]), float32(st.sigmas[st.idx+1])
+	} else {
+		if st.idx < 1 || st.idx >= len(st.sigmas) {
+			return nil, fmt.Errorf("schedulers: step %d is past the end of the schedule", st.idx)
+		}
+		sigma, next = float32(st.sigmas[st.idx-1]), float32(st.sigmas[st.idx])
+	}
+	sigmaIn := sigma
+	if !first {
+		sigmaIn = next
+	}
+	vs, vd := vCoefs(sigmaIn)
+	m, x := data(modelOutput), data(sample)
+	out, o := like(sample)
+	if first {
+		d := make([]float32, len(x))
+		dt := next - sigma
+		for i := range d {
+			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
+			if st.s.clip {
+				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
+			}
+			d[i] = (x[i] - x0) / sigma
+			o[i] = x[i] + d[i]*dt
+		}
+		st.prevDerivative, st.dt, st.prevSample = d, dt, append([]float32(nil), x...)
+	} else {
+		for i := range o {
+			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
+			if st.s.clip {
+				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
+			}
+			d := (x[i] - x0) / next
+			d = (st.prevDerivative[i] + d) / 2
+			o[i] = st.prevSample[i] + d*st.dt
+		}
+		st.prevDerivative, st.prevSample = nil, nil
+	}
+	st.idx++
+	return out, nil
+}
