@@ -58,6 +58,8 @@ func requestFor(t *testing.T, g goldenCase) pipelines.Request {
 		switch k {
 		case "prompt":
 			r.Prompt = v.(string)
+		case "prompt_2":
+			r.Prompt2 = v.(string)
 		case "negative_prompt":
 			r.NegativePrompt = v.(string)
 		case "num_inference_steps":
@@ -145,4 +147,67 @@ func TestParitySD(t *testing.T) {
 	for _, name := range []string{"sd_t2i", "sd_t2i_nosafety", "sd_t2i_rescale", "sd_i2i", "sd_inpaint4", "sd_inpaint9", "sd2_t2i"} {
 		t.Run(name, func(t *testing.T) { runParity(t, name) })
 	}
+}
+
+func TestParitySDXL(t *testing.T) {
+	for _, name := range []string{"sdxl_t2i", "sdxl_t2i_neg", "sdxl_i2i", "sdxl_inpaint", "sdxl_inpaint64", "refiner_i2i"} {
+		t.Run(name, func(t *testing.T) { runParity(t, name) })
+	}
+}
+
+// TestParityEnsemble runs SDXL base to denoising_end 0.8 returning latents,
+// then the refiner from denoising_start 0.8, with one seed, as diffusers'
+// ensemble-of-experts example does with one generator.
+func TestParityEnsemble(t *testing.T) {
+	ctx := context.Background()
+	src, err := weights.Open(td + "golden/pipe_ensemble.safetensors")
+	require.NoError(t, err)
+	defer src.Close()
+	wantImg, err := src.Tensor("images")
+	require.NoError(t, err)
+	wantLat, err := src.Tensor("base_latents")
+	require.NoError(t, err)
+
+	base, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sdxl")
+	require.NoError(t, err)
+	refiner, err := autopipeline.Image2Image.FromPretrained(ctx, td+"tiny-sdxl-refiner")
+	require.NoError(t, err)
+	prompt := "a majestic lion jumping from a big stone"
+	lat, err := base.Generate(ctx, pipelines.Request{Prompt: prompt, NumInferenceSteps: 5, DenoisingEnd: 0.8, OutputType: "latent", Seed: 21})
+	require.NoError(t, err)
+	require.Nil(t, lat.Images)
+	requireClose(t, tensor.F32(wantLat), tensor.F32(lat.Latents), 1e-4, "base latents")
+
+	// diffusers continues the same generator in the refiner; the refiner's
+	// only draw would be the noise, which denoising_start skips.
+	out, err := refiner.Generate(ctx, pipelines.Request{Prompt: prompt, NumInferenceSteps: 5, DenoisingStart: 0.8, Latents: lat.Latents, Seed: 21})
+	require.NoError(t, err)
+	sh := wantImg.Shape()
+	n, h, w := sh[0], sh[1], sh[2]
+	got := tensor.F32(out.Pixels)
+	want := tensor.F32(wantImg)
+	var maxErr float64
+	for b := 0; b < n; b++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				for c := 0; c < 3; c++ {
+					d := math.Abs(float64(want[((b*h+y)*w+x)*3+c] - got[((b*3+c)*h+y)*w+x]))
+					maxErr = math.Max(maxErr, d)
+				}
+			}
+		}
+	}
+	t.Logf("ensemble: max |diff| %.3g", maxErr)
+	require.LessOrEqual(t, maxErr, 2.0/255)
+}
+
+func requireClose(t *testing.T, want, got []float32, tol float64, what string) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), what)
+	var m float64
+	for i := range want {
+		m = math.Max(m, math.Abs(float64(want[i]-got[i])))
+	}
+	t.Logf("%s: max |diff| %.3g", what, m)
+	require.LessOrEqual(t, m, tol, what)
 }

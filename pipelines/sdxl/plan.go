@@ -19,6 +19,10 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 	task := p.core.Task
 	f := p.core.Proc.VAEScaleFactor
 	sample := p.core.DefaultSampleSize()
+	if task == pipelines.Inpainting && r.GuidanceScale == 0 {
+		// diffusers' SDXL inpainting defaults to 7.5, the others to 5.0.
+		r.GuidanceScale = 7.5
+	}
 	r = pipelines.ApplyDefaults(r, task, defaults)
 	if err := pipelines.Validate(r, task); err != nil {
 		return nil, err

@@ -64,7 +64,9 @@ CASES = {
     "sdxl_t2i": (AutoPipelineForText2Image, "tiny-sdxl", dict(prompt="a castle in the clouds", num_inference_steps=3, seed=11), {}),
     "sdxl_i2i": (AutoPipelineForImage2Image, "tiny-sdxl", dict(prompt="a portrait of a dog", image="img128", strength=0.6, num_inference_steps=4, seed=12), {}),
     "sdxl_inpaint": (AutoPipelineForInpainting, "tiny-sdxl", dict(prompt="a cat on a bench", image="img128", mask_image="mask128", num_inference_steps=4, seed=13), {}),
+    "sdxl_inpaint64": (AutoPipelineForInpainting, "tiny-sdxl", dict(prompt="a cat on a bench", image="img64", mask_image="mask64", strength=0.7, num_inference_steps=4, seed=13), {}),
     "refiner_i2i": (AutoPipelineForImage2Image, "tiny-sdxl-refiner", dict(prompt="a portrait of a dog", image="img128", strength=0.5, num_inference_steps=4, seed=14), {}),
+    "sdxl_t2i_neg": (AutoPipelineForText2Image, "tiny-sdxl", dict(prompt="a castle in the clouds", prompt_2="oil painting", negative_prompt="low quality", num_inference_steps=3, num_images_per_prompt=2, seed=16), {}),
 }
 
 
@@ -95,11 +97,34 @@ def run_case(name, paths):
     print(name, meta["class"], list(images.shape), meta["nsfw"])
 
 
+def run_ensemble(paths):
+    """Base to denoising_end=0.8 (latents), refiner from denoising_start=0.8."""
+    base = AutoPipelineForText2Image.from_pretrained(f"{TD}/tiny-sdxl")
+    refiner = AutoPipelineForImage2Image.from_pretrained(f"{TD}/tiny-sdxl-refiner")
+    for p in (base, refiner):
+        p.set_progress_bar_config(disable=True)
+    prompt = "a majestic lion jumping from a big stone"
+    g = torch.Generator("cpu").manual_seed(21)
+    lat = base(prompt=prompt, num_inference_steps=5, denoising_end=0.8, output_type="latent", generator=g).images
+    out = refiner(prompt=prompt, num_inference_steps=5, denoising_start=0.8, image=lat, generator=g, output_type="np")
+    images = torch.from_numpy(np.ascontiguousarray(out.images)).float()
+    save_file({"images": images, "base_latents": lat.contiguous()}, f"{OUT}/pipe_ensemble.safetensors")
+    meta = {"what": "tiny-sdxl base (denoising_end 0.8, output_type latent) then tiny-sdxl-refiner img2img (denoising_start 0.8) with one generator",
+            "class": "ensemble", "seed": 21, "prompt": prompt, "steps": 5, "shape": list(images.shape),
+            "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__, "transformers": transformers.__version__}}
+    with open(f"{OUT}/pipe_ensemble.json", "w") as f:
+        json.dump(meta, f, indent=1)
+    print("ensemble", list(images.shape))
+
+
 def main():
     torch.set_num_threads(2)
     paths = inputs()
-    names = sys.argv[1:] or list(CASES)
+    names = sys.argv[1:] or list(CASES) + ["ensemble"]
     for name in names:
+        if name == "ensemble":
+            run_ensemble(paths)
+            continue
         fixture = CASES[name][1]
         if not os.path.exists(f"{TD}/{fixture}/model_index.json"):
             print("skip", name, "(no fixture)")
