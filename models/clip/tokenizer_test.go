@@ -145,3 +145,29 @@ func TestLoadTokenizerErrors(t *testing.T) {
 		t.Fatal("merge outside the vocabulary: want an error")
 	}
 }
+
+// TestTokenizerArbitraryBytes feeds invalid UTF-8 and random bytes: no panic,
+// and Encode always returns exactly ModelMaxLength ids framed by BOS and EOS.
+func TestTokenizerArbitraryBytes(t *testing.T) {
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sdxl2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint32(1)
+	for i := 0; i < 300; i++ {
+		b := make([]byte, i%97)
+		for j := range b {
+			seed = seed*1664525 + 1013904223
+			b[j] = byte(seed >> 24)
+		}
+		ids := tok.Encode(string(b))
+		if len(ids) != tok.ModelMaxLength() || ids[0] != tok.BOS() {
+			t.Fatalf("input %q: %v", b, ids)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("input %q: id %d outside the vocabulary", b, id)
+			}
+		}
+	}
+}
