@@ -290,6 +290,9 @@ func (l *loader) tensor(fv reflect.Value, name string, want []int, optional bool
 	if err != nil {
 		return fmt.Errorf("weights: load %s: %w", srcName, err)
 	}
+	if got := t.Shape(); !slices.Equal(shapeKey(got), shapeKey(info.Shape)) {
+		return fmt.Errorf("weights: load %s: source returned shape %v, its info says %v", srcName, []int(got), info.Shape)
+	}
 	fv.Set(reflect.ValueOf(t))
 	return nil
 }

@@ -153,3 +153,22 @@ func TestTensorConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// lyingSource reports one shape in Info and returns another.
+type lyingSource struct{ MapSource }
+
+func (s lyingSource) Info(name string) (Info, bool) {
+	return Info{Shape: []int{2, 3}, DType: "F32"}, true
+}
+
+func TestLoadSourceShapeDisagrees(t *testing.T) {
+	src := lyingSource{MapSource{"proj.weight": tensor.New(3, 2)}}
+	var dst struct {
+		Proj lin `st:"proj"`
+	}
+	dst.Proj = lin{in: 3, out: 2}
+	err := Load(src, &dst)
+	if err == nil || !strings.Contains(err.Error(), "source returned shape [3 2], its info says [2 3]") {
+		t.Fatalf("got %v", err)
+	}
+}
