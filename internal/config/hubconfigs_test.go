@@ -3,6 +3,7 @@ package config
 import (
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,7 @@ type unetKeys struct {
 	BlockOutChannels          []int     `json:"block_out_channels"`
 	DownBlockTypes            []string  `json:"down_block_types"`
 	SampleSize                IntOrList `json:"sample_size"`
+	InChannels                int       `json:"in_channels"`
 }
 
 // TestHubConfigs reads every JSON file under testdata/configs/ (real
@@ -69,6 +71,39 @@ func TestHubConfigs(t *testing.T) {
 			}
 			unets++
 		}
+	}
+	// Values that distinguish the families, as in the files.
+	unet := func(repo string) unetKeys {
+		var u unetKeys
+		if err := ReadJSON(filepath.Join(root, repo, "unet", "config.json"), &u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	checks := []struct {
+		repo              string
+		headDim, tlpb     IntOrList
+		crossDim, inChans int
+	}{
+		{"runwayml--stable-diffusion-v1-5", IntOrList{8}, nil, 768, 4},
+		{"runwayml--stable-diffusion-inpainting", IntOrList{8}, nil, 768, 9},
+		{"stabilityai--stable-diffusion-2-1", IntOrList{5, 10, 20, 20}, nil, 1024, 4},
+		{"stabilityai--stable-diffusion-xl-base-1.0", IntOrList{5, 10, 20}, IntOrList{1, 2, 10}, 2048, 4},
+		{"stabilityai--stable-diffusion-xl-refiner-1.0", IntOrList{6, 12, 24, 24}, IntOrList{4}, 1280, 4},
+	}
+	for _, c := range checks {
+		u := unet(c.repo)
+		if !reflect.DeepEqual(u.AttentionHeadDim, c.headDim) || !reflect.DeepEqual(u.TransformerLayersPerBlock, c.tlpb) ||
+			!reflect.DeepEqual(u.CrossAttentionDim, IntOrList{c.crossDim}) || u.InChannels != c.inChans {
+			t.Errorf("%s: %+v", c.repo, u)
+		}
+	}
+	ref, err := ReadModelIndex(filepath.Join(root, "stabilityai--stable-diffusion-xl-refiner-1.0", "model_index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ref.Bool("requires_aesthetics_score"); !ok || !v || ref.Components["text_encoder"].Present() || ref.ClassName != "StableDiffusionXLImg2ImgPipeline" {
+		t.Errorf("refiner index: %+v", ref)
 	}
 	t.Logf("%d files: %d model indexes, %d UNet configs", len(files), indexes, unets)
 }
