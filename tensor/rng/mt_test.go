@@ -49,3 +49,18 @@ func TestFMA32(t *testing.T) {
 		t.Fatalf("fma32 tie = %v, want %v", got, want)
 	}
 }
+
+// torch.Generator().manual_seed(-5) stores the seed as its two's complement.
+func TestNegativeSeed(t *testing.T) {
+	a := NewInt64(-5).Randn(3).Float32s()
+	b := New(1<<64 - 5).Randn(3).Float32s()
+	want := []float32{-1.8266, 0.6380, -1.7863}
+	for i := range a {
+		if a[i] != b[i] || math.Abs(float64(a[i]-want[i])) > 1e-4 {
+			t.Fatalf("seed -5 draws %v, want %v", a, want)
+		}
+	}
+	if New(7).Seed() != 7 || NewInt64(-5).Seed() != 1<<64-5 {
+		t.Fatal("Seed does not report the seed")
+	}
+}
