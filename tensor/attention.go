@@ -92,7 +92,7 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		s := (*sbuf)[:m*lk]
 		qoff := (bi*a.lq+q0)*hd + h*d
 		if a.g != nil {
-			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, 0, kp, 0, s, lk)
+			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, 0, kp, nil, 0, s, lk)
 		} else {
 			sgemmSerial(false, true, m, lk, d, a.scale, a.Q[qoff:], hd, a.K[koff:], hd, 0, s, lk)
 		}
@@ -109,7 +109,7 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		// Unnormalised probabilities times V, then each row scaled by
 		// 1/sum: D multiplications per row instead of Lk.
 		if a.g != nil {
-			a.g.run(1, false, false, m, d, lk, 1, s, lk, nil, 0, vp, 0, a.O[qoff:], hd)
+			a.g.run(1, false, false, m, d, lk, 1, s, lk, nil, 0, vp, nil, 0, a.O[qoff:], hd)
 		} else {
 			sgemmSerial(false, false, m, d, lk, 1, s, lk, a.V[koff:], hd, 0, a.O[qoff:], hd)
 		}

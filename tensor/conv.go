@@ -58,6 +58,16 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		}
 		return dst
 	}
+	if g, ok := DefaultGemm().(*blockedGemm); ok {
+		// Implicit GEMM: the packed panels of the patch matrix are built
+		// straight from the image, with no im2col buffer.
+		for i := 0; i < n; i++ {
+			cb := convB{img: src[i*c*h*wd : (i+1)*c*h*wd], h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo, nr: g.nr}
+			threads := numWorkers()
+			g.run(threads, false, false, o, p, ckk, 1, wt, ckk, nil, 0, nil, cb.pack, beta, out[i*o*p:(i+1)*o*p], p)
+		}
+		return dst
+	}
 	rowsPerTile := max(1, min(ho, maxColFloats/(ckk*wo)))
 	colBuf := getScratch(ckk * rowsPerTile * wo)
 	defer putScratch(colBuf)
@@ -72,6 +82,64 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		}
 	}
 	return dst
+}
+
+// convB is the patch matrix of one image seen as the B operand of the
+// convolution GEMM: row r = (channel, ki, kj), column q = output position.
+type convB struct {
+	img                               []float32
+	h, w, kh, kw, stride, pad, wo, nr int
+}
+
+// pack writes slivers [s0,s1) of rows [pc,pc+kb) and columns [jc,jc+nb) in
+// packB's layout.
+func (cb *convB) pack(dst []float32, pc, jc, kb, nb, s0, s1 int) {
+	nr, h, w, wo, st := cb.nr, cb.h, cb.w, cb.wo, cb.stride
+	for s := s0; s < s1; s++ {
+		j0 := s * nr
+		nn := min(nr, nb-j0)
+		d := dst[s*nr*kb : (s+1)*nr*kb]
+		oy0, ox0 := (jc+j0)/wo, (jc+j0)%wo
+		for p := 0; p < kb; p++ {
+			r := pc + p
+			ci, ki, kj := r/(cb.kh*cb.kw), (r/cb.kw)%cb.kh, r%cb.kw
+			plane := cb.img[ci*h*w : (ci+1)*h*w]
+			row := d[p*nr : p*nr+nr]
+			oy, ox := oy0, ox0
+			for t := 0; t < nn; {
+				seg := min(nn-t, wo-ox)
+				out := row[t : t+seg]
+				iy := oy*st - cb.pad + ki
+				if iy < 0 || iy >= h {
+					clear(out)
+				} else {
+					src := plane[iy*w : (iy+1)*w]
+					ix0 := ox*st - cb.pad + kj
+					// Valid positions: 0 <= ix0 + u*st < w.
+					lo := 0
+					if ix0 < 0 {
+						lo = min(seg, (-ix0+st-1)/st)
+					}
+					hi := seg
+					if last := ix0 + (seg-1)*st; last >= w {
+						hi = max(lo, (w-1-ix0)/st+1)
+					}
+					clear(out[:lo])
+					clear(out[hi:])
+					if st == 1 {
+						copy(out[lo:hi], src[ix0+lo:ix0+hi])
+					} else {
+						for u, ix := lo, ix0+lo*st; u < hi; u, ix = u+1, ix+st {
+							out[u] = src[ix]
+						}
+					}
+				}
+				t += seg
+				oy, ox = oy+1, 0
+			}
+			clear(row[nn:])
+		}
+	}
 }
 
 // im2col fills col [C*kh*kw, nrows*wo] with the input patches for output

@@ -32,14 +32,14 @@ func (g *blockedGemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a [
 	if 2*m*n*k < 1<<18 {
 		threads = 1
 	}
-	g.run(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+	g.run(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc)
 }
 
 // sgemmSerial is Sgemm on the calling goroutine only; used by operations
 // that parallelise at a coarser level (attention over heads).
 func (g *blockedGemm) sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	g.run(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+	g.run(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc)
 }
 
 // serialSgemmer is implemented by GEMMs that can run single-threaded.
@@ -111,9 +111,14 @@ func (g *blockedGemm) packedOffset(jc, pc, nb, k int) int {
 	return jc/g.nc*roundUp(g.nc, g.nr)*k + roundUp(nb, g.nr)*pc
 }
 
+// bPacker packs slivers [s0,s1) of the kb×nb block at (pc, jc) of an
+// implicit op(B) into dst, in packB's layout.
+type bPacker func(dst []float32, pc, jc, kb, nb, s0, s1 int)
+
 // run computes the product on up to threads goroutines. When pre is not
-// nil it holds op(B) already packed by prepackB and b is ignored.
-func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, pre []float32, beta float32, c []float32, ldc int) {
+// nil it holds op(B) already packed by prepackB; otherwise when pk is not
+// nil it produces the packed blocks of op(B); in both cases b is ignored.
+func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, pre []float32, pk bPacker, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -147,8 +152,14 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 				bp = pre[g.packedOffset(jc, pc, nb, k):]
 			} else if threads > 1 && nsl > 1 && kb*nb > 1<<14 {
 				parallelRange(nsl, 1, func(lo, hi int) {
-					packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, lo, hi)
+					if pk != nil {
+						pk(bp, pc, jc, kb, nb, lo, hi)
+					} else {
+						packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, lo, hi)
+					}
 				})
+			} else if pk != nil {
+				pk(bp, pc, jc, kb, nb, 0, nsl)
 			} else {
 				packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, 0, nsl)
 			}

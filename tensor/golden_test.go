@@ -224,3 +224,43 @@ func TestGoldenTimestepEmbedding(t *testing.T) {
 		expectClose(t, c.name, got, g(t, c.name+".out"), 1e-4)
 	}
 }
+
+// opaqueGemm hides an implementation's concrete type, so operations take
+// their generic paths (im2col, unpacked attention).
+type opaqueGemm struct{ Gemm }
+
+// TestGoldenEveryGemm runs the GEMM-based goldens with every
+// implementation as the default, and through the generic paths.
+func TestGoldenEveryGemm(t *testing.T) {
+	impls := GemmImplementations()
+	for _, g := range impls {
+		impls = append(impls, opaqueGemm{g})
+	}
+	defer SetDefaultGemm(SetDefaultGemm(impls[0]))
+	for _, impl := range impls {
+		SetDefaultGemm(impl)
+		name := impl.Name()
+		if _, ok := impl.(opaqueGemm); ok {
+			name += " (generic paths)"
+		}
+		for _, c := range []struct {
+			name            string
+			stride, padding int
+		}{{"conv_k3s1p1", 1, 1}, {"conv_k3s2p1", 2, 1}, {"conv_k3s1p0", 1, 0}, {"conv_k1s2p0", 2, 0}} {
+			got := Conv2D(g(t, c.name+".x"), g(t, c.name+".w"), golden(t)[c.name+".b"], c.stride, c.padding)
+			expectClose(t, name+" "+c.name, got, g(t, c.name+".out"), tol)
+		}
+		for _, c := range []struct {
+			name   string
+			heads  int
+			causal bool
+		}{{"attn_cross", 2, false}, {"attn_causal", 3, true}, {"attn_long", 2, false}} {
+			q := g(t, c.name+".q")
+			scale := float32(1 / math.Sqrt(float64(q.Shape()[2]/c.heads)))
+			got := Attention(q, g(t, c.name+".k"), g(t, c.name+".v"), c.heads, scale, c.causal)
+			expectClose(t, name+" "+c.name, got, g(t, c.name+".out"), tol)
+		}
+		expectClose(t, name+" linear", Linear(g(t, "linear_bias.x"), g(t, "linear_bias.w"), g(t, "linear_bias.b")), g(t, "linear_bias.out"), tol)
+		expectClose(t, name+" bmm", MatMul(g(t, "bmm.at"), g(t, "bmm.b"), true, false), g(t, "bmm.out"), tol)
+	}
+}
