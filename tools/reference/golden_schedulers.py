@@ -11,6 +11,7 @@ import json
 import os
 
 import numpy as np
+import scipy  # LMSDiscreteScheduler needs it (pip install scipy==1.17.1)
 import torch
 import diffusers
 from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,
@@ -206,7 +207,8 @@ def main():
                        "1/4/25/50 steps; 10-step trajectories with model_output = model_outputs[i] + 0.1*scaled_input, "
                        "latents = randn(seed 7)*init_noise_sigma, scheduler noise from Generator seed 123; img2img "
                        "strength cuts at 25 steps with add_noise(x0, noise, t0) and 3 steps after (generator seed 321)",
-        "torch": torch.__version__, "diffusers": diffusers.__version__, "shape": list(SHAPE),
+        "torch": torch.__version__, "diffusers": diffusers.__version__, "numpy": np.__version__,
+        "scipy": scipy.__version__, "shape": list(SHAPE),
         "cases": manifest_cases,
     }
     with open(os.path.join(OUT, "sched_diffusers.json"), "w") as f:
