@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/goautopipe/autopipeline/models/clip"
 	"github.com/goautopipe/autopipeline/models/safety"
@@ -19,13 +20,13 @@ import (
 // how each is loaded from its folder.
 func init() {
 	RegisterComponent("UNet2DConditionModel", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return unet.Load(dir, weights.OpenOptions{Variant: o.Variant})
+		return unet.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
 	})
 	RegisterComponent("AutoencoderKL", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return vae.Load(dir, weights.OpenOptions{Variant: o.Variant})
+		return vae.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
 	})
 	text := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return clip.LoadTextModel(dir, weights.OpenOptions{Variant: o.Variant})
+		return clip.LoadTextModel(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
 	}
 	RegisterComponent("CLIPTextModel", text)
 	RegisterComponent("CLIPTextModelWithProjection", text)
@@ -35,7 +36,7 @@ func init() {
 	RegisterComponent("CLIPTokenizer", tok)
 	RegisterComponent("CLIPTokenizerFast", tok)
 	RegisterComponent("StableDiffusionSafetyChecker", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return safety.Load(dir, weights.OpenOptions{Variant: o.Variant})
+		return safety.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
 	})
 	fe := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
 		return safety.LoadFeatureExtractor(dir)
@@ -58,4 +59,25 @@ func loadScheduler(ctx context.Context, dir string, o LoadOptions) (any, error) 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return schedulers.FromConfig(m)
+}
+
+// variantFor returns variant when dir holds weights of that variant, and ""
+// otherwise: like diffusers, a component without the requested variant
+// loads its regular weights.
+func variantFor(dir, variant string) string {
+	if variant == "" {
+		return ""
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return variant
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, "."+variant+".safetensors") || strings.HasSuffix(n, "."+variant+".json") ||
+			strings.Contains(n, "."+variant+"-") {
+			return variant
+		}
+	}
+	return ""
 }
