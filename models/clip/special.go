@@ -92,7 +92,9 @@ type specialConfig struct {
 // with the precedence transformers uses: when tokenizer_config.json carries
 // added_tokens_decoder, special_tokens_map.json is not read; otherwise its
 // entries override the config's.
-func readSpecialTokens(dir string) (*specialConfig, error) {
+// fileAdded are the added_tokens of tokenizer.json, which stand in for
+// added_tokens_decoder when tokenizer_config.json has none.
+func readSpecialTokens(dir string, fileAdded []tokenSpecWithID) (*specialConfig, error) {
 	sc := &specialConfig{roles: map[string]tokenSpec{}, decoder: map[int]tokenSpec{}, maxLength: DefaultModelMaxLength}
 	raw := map[string]json.RawMessage{}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
@@ -132,6 +134,9 @@ func readSpecialTokens(dir string) (*specialConfig, error) {
 	}
 	if err := decodeRoles(mapPath, sm, sc, true); err != nil {
 		return nil, err
+	}
+	for _, a := range fileAdded {
+		sc.decoder[a.ID] = a.tokenSpec
 	}
 	return sc, nil
 }

@@ -3,7 +3,9 @@ package clip
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,24 +59,45 @@ type Tokenizer struct {
 	cache map[string][]int
 }
 
-// LoadTokenizer reads a tokenizer folder (vocab.json, merges.txt and,
-// when present, special_tokens_map.json and tokenizer_config.json).
+// LoadTokenizer reads a tokenizer folder: tokenizer.json when present (what
+// transformers 5 save_pretrained writes), otherwise vocab.json and
+// merges.txt; plus tokenizer_config.json and special_tokens_map.json when
+// present. Only the vocabulary, merges and added tokens are taken from
+// tokenizer.json: like transformers' CLIPTokenizer, the normalization and
+// pre-tokenization steps are always CLIP's.
 func LoadTokenizer(dir string) (*Tokenizer, error) {
-	vocab := map[string]int{}
-	if err := readJSONFile(filepath.Join(dir, "vocab.json"), &vocab); err != nil {
-		return nil, fmt.Errorf("clip: tokenizer: %w", err)
-	}
 	t := &Tokenizer{
-		vocab:     vocab,
 		merges:    map[mergeKey]mergeVal{},
 		alphabet:  byteLevelAlphabet(),
 		endOfWord: "</w>",
 		cache:     map[string][]int{},
 	}
-	if err := t.readMerges(filepath.Join(dir, "merges.txt")); err != nil {
+	var fileAdded []tokenSpecWithID
+	if tj, err := readTokenizerJSON(filepath.Join(dir, "tokenizer.json")); err == nil {
+		t.vocab = tj.Model.Vocab
+		if tj.Model.EndOfWordSuffix != nil {
+			t.endOfWord = *tj.Model.EndOfWordSuffix
+		}
+		if err := t.setMerges(tj.Model.Merges, filepath.Join(dir, "tokenizer.json")); err != nil {
+			return nil, fmt.Errorf("clip: tokenizer: %w", err)
+		}
+		fileAdded = tj.AddedTokens
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("clip: tokenizer: %w", err)
+	} else {
+		t.vocab = map[string]int{}
+		if err := readJSONFile(filepath.Join(dir, "vocab.json"), &t.vocab); err != nil {
+			return nil, fmt.Errorf("clip: tokenizer: %w", err)
+		}
+		merges, err := readMerges(filepath.Join(dir, "merges.txt"))
+		if err != nil {
+			return nil, fmt.Errorf("clip: tokenizer: %w", err)
+		}
+		if err := t.setMerges(merges, filepath.Join(dir, "merges.txt")); err != nil {
+			return nil, fmt.Errorf("clip: tokenizer: %w", err)
+		}
 	}
-	spec, err := readSpecialTokens(dir)
+	spec, err := readSpecialTokens(dir, fileAdded)
 	if err != nil {
 		return nil, fmt.Errorf("clip: tokenizer: %w", err)
 	}
@@ -95,39 +118,44 @@ func readJSONFile(path string, dst any) error {
 	return nil
 }
 
-func (t *Tokenizer) readMerges(path string) error {
+// readMerges reads merges.txt: one "a b" pair a line after an optional
+// "#version" header.
+func readMerges(path string) ([][2]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	rank, lineNo := int32(0), 0
-	for sc.Scan() {
-		lineNo++
+	var out [][2]string
+	for lineNo := 1; sc.Scan(); lineNo++ {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if (lineNo == 1 && strings.HasPrefix(line, "#version")) || line == "" {
 			continue
 		}
 		parts := strings.Split(line, " ")
 		if len(parts) != 2 {
-			return fmt.Errorf("%s:%d: a merge needs exactly two symbols", path, lineNo)
+			return nil, fmt.Errorf("%s:%d: a merge needs exactly two symbols", path, lineNo)
 		}
-		a, okA := t.vocab[parts[0]]
-		b, okB := t.vocab[parts[1]]
-		ab, okAB := t.vocab[parts[0]+parts[1]]
-		if !okA || !okB || !okAB {
-			return fmt.Errorf("%s:%d: merge %q uses a token outside the vocabulary", path, lineNo, line)
-		}
-		k := mergeKey{int32(a), int32(b)}
-		if _, dup := t.merges[k]; !dup {
-			t.merges[k] = mergeVal{rank: rank, id: int32(ab)}
-		}
-		rank++
+		out = append(out, [2]string{parts[0], parts[1]})
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
+}
+
+// setMerges ranks the merges in order (a repeated pair keeps its last rank).
+func (t *Tokenizer) setMerges(merges [][2]string, path string) error {
+	for rank, m := range merges {
+		a, okA := t.vocab[m[0]]
+		b, okB := t.vocab[m[1]]
+		ab, okAB := t.vocab[m[0]+m[1]]
+		if !okA || !okB || !okAB {
+			return fmt.Errorf("%s: merge %d %q uses a token outside the vocabulary", path, rank, m[0]+" "+m[1])
+		}
+		t.merges[mergeKey{int32(a), int32(b)}] = mergeVal{rank: int32(rank), id: int32(ab)}
 	}
 	return nil
 }

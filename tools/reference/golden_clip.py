@@ -8,9 +8,13 @@ Run from the repository root:
 
 Without arguments it writes
   testdata/golden/clip_tokenizer.json: for every prompt of testdata/clip-corpus/prompts.json and
-      each real tokenizer folder (testdata/clip-tokenizer/{sd15,sdxl2}), the ids of
-      CLIPTokenizer.from_pretrained(dir) with padding="max_length", truncation=True,
-      max_length=model_max_length (what diffusers asks for), and without padding/truncation.
+      each tokenizer folder (the real ones in testdata/clip-tokenizer/{sd15,sdxl2}, the tiny
+      fixtures' ones), the ids of CLIPTokenizer.from_pretrained(dir) with padding="max_length",
+      truncation=True, max_length=model_max_length (what diffusers asks for), and without
+      padding/truncation. Each folder is also re-saved with save_pretrained (transformers 5 writes
+      tokenizer.json + tokenizer_config.json only), checked to give the same ids: the tiny ones into
+      testdata/golden/clip_saved_tokenizer/, the real ones (3.6 MB each) into the git-ignored
+      testdata/fullsize/clip_saved_tokenizer/.
   testdata/golden/clip_text.safetensors + clip_text.json: for the text encoders of the tiny
       fixtures, input ids (from the fixture's own tokenizer plus one random row), every hidden
       state, the final-layer-norm output, the pooled output and (projection models) text_embeds.
@@ -38,7 +42,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 GOLDEN = os.path.join(ROOT, "testdata", "golden")
 SEED = 0
 
-TOKENIZERS = {"sd15": "testdata/clip-tokenizer/sd15", "sdxl2": "testdata/clip-tokenizer/sdxl2"}
+# name -> (folder as published, folder re-saved by transformers 5 save_pretrained (tokenizer.json form)).
+TOKENIZERS = {
+    "sd15": ("testdata/clip-tokenizer/sd15", "testdata/fullsize/clip_saved_tokenizer/sd15"),
+    "sdxl2": ("testdata/clip-tokenizer/sdxl2", "testdata/fullsize/clip_saved_tokenizer/sdxl2"),
+    "tiny_sd": ("testdata/tiny-sd/tokenizer", "testdata/golden/clip_saved_tokenizer/tiny_sd"),
+    "tiny_sdxl2": ("testdata/tiny-sdxl/tokenizer_2", "testdata/golden/clip_saved_tokenizer/tiny_sdxl2"),
+}
 ENCODERS = {
     "tiny_sd": ("testdata/tiny-sd/text_encoder", "testdata/tiny-sd/tokenizer"),
     "tiny_sd2": ("testdata/tiny-sd2/text_encoder", "testdata/tiny-sd2/tokenizer"),
@@ -58,27 +68,38 @@ def versions():
             "diffusers": diffusers.__version__}
 
 
+def encode_corpus(tok, prompts):
+    padded = [tok(p, padding="max_length", max_length=tok.model_max_length, truncation=True).input_ids
+              for p in prompts]
+    unpadded = [tok(p).input_ids for p in prompts]
+    return padded, unpadded
+
+
 def tokenizer_goldens():
     prompts = json.load(open(os.path.join(ROOT, "testdata", "clip-corpus", "prompts.json"), encoding="utf-8"))
     out = {"manifest": dict(versions(), corpus="testdata/clip-corpus/prompts.json", prompts=len(prompts),
                             what="CLIPTokenizer.from_pretrained(dir): padded = tok(p, padding='max_length', "
                                  "max_length=model_max_length, truncation=True).input_ids; "
-                                 "unpadded = tok(p).input_ids"),
+                                 "unpadded = tok(p).input_ids; dirs[1] is dirs[0] re-saved with "
+                                 "save_pretrained (tokenizer.json only) and gives the same ids"),
            "tokenizers": {}}
-    for name, rel in TOKENIZERS.items():
+    for name, (rel, saved) in TOKENIZERS.items():
         d = os.path.join(ROOT, rel)
         if not os.path.isdir(d):
             print("skip tokenizer", rel)
             continue
         tok = CLIPTokenizer.from_pretrained(d)
-        padded = [tok(p, padding="max_length", max_length=tok.model_max_length, truncation=True).input_ids
-                  for p in prompts]
-        unpadded = [tok(p).input_ids for p in prompts]
-        out["tokenizers"][name] = {"dir": rel, "class": type(tok).__name__,
+        padded, unpadded = encode_corpus(tok, prompts)
+        # The tokenizer.json form written by save_pretrained must tokenize the same way.
+        sd = os.path.join(ROOT, saved)
+        tok.save_pretrained(sd)
+        p2, u2 = encode_corpus(CLIPTokenizer.from_pretrained(sd), prompts)
+        assert p2 == padded and u2 == unpadded, f"{name}: re-saved tokenizer differs"
+        out["tokenizers"][name] = {"dirs": [rel, saved], "class": type(tok).__name__,
                                    "model_max_length": tok.model_max_length,
                                    "bos": tok.bos_token_id, "eos": tok.eos_token_id, "pad": tok.pad_token_id,
                                    "padded": padded, "unpadded": unpadded}
-        print(f"tokenizer {name}: {len(prompts)} prompts, pad {tok.pad_token_id}")
+        print(f"tokenizer {name}: {len(prompts)} prompts, pad {tok.pad_token_id}, re-saved form agrees")
     with open(os.path.join(GOLDEN, "clip_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, separators=(",", ":"))
         f.write("\n")
@@ -170,7 +191,7 @@ def fullsize():
     sd = {"text_model." + k: v.contiguous() for k, v in model.state_dict().items()}
     sd["text_model.embeddings.position_ids"] = torch.arange(77, dtype=torch.int64)[None]
     safetensors.torch.save_file(sd, os.path.join(FULLSIZE, "model.safetensors"), metadata={"format": "pt"})
-    tok = CLIPTokenizer.from_pretrained(os.path.join(ROOT, TOKENIZERS["sd15"]))
+    tok = CLIPTokenizer.from_pretrained(os.path.join(ROOT, TOKENIZERS["sd15"][0]))
     prompts = ["a photo of an astronaut riding a horse on mars, highly detailed, 8k", ""]
     ids = torch.tensor([tok(p, padding="max_length", max_length=77, truncation=True).input_ids for p in prompts])
     res = run_model(model, ids)
