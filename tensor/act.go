@@ -41,8 +41,6 @@ func unary(x *Dense, f func(float32) float32) *Dense {
 	return FromSlice(out, Shape(x)...)
 }
 
-func silu(v float32) float32 { return v / (1 + expf(-v)) }
-
 func geluErf(v float32) float32 {
 	return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)*(1/math.Sqrt2))))
 }
@@ -53,26 +51,44 @@ func geluTanh(v float32) float32 {
 	return float32(0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x))))
 }
 
-func quickGELU(v float32) float32 { return v / (1 + expf(-1.702*v)) }
+// mapSlices runs f over matching chunks of dst and src in parallel.
+func mapSlices(dst, src []float32, f func(d, s []float32)) {
+	parallelRange(len(src), 1<<14, func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
+}
 
 // SiLU returns x*sigmoid(x).
-func SiLU(x *Dense) *Dense { return unary(x, silu) }
+func SiLU(x *Dense) *Dense {
+	src := F32(x)
+	out := make([]float32, len(src))
+	mapSlices(out, src, func(d, s []float32) { siluScaledSlice(d, s, 1) })
+	return FromSlice(out, Shape(x)...)
+}
 
 // SiLUInPlace applies SiLU to x in place and returns x.
 func SiLUInPlace(x *Dense) *Dense {
 	d := F32(x)
-	mapUnary(d, d, silu)
+	mapSlices(d, d, func(d, s []float32) { siluScaledSlice(d, s, 1) })
 	return x
 }
 
 // GELU is the exact (erf) Gaussian error linear unit.
-func GELU(x *Dense) *Dense { return unary(x, geluErf) }
+func GELU(x *Dense) *Dense {
+	src := F32(x)
+	out := make([]float32, len(src))
+	mapSlices(out, src, geluSlice)
+	return FromSlice(out, Shape(x)...)
+}
 
 // GELUTanh is the tanh approximation of GELU (approximate="tanh").
 func GELUTanh(x *Dense) *Dense { return unary(x, geluTanh) }
 
 // QuickGELU is x*sigmoid(1.702x), as in CLIP.
-func QuickGELU(x *Dense) *Dense { return unary(x, quickGELU) }
+func QuickGELU(x *Dense) *Dense {
+	src := F32(x)
+	out := make([]float32, len(src))
+	mapSlices(out, src, func(d, s []float32) { siluScaledSlice(d, s, 1.702) })
+	return FromSlice(out, Shape(x)...)
+}
 
 // Sigmoid returns 1/(1+exp(-x)).
 func Sigmoid(x *Dense) *Dense {
@@ -97,8 +113,9 @@ func GEGLU(x *Dense) *Dense {
 			a := src[r*d2 : r*d2+h]
 			g := src[r*d2+h : (r+1)*d2]
 			d := dst[r*h : (r+1)*h]
+			geluSlice(d, g)
 			for i := range d {
-				d[i] = a[i] * geluErf(g[i])
+				d[i] *= a[i]
 			}
 		}
 	})

@@ -91,3 +91,130 @@ max_done:
 	VMOVUPS Z0, (DI)
 	VZEROUPPER
 	RET
+
+// Erf constants (Abramowitz-Stegun 7.1.26, as torch's vectorised erf), 1/sqrt(2),
+// 0.5 and the sign bit.
+DATA erfc<>+0(SB)/4, $0x3ea7ba05
+DATA erfc<>+4(SB)/4, $0x3e827906
+DATA erfc<>+8(SB)/4, $0xbe91a98e
+DATA erfc<>+12(SB)/4, $0x3fb5f0e3
+DATA erfc<>+16(SB)/4, $0xbfba00e3
+DATA erfc<>+20(SB)/4, $0x3f87dc22
+DATA erfc<>+24(SB)/4, $0x3f3504f3
+DATA erfc<>+28(SB)/4, $0x3f000000
+DATA erfc<>+32(SB)/4, $0x80000000
+DATA erfc<>+36(SB)/4, $0x7fffffff
+GLOBL erfc<>(SB), RODATA|NOPTR, $40
+
+// LOADEXP loads the exp constants (expc, exp_amd64.s) into Z1..Z11.
+#define LOADEXP \
+	VBROADCASTSS expc<>+0(SB), Z1; \
+	VBROADCASTSS expc<>+4(SB), Z2; \
+	VBROADCASTSS expc<>+8(SB), Z3; \
+	VBROADCASTSS expc<>+12(SB), Z4; \
+	VBROADCASTSS expc<>+16(SB), Z5; \
+	VBROADCASTSS expc<>+20(SB), Z6; \
+	VBROADCASTSS expc<>+24(SB), Z7; \
+	VBROADCASTSS expc<>+28(SB), Z8; \
+	VBROADCASTSS expc<>+32(SB), Z9; \
+	VBROADCASTSS expc<>+36(SB), Z10; \
+	VBROADCASTSS expc<>+40(SB), Z11
+
+// EXP sets Z15 = exp(Z13), clobbering Z13, Z14 and Z16.
+#define EXP \
+	VMAXPS Z11, Z13, Z13; \
+	VMULPS Z1, Z13, Z14; \
+	VRNDSCALEPS $0, Z14, Z14; \
+	VFMADD231PS Z2, Z14, Z13; \
+	VFMADD231PS Z3, Z14, Z13; \
+	VMOVAPS Z4, Z15; \
+	VFMADD213PS Z5, Z13, Z15; \
+	VFMADD213PS Z6, Z13, Z15; \
+	VFMADD213PS Z7, Z13, Z15; \
+	VFMADD213PS Z8, Z13, Z15; \
+	VFMADD213PS Z9, Z13, Z15; \
+	VMULPS Z13, Z13, Z16; \
+	VFMADD213PS Z13, Z16, Z15; \
+	VADDPS Z10, Z15, Z15; \
+	VSCALEFPS Z14, Z15, Z15
+
+// func siluAVX512(dst, src *float32, n int, s float32)
+// dst[i] = x/(1+exp(-s*x)) with x = src[i], for n a multiple of 16.
+TEXT ·siluAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z17
+	LOADEXP
+	VPXORD Z18, Z18, Z18
+	SHRQ $4, CX
+	JZ silu_done
+
+silu_loop:
+	VMOVUPS (SI), Z12
+	VMULPS Z17, Z12, Z13
+	VSUBPS Z13, Z18, Z13
+	EXP
+	VADDPS Z10, Z15, Z15
+	VDIVPS Z15, Z12, Z12
+	VMOVUPS Z12, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ silu_loop
+
+silu_done:
+	VZEROUPPER
+	RET
+
+// func geluAVX512(dst, src *float32, n int)
+// dst[i] = x*0.5*(1+erf(x/sqrt(2))) with x = src[i], for n a multiple of 16.
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	LOADEXP
+	VBROADCASTSS erfc<>+0(SB), Z18
+	VBROADCASTSS erfc<>+4(SB), Z19
+	VBROADCASTSS erfc<>+8(SB), Z20
+	VBROADCASTSS erfc<>+12(SB), Z21
+	VBROADCASTSS erfc<>+16(SB), Z22
+	VBROADCASTSS erfc<>+20(SB), Z23
+	VBROADCASTSS erfc<>+24(SB), Z24
+	VBROADCASTSS erfc<>+28(SB), Z25
+	VBROADCASTSS erfc<>+32(SB), Z26
+	VBROADCASTSS erfc<>+36(SB), Z27
+	SHRQ $4, CX
+	JZ gelu_done
+
+gelu_loop:
+	VMOVUPS (SI), Z12
+	VMULPS Z24, Z12, Z28
+	VPANDD Z26, Z28, Z29
+	VPANDD Z27, Z28, Z30
+	VMOVAPS Z18, Z31
+	VFMADD213PS Z10, Z30, Z31
+	VDIVPS Z31, Z10, Z31
+	VMOVAPS Z23, Z17
+	VFMADD213PS Z22, Z31, Z17
+	VFMADD213PS Z21, Z31, Z17
+	VFMADD213PS Z20, Z31, Z17
+	VFMADD213PS Z19, Z31, Z17
+	VMULPS Z28, Z28, Z13
+	VPXORD Z26, Z13, Z13
+	EXP
+	VMULPS Z31, Z15, Z15
+	VFNMADD213PS Z10, Z17, Z15
+	VPXORD Z29, Z15, Z15
+	VADDPS Z10, Z15, Z15
+	VMULPS Z25, Z12, Z12
+	VMULPS Z15, Z12, Z12
+	VMOVUPS Z12, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ gelu_loop
+
+gelu_done:
+	VZEROUPPER
+	RET

@@ -42,3 +42,35 @@ func expSubSum(v []float32) float32 {
 	}
 	return sum + expSubSumGo(v[n16:], m)
 }
+
+//go:noescape
+func siluAVX512(dst, src *float32, n int, s float32)
+
+//go:noescape
+func geluAVX512(dst, src *float32, n int)
+
+// siluScaledSlice sets dst[i] = x/(1+exp(-s*x)) for x = src[i].
+func siluScaledSlice(dst, src []float32, s float32) {
+	n16 := len(src) &^ 15
+	if useAVX512Exp && n16 > 0 {
+		siluAVX512(&dst[0], &src[0], n16, s)
+	} else {
+		n16 = 0
+	}
+	for i, x := range src[n16:] {
+		dst[n16+i] = x / (1 + expf(-s*x))
+	}
+}
+
+// geluSlice sets dst[i] = gelu(src[i]) (erf form).
+func geluSlice(dst, src []float32) {
+	n16 := len(src) &^ 15
+	if useAVX512Exp && n16 > 0 {
+		geluAVX512(&dst[0], &src[0], n16)
+	} else {
+		n16 = 0
+	}
+	for i, x := range src[n16:] {
+		dst[n16+i] = geluErf(x)
+	}
+}

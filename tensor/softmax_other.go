@@ -13,3 +13,17 @@ func expSubSum(v []float32) float32 {
 	}
 	return expSubSumGo(v, m)
 }
+
+// siluScaledSlice sets dst[i] = x/(1+exp(-s*x)) for x = src[i].
+func siluScaledSlice(dst, src []float32, s float32) {
+	for i, x := range src {
+		dst[i] = x / (1 + expf(-s*x))
+	}
+}
+
+// geluSlice sets dst[i] = gelu(src[i]) (erf form).
+func geluSlice(dst, src []float32) {
+	for i, x := range src {
+		dst[i] = geluErf(x)
+	}
+}

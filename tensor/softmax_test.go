@@ -39,3 +39,29 @@ func TestExpSubSum(t *testing.T) {
 		}
 	}
 }
+
+// TestActivationRange compares the vectorised SiLU/GELU with float64
+// formulas over a dense range, including large magnitudes.
+func TestActivationRange(t *testing.T) {
+	n := 4096
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = float32(i-n/2) / 100 // -20.48 .. 20.47
+	}
+	src[0], src[1] = -120, 120
+	dst := make([]float32, n)
+	siluScaledSlice(dst, src, 1)
+	for i, x := range src {
+		want := float64(x) / (1 + math.Exp(-float64(x)))
+		if d := math.Abs(float64(dst[i]) - want); d > 3e-7*math.Max(1, math.Abs(want)) {
+			t.Fatalf("silu(%g)=%g want %g", x, dst[i], want)
+		}
+	}
+	geluSlice(dst, src)
+	for i, x := range src {
+		want := 0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2))
+		if d := math.Abs(float64(dst[i]) - want); d > 5e-7*math.Max(1, math.Abs(want)) {
+			t.Fatalf("gelu(%g)=%g want %g", x, dst[i], want)
+		}
+	}
+}

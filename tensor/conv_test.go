@@ -1,0 +1,68 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv is a float64 direct convolution.
+func naiveConv(x, w, b *Dense, stride, pad int) *Dense {
+	xs, ws := x.Shape(), w.Shape()
+	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
+	o, kh, kw := ws[0], ws[2], ws[3]
+	ho, wo := (h+2*pad-kh)/stride+1, (wd+2*pad-kw)/stride+1
+	res := New(n, o, ho, wo)
+	X, W, O := F32(x), F32(w), F32(res)
+	for i := 0; i < n; i++ {
+		for oc := 0; oc < o; oc++ {
+			for oy := 0; oy < ho; oy++ {
+				for ox := 0; ox < wo; ox++ {
+					var s float64
+					if b != nil {
+						s = float64(F32(b)[oc])
+					}
+					for ci := 0; ci < c; ci++ {
+						for ki := 0; ki < kh; ki++ {
+							for kj := 0; kj < kw; kj++ {
+								iy, ix := oy*stride-pad+ki, ox*stride-pad+kj
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += float64(X[((i*c+ci)*h+iy)*wd+ix]) * float64(W[((oc*c+ci)*kh+ki)*kw+kj])
+							}
+						}
+					}
+					O[((i*o+oc)*ho+oy)*wo+ox] = float32(s)
+				}
+			}
+		}
+	}
+	return res
+}
+
+// TestConvLarge checks the implicit-GEMM and im2col paths on an image with
+// more output positions than one GEMM column block.
+func TestConvLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	x := FromSlice(randSlice(r, 1*3*70*66), 1, 3, 70, 66)
+	for _, c := range []struct{ k, stride, pad int }{{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {3, 1, 0}} {
+		w := FromSlice(randSlice(r, 5*3*c.k*c.k), 5, 3, c.k, c.k)
+		b := FromSlice(randSlice(r, 5), 5)
+		want := naiveConv(x, w, b, c.stride, c.pad)
+		for _, generic := range []bool{false, true} {
+			g := DefaultGemm()
+			if generic {
+				g = opaqueGemm{g}
+			}
+			old := SetDefaultGemm(g)
+			got := Conv2D(x, w, b, c.stride, c.pad)
+			SetDefaultGemm(old)
+			err, mag := maxErr(got, want)
+			if err > 1e-5*math.Max(1, mag) {
+				t.Errorf("%s k=%d s=%d p=%d: max err %g", fmt.Sprint(g.Name(), generic), c.k, c.stride, c.pad, err)
+			}
+		}
+	}
+}
