@@ -41,8 +41,8 @@
 //	Timesteps{Dim, FlipSinToCos, FreqShift}      sinusoidal projection, no weights
 //
 // Biases are optional to the loader; after weights.Load call
-// CheckLoaded(model) to report every Linear/Conv2D whose configuration has a
-// bias that the checkpoint lacked.
+// CheckLoaded(model) to report every Linear/Conv2D whose bias disagrees with
+// its configuration (a bias missing, or a stray bias loaded).
 //
 // Forward methods assume shapes were validated by the caller (the model
 // packages check inputs and return errors); they do not check shapes again.

@@ -138,4 +138,9 @@ func TestCheckLoaded(t *testing.T) {
 	if strings.Contains(err.Error(), "conv1.bias") {
 		t.Errorf("error %q names the loaded conv1.bias", err)
 	}
+	a := NewAttention(AttentionConfig{QueryDim: 8, Heads: 2, DimHead: 4, OutBias: true})
+	a.ToQ.Bias = tensor.New(8)
+	if err := CheckLoaded(a); err == nil || !strings.Contains(err.Error(), "to_q.bias") || !strings.Contains(err.Error(), "does not have") {
+		t.Errorf("stray to_q.bias: got %v", err)
+	}
 }

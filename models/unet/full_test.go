@@ -77,10 +77,16 @@ func randomize(v reflect.Value, r *rand.Rand) {
 		}
 		switch m := v.Interface().(type) {
 		case *nn.Linear:
-			m.Weight, m.Bias = fill(m.Out, m.In), fill(m.Out)
+			m.Weight = fill(m.Out, m.In)
+			if m.HasBias {
+				m.Bias = fill(m.Out)
+			}
 			return
 		case *nn.Conv2D:
-			m.Weight, m.Bias = fill(m.Out, m.In, m.Kernel, m.Kernel), fill(m.Out)
+			m.Weight = fill(m.Out, m.In, m.Kernel, m.Kernel)
+			if m.HasBias {
+				m.Bias = fill(m.Out)
+			}
 			return
 		case *nn.GroupNorm:
 			m.Weight, m.Bias = tensor.New(m.Channels), tensor.New(m.Channels)
@@ -253,5 +259,29 @@ func TestFullSizeGolden(t *testing.T) {
 				t.Errorf("max abs err %g > 1e-4", d)
 			}
 		})
+	}
+}
+
+// TestCheckpointGolden compares any UNet folder (UNET_CHECK_DIR) with the
+// golden written for it by `golden_unet.py --golden UNET_CHECK_DIR
+// UNET_CHECK_GOLDEN`.
+func TestCheckpointGolden(t *testing.T) {
+	dir, gdir := os.Getenv("UNET_CHECK_DIR"), os.Getenv("UNET_CHECK_GOLDEN")
+	if dir == "" || gdir == "" {
+		t.Skip("set UNET_CHECK_DIR and UNET_CHECK_GOLDEN")
+	}
+	m, err := Load(dir, weights.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := weights.Open(filepath.Join(gdir, "unet_check.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	d := compareGolden(t, m, src)
+	t.Logf("%s: max abs err %.3g", dir, d)
+	if d > 1e-4 {
+		t.Errorf("max abs err %g > 1e-4", d)
 	}
 }

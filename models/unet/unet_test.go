@@ -64,7 +64,12 @@ func runGolden(t *testing.T, unetDir, golden string) float64 {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	src := openGolden(t, golden)
+	return compareGolden(t, m, openGolden(t, golden))
+}
+
+// compareGolden runs m on a golden's inputs and returns the max abs error.
+func compareGolden(t *testing.T, m *Model, src weights.Source) float64 {
+	t.Helper()
 	var added *AddedCond
 	if has(src, "text_embeds") {
 		added = &AddedCond{TextEmbeds: get(t, src, "text_embeds"), TimeIDs: get(t, src, "time_ids")}

@@ -15,6 +15,9 @@ Writes, all fp32 on CPU, deterministic:
 With AUTOPIPE_FULL=1 it also writes testdata/golden/unet_full_<name>.* from the full-size
 configs with random weights (testdata/fullsize/<name>/unet, made by fullsize.py) at 16x16 latents.
 
+With --golden UNET_DIR OUT_DIR it writes OUT_DIR/unet_check.* for any UNet folder (16x16
+latents), for TestCheckpointGolden (UNET_CHECK_DIR, UNET_CHECK_GOLDEN).
+
 With --bench DIR it only times one forward of the UNet in DIR (a diffusers component folder,
 e.g. the SD 1.5-size random UNet written by `go test ./models/unet -bench ForwardSD15`) at
 64x64 latents, batch 2, 77 context tokens, on 2 CPU threads, fp32, and prints the seconds.
@@ -47,15 +50,15 @@ def versions():
     return {"torch": torch.__version__, "diffusers": diffusers.__version__, "transformers": transformers.__version__}
 
 
-def save(name, tensors, desc, seed, extra=None):
-    os.makedirs(OUT, exist_ok=True)
+def save(name, tensors, desc, seed, extra=None, out=OUT):
+    os.makedirs(out, exist_ok=True)
     tensors = {k: v.detach().to(torch.float32).clone().contiguous() for k, v in tensors.items()}
-    safetensors.torch.save_file(tensors, os.path.join(OUT, name + ".safetensors"))
+    safetensors.torch.save_file(tensors, os.path.join(out, name + ".safetensors"))
     man = {"description": desc, "seed": seed, "versions": versions(),
            "shapes": {k: list(v.shape) for k, v in sorted(tensors.items())}}
     if extra:
         man.update(extra)
-    with open(os.path.join(OUT, name + ".json"), "w") as f:
+    with open(os.path.join(out, name + ".json"), "w") as f:
         json.dump(man, f, indent=1, sort_keys=True)
         f.write("\n")
     print("wrote", name)
@@ -142,7 +145,7 @@ def nn_blocks():
     save("unet_nn_blocks", t, "single diffusers blocks with random weights: w.<block>.* weights, in.<block>.* inputs, out.<block> output", 0)
 
 
-def unet_case(name, unet_dir, hw, requires_aesthetics=False, full=False):
+def unet_case(name, unet_dir, hw, requires_aesthetics=False, out=OUT):
     unet = UNet2DConditionModel.from_pretrained(unet_dir, torch_dtype=torch.float32).eval()
     cfg = unet.config
     gen = torch.Generator("cpu").manual_seed(0)
@@ -169,7 +172,7 @@ def unet_case(name, unet_dir, hw, requires_aesthetics=False, full=False):
     with torch.no_grad():
         t["out"] = unet(sample, timestep, encoder_hidden_states=ehs, added_cond_kwargs=added).sample
     save(name, t, "UNet2DConditionModel.from_pretrained(%s) forward: batch 2, timesteps (10, 999), %dx%d latents"
-         % (os.path.relpath(unet_dir, ROOT), h, w), 0)
+         % (os.path.relpath(unet_dir, ROOT), h, w), 0, out=out)
 
 
 def bench(unet_dir, hw=64, runs=1):
@@ -197,6 +200,12 @@ def main():
         i = sys.argv.index("--bench")
         hw = int(os.environ.get("UNET_BENCH_HW", "64"))
         bench(sys.argv[i + 1], hw=hw)
+        return
+    if "--golden" in sys.argv:
+        # --golden UNET_DIR OUT_DIR: golden "unet_check" for any UNet folder at 16x16 latents
+        # (checked by `UNET_CHECK_DIR=UNET_DIR UNET_CHECK_GOLDEN=OUT_DIR go test ./models/unet -run Check`).
+        i = sys.argv.index("--golden")
+        unet_case("unet_check", sys.argv[i + 1], (16, 16), out=sys.argv[i + 2])
         return
     nn_blocks()
     for fx in FIXTURES:
