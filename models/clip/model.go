@@ -116,18 +116,20 @@ func (m *TextModel) HasProjection() bool { return m.Projection != nil }
 // Load fills the weights from src. Names are the transformers keys
 // ("text_model.encoder.layers.0.self_attn.q_proj.weight", "text_projection.weight");
 // keys saved without the "text_model." prefix (CLIPTextModel.save_pretrained
-// in transformers 5) are accepted too, and the position_ids buffer may be present.
+// in transformers 5) are accepted too, and the position_ids buffer may be
+// present. opts are passed on to weights.Load (e.g. WithPrefix for a
+// single-file checkpoint's "cond_stage_model.transformer").
 func (m *TextModel) Load(src weights.Source, opts ...weights.Option) error {
-	all := append([]weights.Option{
-		weights.WithRename(func(n string) string {
-			if strings.HasPrefix(n, "text_model.") || strings.HasPrefix(n, "text_projection.") {
+	all := []weights.Option{weights.AllowUnused("text_model.embeddings.position_ids")}
+	if _, flat := src.Info("embeddings.token_embedding.weight"); flat {
+		all = append(all, weights.WithRename(func(n string) string {
+			if strings.HasPrefix(n, "text_projection.") {
 				return n
 			}
 			return "text_model." + n
-		}),
-		weights.AllowUnused("text_model.embeddings.position_ids"),
-	}, opts...)
-	if err := weights.Load(src, m, all...); err != nil {
+		}))
+	}
+	if err := weights.Load(src, m, append(all, opts...)...); err != nil {
 		return fmt.Errorf("clip: %w", err)
 	}
 	return nil

@@ -176,3 +176,43 @@ func TestTextModelErrors(t *testing.T) {
 		t.Error("missing variant: want an error")
 	}
 }
+
+// TestLoadPrefixed loads the tiny encoder from a source whose names carry a
+// single-file checkpoint prefix, through WithPrefix.
+func TestLoadPrefixed(t *testing.T) {
+	dir := filepath.Join(repoRoot, "testdata/tiny-sdxl/text_encoder_2")
+	cfg, err := ReadTextConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := weights.OpenComponent(dir, "model", weights.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ms := weights.MapSource{}
+	for _, n := range src.Names() {
+		x, err := src.Tensor(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms["conditioner.embedders.1."+n] = x
+	}
+	ms["first_stage_model.decoder.conv_in.weight"] = tensor.New(1)
+	m, err := NewTextModel(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Load(ms, weights.WithPrefix("conditioner.embedders.1")); err != nil {
+		t.Fatal(err)
+	}
+	if m.Projection.Weight == nil || m.Text.Encoder.Layers[0].SelfAttn.Q.Weight == nil {
+		t.Fatal("weights not loaded")
+	}
+	// Without the projection the checkpoint's text_projection is reported unused.
+	m2, _ := NewTextModel(cfg, false)
+	var le *weights.LoadError
+	if err := m2.Load(ms, weights.WithPrefix("conditioner.embedders.1")); !errors.As(err, &le) || len(le.Unused) != 1 {
+		t.Fatalf("want one unused tensor, got %v", err)
+	}
+}
