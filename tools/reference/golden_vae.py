@@ -183,8 +183,27 @@ def build(name, path, image_hw, latent_hw, tiled, out=OUT):
     print(f"vae_{name}: " + ", ".join(f"{k}{list(v.shape)}" for k, v in t.items()))
 
 
+def bench():
+    """Time one diffusers decode of a 64x64 latent to 512x512 (full-size SD 1.5 VAE, random weights)."""
+    import time
+
+    vae = AutoencoderKL.from_pretrained(full_size_vae(), torch_dtype=torch.float32).eval()
+    z = torch.randn((1, 4, 64, 64), generator=torch.Generator("cpu").manual_seed(0))
+    with torch.no_grad():
+        for i in range(2):
+            t0, c0 = time.perf_counter(), time.process_time()
+            vae.decode(z)
+            print(
+                f"diffusers decode 64x64 -> 512x512, {torch.get_num_threads()} threads, run {i}: "
+                f"{time.perf_counter() - t0:.2f} s wall, {time.process_time() - c0:.2f} s CPU"
+            )
+
+
 def main():
     torch.set_num_threads(2)
+    if sys.argv[1:] == ["bench"]:
+        bench()
+        return
     for name, path in FIXTURES:
         if not os.path.isdir(path):
             print(f"missing fixture {path}", file=sys.stderr)

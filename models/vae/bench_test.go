@@ -1,0 +1,54 @@
+package vae
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor/rng"
+)
+
+// BenchmarkDecode512 decodes one 64x64 latent to a 512x512 image with the
+// full-size SD 1.5 VAE (random weights from `AUTOPIPE_FULL=1 golden_vae.py`):
+//
+//	go test ./models/vae -run '^$' -bench Decode512 -benchtime 1x
+//
+// AUTOPIPE_VAE_LATENT=n decodes an n x n latent instead; AUTOPIPE_VAE_TILE=s
+// turns tiling on with latent tiles of side s (image tiles 8s).
+//
+// The same decode in diffusers: `golden_vae.py bench`.
+func BenchmarkDecode512(b *testing.B) {
+	dir := os.Getenv("AUTOPIPE_FULL_DIR")
+	if dir == "" {
+		dir = "/tmp/autopipe-full"
+	}
+	dir = filepath.Join(dir, "vae")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("%s missing: run AUTOPIPE_FULL=1 tools/reference/golden_vae.py", dir)
+	}
+	v, err := Load(dir, weights.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	side := 64
+	if s, err := strconv.Atoi(os.Getenv("AUTOPIPE_VAE_LATENT")); err == nil && s > 0 {
+		side = s // latent side; the image side is 8x
+	}
+	if s, err := strconv.Atoi(os.Getenv("AUTOPIPE_VAE_TILE")); err == nil && s > 0 {
+		// tiled decode with latent tiles of side s (image tiles 8s)
+		if err := v.SetTileOptions(TileOptions{SampleMinSize: 8 * s, LatentMinSize: s, OverlapFactor: 0.25}); err != nil {
+			b.Fatal(err)
+		}
+		v.SetTiling(true)
+	}
+	z := rng.New(0).Randn(1, 4, side, side)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Decode(context.Background(), z); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
