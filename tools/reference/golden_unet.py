@@ -194,6 +194,30 @@ def bench(unet_dir, hw=64, runs=1):
                   % (hw, hw, time.perf_counter() - t0, torch.__version__, torch.get_num_threads()), flush=True)
 
 
+def real_configs():
+    """Tensor names and shapes diffusers expects for every real Hub UNet config in testdata/configs."""
+    import hashlib
+    base = os.path.join(ROOT, "testdata", "configs")
+    out = {}
+    for repo in sorted(os.listdir(base)):
+        p = os.path.join(base, repo, "unet", "config.json")
+        if not os.path.isfile(p):
+            continue
+        cfg = UNet2DConditionModel.load_config(p)
+        with torch.device("meta"):
+            m = UNet2DConditionModel.from_config(cfg)
+        lines = sorted("%s %s" % (k, ",".join(str(d) for d in v.shape)) for k, v in m.state_dict().items())
+        out[repo] = {"tensors": len(lines), "params": sum(v.numel() for v in m.state_dict().values()),
+                     "sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest()}
+    man = {"description": "per real UNet config: count, total elements and sha256 of the sorted "
+                          "'name d0,d1,...' lines of UNet2DConditionModel.from_config(config).state_dict()",
+           "versions": versions(), "configs": out}
+    with open(os.path.join(OUT, "unet_configs.json"), "w") as f:
+        json.dump(man, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote unet_configs")
+
+
 def main():
     import sys
     if "--bench" in sys.argv:
@@ -208,6 +232,7 @@ def main():
         unet_case("unet_check", sys.argv[i + 1], (16, 16), out=sys.argv[i + 2])
         return
     nn_blocks()
+    real_configs()
     for fx in FIXTURES:
         d = os.path.join(ROOT, "testdata", fx, "unet")
         if not os.path.isdir(d):

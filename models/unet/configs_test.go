@@ -1,0 +1,125 @@
+package unet
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/goautopipe/autopipeline/models/nn"
+)
+
+// expectedTensors lists the checkpoint names and shapes an unloaded model
+// asks for, as "name d0,d1,..." lines.
+func expectedTensors(v reflect.Value, path string, out *[]string) {
+	add := func(name string, shape ...int) {
+		s := make([]string, len(shape))
+		for i, d := range shape {
+			s[i] = strconv.Itoa(d)
+		}
+		*out = append(*out, path+"."+name+" "+strings.Join(s, ","))
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		switch m := v.Interface().(type) {
+		case *nn.Linear:
+			add("weight", m.Out, m.In)
+			if m.HasBias {
+				add("bias", m.Out)
+			}
+			return
+		case *nn.Conv2D:
+			add("weight", m.Out, m.In, m.Kernel, m.Kernel)
+			if m.HasBias {
+				add("bias", m.Out)
+			}
+			return
+		case *nn.GroupNorm:
+			add("weight", m.Channels)
+			add("bias", m.Channels)
+			return
+		case *nn.LayerNorm:
+			if m.Affine {
+				add("weight", m.Dim)
+				add("bias", m.Dim)
+			}
+			return
+		}
+		expectedTensors(v.Elem(), path, out)
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			expectedTensors(v.Index(i), path+"."+strconv.Itoa(i), out)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			tag, ok := v.Type().Field(i).Tag.Lookup("st")
+			if !ok {
+				continue
+			}
+			expectedTensors(v.Field(i), strings.TrimPrefix(path+"."+strings.Split(tag, ",")[0], "."), out)
+		}
+	}
+}
+
+// TestRealConfigs builds the model of every real Hub UNet config and checks
+// that it asks for exactly the tensors (names and shapes) diffusers'
+// UNet2DConditionModel has for that config.
+func TestRealConfigs(t *testing.T) {
+	var golden struct {
+		Configs map[string]struct {
+			Tensors int
+			Params  int64
+			Sha256  string
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "unet_configs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	if len(golden.Configs) == 0 {
+		t.Fatal("no configs in unet_configs.json")
+	}
+	for repo, want := range golden.Configs {
+		t.Run(repo, func(t *testing.T) {
+			cfg, err := ReadConfig(filepath.Join("..", "..", "testdata", "configs", repo, "unet", "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			expectedTensors(reflect.ValueOf(m), "", &lines)
+			sort.Strings(lines)
+			var params int64
+			for _, l := range lines {
+				n := int64(1)
+				for _, d := range strings.Split(strings.Fields(l)[1], ",") {
+					v, _ := strconv.Atoi(d)
+					n *= int64(v)
+				}
+				params += n
+			}
+			h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+			got := fmt.Sprintf("%d tensors, %d params, %s", len(lines), params, hex.EncodeToString(h[:]))
+			exp := fmt.Sprintf("%d tensors, %d params, %s", want.Tensors, want.Params, want.Sha256)
+			if got != exp {
+				t.Errorf("model layout %s, diffusers %s", got, exp)
+			}
+		})
+	}
+}
