@@ -10,6 +10,7 @@ import (
 
 	"github.com/goautopipe/autopipeline/internal/config"
 	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/tensor"
 )
 
 // Task selects what the pipeline does.
@@ -42,6 +43,9 @@ func Register(family string, task Task, className string, ctor Constructor) {
 // then the family's class for the task) and only then loads weights.
 func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (pipelines.Pipeline, error) {
 	o := collect(opts)
+	if o.dtype < tensor.Float32 || o.dtype > tensor.BFloat16 {
+		return nil, fmt.Errorf("autopipeline: unknown dtype %v", o.dtype)
+	}
 	dir, err := resolve(ctx, nameOrPath, t, o)
 	if err != nil {
 		return nil, err

@@ -28,8 +28,11 @@ func collect(opts []Option) *options {
 	return o
 }
 
-// WithDType sets the storage precision of the weights (Float32, Float16 or
-// BFloat16). Computation is float32.
+// WithDType sets the precision of the weights (tensor.Float32, Float16 or
+// BFloat16), like diffusers' torch_dtype: with Float16 every weight is
+// rounded to half precision when it is loaded, so the model holds the same
+// weight values as a half-precision one. Computation is always float32, and
+// weights are kept in float32 memory.
 func WithDType(dt tensor.DType) Option { return func(o *options) { o.dtype = dt } }
 
 // WithVariant loads weight files of a variant: "fp16" reads

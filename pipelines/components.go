@@ -13,7 +13,9 @@ import (
 type LoadOptions struct {
 	// Variant selects weight files such as diffusion_pytorch_model.fp16.safetensors.
 	Variant string
-	// DType is the storage precision of weights.
+	// DType is the precision of the weights: with Float16 or BFloat16 every
+	// weight is rounded to that precision at load time (the values a
+	// half-precision model holds); computation is float32.
 	DType tensor.DType
 }
 
@@ -49,5 +51,6 @@ func LoadComponent(ctx context.Context, dir, name string, spec config.Component,
 	if err != nil {
 		return nil, fmt.Errorf("component %s (%s): %w", name, spec.Class, err)
 	}
+	roundWeights(c, o.DType)
 	return c, nil
 }
