@@ -74,30 +74,47 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 	d, hd, lk := a.d, a.hd, a.lk
 	koff := bi*lk*hd + h*d
 	var kp, vp []float32
+	tk, direct := tileKernel{}, false
 	if a.g != nil {
+		tk, direct = a.g.directFor(d)
 		kbuf := getScratch(a.g.packedSize(lk, d))
-		vbuf := getScratch(a.g.packedSize(d, lk))
+		vbuf := getScratch(roundUp(d, max(a.g.nr, tk.nr)) * lk)
 		defer putScratch(kbuf)
 		defer putScratch(vbuf)
 		kp, vp = *kbuf, *vbuf
 		a.g.prepackB(kp, true, lk, d, a.K[koff:], hd)
-		a.g.prepackB(vp, false, d, lk, a.V[koff:], hd)
+		if direct {
+			// V packed for the chosen tile, one panel per K block.
+			kc := a.g.kcFor(lk)
+			for pc := 0; pc < lk; pc += kc {
+				kb := min(kc, lk-pc)
+				packB(vp[roundUp(d, tk.nr)*pc:], false, a.V[koff:], hd, pc, 0, kb, d, tk.nr, 0, (d+tk.nr-1)/tk.nr)
+			}
+		} else {
+			a.g.prepackB(vp, false, d, lk, a.V[koff:], hd)
+		}
 	}
-	sbuf := getScratch(a.bq * lk)
+	// Score rows get a stride that is not a multiple of 4 KiB, so the rows
+	// an unpacked-A kernel reads together do not share a cache set.
+	lds := lk
+	if lk >= 64 {
+		lds = roundUp(lk, 16) + 16
+	}
+	sbuf := getScratch(a.bq * lds)
 	defer putScratch(sbuf)
 	var inv [1024]float32
 	for qb := qb0; qb < qb1; qb++ {
 		q0 := qb * a.bq
 		m := min(a.bq, a.lq-q0)
-		s := (*sbuf)[:m*lk]
+		s := (*sbuf)[:m*lds]
 		qoff := (bi*a.lq+q0)*hd + h*d
 		if a.g != nil {
-			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, 0, kp, nil, 0, s, lk)
+			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, 0, kp, nil, 0, s, lds)
 		} else {
-			sgemmSerial(false, true, m, lk, d, a.scale, a.Q[qoff:], hd, a.K[koff:], hd, 0, s, lk)
+			sgemmSerial(false, true, m, lk, d, a.scale, a.Q[qoff:], hd, a.K[koff:], hd, 0, s, lds)
 		}
 		for i := 0; i < m; i++ {
-			row := s[i*lk : (i+1)*lk]
+			row := s[i*lds : i*lds+lk]
 			if a.causal {
 				lim := min(lk, q0+i+1)
 				inv[i] = 1 / expSubSum(row[:lim])
@@ -108,16 +125,69 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		}
 		// Unnormalised probabilities times V, then each row scaled by
 		// 1/sum: D multiplications per row instead of Lk.
+		if direct {
+			a.probsTimesV(tk, s, lds, m, vp, qoff, inv[:m])
+			continue
+		}
 		if a.g != nil {
-			a.g.run(1, false, false, m, d, lk, 1, s, lk, nil, 0, vp, nil, 0, a.O[qoff:], hd)
+			a.g.run(1, false, false, m, d, lk, 1, s, lds, nil, 0, vp, nil, 0, a.O[qoff:], hd)
 		} else {
-			sgemmSerial(false, false, m, d, lk, 1, s, lk, a.V[koff:], hd, 0, a.O[qoff:], hd)
+			sgemmSerial(false, false, m, d, lk, 1, s, lds, a.V[koff:], hd, 0, a.O[qoff:], hd)
 		}
 		for i := 0; i < m; i++ {
 			o := a.O[qoff+i*hd : qoff+i*hd+d]
 			for j := range o {
 				o[j] *= inv[i]
 			}
+		}
+	}
+}
+
+// probsTimesV computes O[rows] = diag(inv)·P·V for an m×lk block of
+// probabilities p (row-major with stride lds, read in place by the
+// unpacked-A kernel tk) and V packed for tk, through a tile-aligned scratch
+// block.
+func (a *attnJob) probsTimesV(tk tileKernel, p []float32, lds, m int, vp []float32, qoff int, inv []float32) {
+	d, lk := a.d, a.lk
+	mr, nr := tk.mr, tk.nr
+	ndp := roundUp(d, nr)
+	mp := roundUp(m, mr)
+	obuf := getScratch(mp * ndp)
+	defer putScratch(obuf)
+	o := *obuf
+	clear(o)
+	kc := a.g.kcFor(lk)
+	full := m / mr * mr
+	var abuf *[]float32
+	if full < m {
+		abuf = getScratch(mr * kc)
+		defer putScratch(abuf)
+	}
+	for pc := 0; pc < lk; pc += kc {
+		kb := min(kc, lk-pc)
+		panel := vp[ndp*pc:]
+		for ir := 0; ir < full; ir += mr {
+			for sl := 0; sl < ndp/nr; sl++ {
+				tk.kern(kb, &p[ir*lds+pc], lds, &panel[sl*nr*kb], &o[ir*ndp+sl*nr], ndp)
+			}
+		}
+		if full < m {
+			// Leftover rows, zero-padded to a whole tile.
+			ap := (*abuf)[:mr*kb]
+			clear(ap)
+			for i := full; i < m; i++ {
+				copy(ap[(i-full)*kb:(i-full+1)*kb], p[i*lds+pc:i*lds+pc+kb])
+			}
+			for sl := 0; sl < ndp/nr; sl++ {
+				tk.kern(kb, &ap[0], kb, &panel[sl*nr*kb], &o[full*ndp+sl*nr], ndp)
+			}
+		}
+	}
+	for i := 0; i < m; i++ {
+		dst := a.O[qoff+i*a.hd : qoff+i*a.hd+d]
+		src := o[i*ndp : i*ndp+d]
+		for j := range dst {
+			dst[j] = src[j] * inv[i]
 		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 // of a row-major matrix with leading dimension ldc (in elements).
 type microKernel func(kc int, a, b, c *float32, ldc int)
 
+// directKernel is a microKernel reading A unpacked: row i of the tile
+// starts at a+i*lda (alpha is 1).
+type directKernel func(kc int, a *float32, lda int, b, c *float32, ldc int)
+
 // blockedGemm is a Goto-style GEMM: B is packed in kc×nc panels, A in mc×kc
 // blocks, and a register-tile micro-kernel sweeps the packed blocks. Work is
 // split over goroutines by blocks of rows of C (and columns when there are
@@ -21,6 +25,31 @@ type blockedGemm struct {
 	mr, nr     int
 	mc, kc, nc int
 	kern       microKernel
+	direct     []tileKernel // optional unpacked-A kernels, the first of size mr×nr
+}
+
+// tileKernel is an unpacked-A micro-kernel and its tile.
+type tileKernel struct {
+	mr, nr int
+	kern   directKernel
+}
+
+// directFor picks the unpacked-A kernel wasting the fewest columns on a
+// product n wide, or returns false when there is none.
+func (g *blockedGemm) directFor(n int) (tileKernel, bool) {
+	var best tileKernel
+	ok := false
+	for _, t := range g.direct {
+		if !ok {
+			best, ok = t, true
+			continue
+		}
+		w, bw := roundUp(n, t.nr), roundUp(n, best.nr)
+		if w < bw || w == bw && t.mr*t.nr > best.mr*best.nr {
+			best = t
+		}
+	}
+	return best, ok
 }
 
 func (g *blockedGemm) Name() string { return g.name }

@@ -129,3 +129,39 @@ func TestGemmImplementations(t *testing.T) {
 	}
 	t.Logf("default %q", DefaultGemm().Name())
 }
+
+// TestDirectKernels checks each unpacked-A micro-kernel against a float64
+// product on a tile with a padded leading dimension.
+func TestDirectKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, impl := range GemmImplementations() {
+		g, ok := impl.(*blockedGemm)
+		if !ok {
+			continue
+		}
+		for _, tk := range g.direct {
+			for _, kc := range []int{1, 7, 40, 300} {
+				lda, ldc := kc+5, tk.nr+3
+				a := randSlice(r, tk.mr*lda)
+				b := randSlice(r, kc*tk.nr)
+				c := randSlice(r, tk.mr*ldc)
+				want := append([]float32(nil), c...)
+				for i := 0; i < tk.mr; i++ {
+					for j := 0; j < tk.nr; j++ {
+						s := float64(want[i*ldc+j])
+						for p := 0; p < kc; p++ {
+							s += float64(a[i*lda+p]) * float64(b[p*tk.nr+j])
+						}
+						want[i*ldc+j] = float32(s)
+					}
+				}
+				tk.kern(kc, &a[0], lda, &b[0], &c[0], ldc)
+				for i := range c {
+					if math.Abs(float64(c[i]-want[i])) > 1e-5*float64(kc+1) {
+						t.Fatalf("%s %dx%d kc=%d: c[%d]=%g want %g", g.name, tk.mr, tk.nr, kc, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -18,8 +18,11 @@ func main() {
 	w("//go:build amd64")
 	w("")
 	w("#include \"textflag.h\"")
-	kernel(w, "sgemmKernel14x32AVX512", 14, 2, "Z", 64, false)
-	kernel(w, "sgemmKernel6x16AVX2", 6, 2, "Y", 32, false)
+	kernel(w, "sgemmKernel14x32AVX512", 14, 2, "Z", 64, false, false)
+	kernel(w, "sgemmKernel6x16AVX2", 6, 2, "Y", 32, false, false)
+	kernel(w, "sgemmKernel14x32AVX512Direct", 14, 2, "Z", 64, false, true)
+	kernel(w, "sgemmKernel6x16AVX2Direct", 6, 2, "Y", 32, false, true)
+	kernel(w, "sgemmKernel9x48AVX512Direct", 9, 3, "Z", 64, false, true)
 	if err := os.WriteFile("gemm_amd64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -28,26 +31,51 @@ func main() {
 
 // kernel emits C[mr×(nv·lanes)] += A·B with mr·nv accumulators, nv vector
 // loads of B and one broadcast of A per row and k step.
-func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes int, embedded bool) {
+// With direct set, A is read unpacked: row i of the tile at a+i*lda (the
+// signature gains lda after a), so the kernel can sweep a row-major matrix
+// without packing it.
+func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes int, embedded, direct bool) {
 	acc := mr * nv
 	bReg := func(j int) string { return fmt.Sprintf("%s%d", reg, acc+j) }
 	aReg := func(i int) string { return fmt.Sprintf("%s%d", reg, acc+nv+i%2) }
 	cReg := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nv+j) }
 	w("")
-	w("// func %s(kc int, a, b, c *float32, ldc int)", name)
-	w("TEXT ·%s(SB), NOSPLIT, $0-40", name)
-	w("\tMOVQ kc+0(FP), CX")
-	w("\tMOVQ a+8(FP), SI")
-	w("\tMOVQ b+16(FP), DI")
-	w("\tMOVQ c+24(FP), DX")
-	w("\tMOVQ ldc+32(FP), R8")
-	w("\tSHLQ $2, R8")
+	aAddr := func(i int) string { return fmt.Sprintf("%d(SI)", 4*i) }
+	if direct {
+		w("// func %s(kc int, a *float32, lda int, b, c *float32, ldc int)", name)
+		w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+		w("\tMOVQ kc+0(FP), CX")
+		w("\tMOVQ a+8(FP), SI")
+		w("\tMOVQ lda+16(FP), R9")
+		w("\tMOVQ b+24(FP), DI")
+		w("\tMOVQ c+32(FP), DX")
+		w("\tMOVQ ldc+40(FP), R8")
+		w("\tSHLQ $2, R8")
+		w("\tSHLQ $2, R9")
+		w("\tLEAQ (R9)(R9*2), R10")  // 3·lda
+		w("\tLEAQ (R9)(R9*4), R11")  // 5·lda
+		w("\tLEAQ (R10)(R9*4), R12") // 7·lda
+		w("\tLEAQ (SI)(R9*8), AX")
+		w("\tADDQ R9, AX") // row 9
+		rows := []string{"(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R10*1)", "(SI)(R9*4)", "(SI)(R11*1)", "(SI)(R10*2)",
+			"(SI)(R12*1)", "(SI)(R9*8)", "(AX)", "(AX)(R9*1)", "(AX)(R9*2)", "(AX)(R10*1)", "(AX)(R9*4)"}
+		aAddr = func(i int) string { return rows[i] }
+	} else {
+		w("// func %s(kc int, a, b, c *float32, ldc int)", name)
+		w("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+		w("\tMOVQ kc+0(FP), CX")
+		w("\tMOVQ a+8(FP), SI")
+		w("\tMOVQ b+16(FP), DI")
+		w("\tMOVQ c+24(FP), DX")
+		w("\tMOVQ ldc+32(FP), R8")
+		w("\tSHLQ $2, R8")
+	}
 	// Prefetch the C tile while the products accumulate.
-	w("\tMOVQ DX, R9")
+	w("\tMOVQ DX, R13")
 	for i := 0; i < mr; i++ {
-		w("\tPREFETCHT0 (R9)")
-		w("\tPREFETCHT0 %d(R9)", nv*vbytes-4)
-		w("\tADDQ R8, R9")
+		w("\tPREFETCHT0 (R13)")
+		w("\tPREFETCHT0 %d(R13)", nv*vbytes-4)
+		w("\tADDQ R8, R13")
 	}
 	for i := 0; i < acc; i++ {
 		r := fmt.Sprintf("%s%d", reg, i)
@@ -66,16 +94,23 @@ func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes 
 	for i := 0; i < mr; i++ {
 		if embedded {
 			for j := 0; j < nv; j++ {
-				w("\tVFMADD231PS.BCST %d(SI), %s, %s", 4*i, bReg(j), cReg(i, j))
+				w("\tVFMADD231PS.BCST %s, %s, %s", aAddr(i), bReg(j), cReg(i, j))
 			}
 			continue
 		}
-		w("\tVBROADCASTSS %d(SI), %s", 4*i, aReg(i))
+		w("\tVBROADCASTSS %s, %s", aAddr(i), aReg(i))
 		for j := 0; j < nv; j++ {
 			w("\tVFMADD231PS %s, %s, %s", bReg(j), aReg(i), cReg(i, j))
 		}
 	}
-	w("\tADDQ $%d, SI", 4*mr)
+	if direct {
+		w("\tADDQ $4, SI")
+		if mr > 9 {
+			w("\tADDQ $4, AX")
+		}
+	} else {
+		w("\tADDQ $%d, SI", 4*mr)
+	}
 	w("\tADDQ $%d, DI", nv*vbytes)
 	w("\tDECQ CX")
 	w("\tJNE %s_loop", name)
