@@ -42,7 +42,7 @@ func (m *TextModel) Forward(ctx context.Context, ids [][]int) (*TextOutput, erro
 	out.LastHidden = m.Text.FinalLayerNorm.Forward(h)
 	out.Pooled = m.pool(out.LastHidden, ids)
 	if m.Projection != nil {
-		out.TextEmbeds = m.Projection.Forward(out.Pooled)
+		out.TextEmbeds = m.Projection.forward(out.Pooled)
 	}
 	return out, nil
 }
@@ -91,10 +91,10 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 func (m *TextModel) layer(l *encoderLayer, h *tensor.Dense) *tensor.Dense {
 	x := l.Norm1.Forward(h)
 	a := l.SelfAttn
-	att := tensor.Attention(a.Q.Forward(x), a.K.Forward(x), a.V.Forward(x), m.cfg.NumAttentionHeads, m.scale, true)
-	h = tensor.Add(h, a.Out.Forward(att))
+	att := tensor.Attention(a.Q.forward(x), a.K.forward(x), a.V.forward(x), m.cfg.NumAttentionHeads, m.scale, true)
+	h = tensor.Add(h, a.Out.forward(att))
 	x = l.Norm2.Forward(h)
-	x = l.MLP.FC2.Forward(m.act(l.MLP.FC1.Forward(x)))
+	x = l.MLP.FC2.forward(m.act(l.MLP.FC1.forward(x)))
 	return tensor.AddInPlace(x, h)
 }
 

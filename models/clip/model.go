@@ -40,15 +40,15 @@ func (e *embeddings) WeightShapes() map[string][]int {
 }
 
 type attention struct {
-	Q   *nn.Linear `st:"q_proj"`
-	K   *nn.Linear `st:"k_proj"`
-	V   *nn.Linear `st:"v_proj"`
-	Out *nn.Linear `st:"out_proj"`
+	Q   *linear `st:"q_proj"`
+	K   *linear `st:"k_proj"`
+	V   *linear `st:"v_proj"`
+	Out *linear `st:"out_proj"`
 }
 
 type mlp struct {
-	FC1 *nn.Linear `st:"fc1"`
-	FC2 *nn.Linear `st:"fc2"`
+	FC1 *linear `st:"fc1"`
+	FC2 *linear `st:"fc2"`
 }
 
 type encoderLayer struct {
@@ -68,10 +68,12 @@ type transformer struct {
 	FinalLayerNorm *nn.LayerNorm `st:"final_layer_norm"`
 }
 
-// TextModel is CLIPTextModel, or CLIPTextModelWithProjection when Projection is set.
+// TextModel is CLIPTextModel, or CLIPTextModelWithProjection when Projection
+// is set. Linear weights are held transposed once loaded, so their Weight
+// fields are nil after Load.
 type TextModel struct {
 	Text       transformer `st:"text_model"`
-	Projection *nn.Linear  `st:"text_projection"`
+	Projection *linear     `st:"text_projection"`
 
 	cfg   TextConfig
 	act   func(*tensor.Dense) *tensor.Dense
@@ -92,17 +94,17 @@ func NewTextModel(cfg TextConfig, projection bool) (*TextModel, error) {
 	for i := range m.Text.Encoder.Layers {
 		m.Text.Encoder.Layers[i] = &encoderLayer{
 			SelfAttn: attention{
-				Q: nn.NewLinear(h, h, true), K: nn.NewLinear(h, h, true),
-				V: nn.NewLinear(h, h, true), Out: nn.NewLinear(h, h, true),
+				Q: newLinear(h, h, true), K: newLinear(h, h, true),
+				V: newLinear(h, h, true), Out: newLinear(h, h, true),
 			},
 			Norm1: nn.NewLayerNorm(h, eps, true),
-			MLP:   mlp{FC1: nn.NewLinear(h, cfg.IntermediateSize, true), FC2: nn.NewLinear(cfg.IntermediateSize, h, true)},
+			MLP:   mlp{FC1: newLinear(h, cfg.IntermediateSize, true), FC2: newLinear(cfg.IntermediateSize, h, true)},
 			Norm2: nn.NewLayerNorm(h, eps, true),
 		}
 	}
 	m.Text.FinalLayerNorm = nn.NewLayerNorm(h, eps, true)
 	if projection {
-		m.Projection = nn.NewLinear(h, cfg.ProjectionDim, false)
+		m.Projection = newLinear(h, cfg.ProjectionDim, false)
 	}
 	return m, nil
 }
@@ -131,6 +133,23 @@ func (m *TextModel) Load(src weights.Source, opts ...weights.Option) error {
 	}
 	if err := weights.Load(src, m, append(all, opts...)...); err != nil {
 		return fmt.Errorf("clip: %w", err)
+	}
+	return m.prepare()
+}
+
+// prepare transposes every linear weight (see linear).
+func (m *TextModel) prepare() error {
+	var ls []*linear
+	for _, l := range m.Text.Encoder.Layers {
+		ls = append(ls, l.SelfAttn.Q, l.SelfAttn.K, l.SelfAttn.V, l.SelfAttn.Out, l.MLP.FC1, l.MLP.FC2)
+	}
+	if m.Projection != nil {
+		ls = append(ls, m.Projection)
+	}
+	for i, l := range ls {
+		if err := l.prepare(); err != nil {
+			return fmt.Errorf("clip: linear %d: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -206,7 +206,7 @@ func TestLoadPrefixed(t *testing.T) {
 	if err := m.Load(ms, weights.WithPrefix("conditioner.embedders.1")); err != nil {
 		t.Fatal(err)
 	}
-	if m.Projection.Weight == nil || m.Text.Encoder.Layers[0].SelfAttn.Q.Weight == nil {
+	if m.Projection.wt == nil || m.Text.Encoder.Layers[0].SelfAttn.Q.wt == nil {
 		t.Fatal("weights not loaded")
 	}
 	// Without the projection the checkpoint's text_projection is reported unused.
