@@ -17,95 +17,6 @@ DATA expc<>+36(SB)/4, $0x3f800000
 DATA expc<>+40(SB)/4, $0xc2aeac4f
 GLOBL expc<>(SB), RODATA|NOPTR, $44
 
-// func expSubAVX512(x *float32, n int, m float32, sums *[16]float32)
-// x[i] = exp(x[i]-m) for i < n (n a multiple of 16); per-lane sums of the
-// results go to sums.
-TEXT ·expSubAVX512(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), SI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS m+16(FP), Z0
-	MOVQ sums+24(FP), DI
-	VBROADCASTSS expc<>+0(SB), Z1
-	VBROADCASTSS expc<>+4(SB), Z2
-	VBROADCASTSS expc<>+8(SB), Z3
-	VBROADCASTSS expc<>+12(SB), Z4
-	VBROADCASTSS expc<>+16(SB), Z5
-	VBROADCASTSS expc<>+20(SB), Z6
-	VBROADCASTSS expc<>+24(SB), Z7
-	VBROADCASTSS expc<>+28(SB), Z8
-	VBROADCASTSS expc<>+32(SB), Z9
-	VBROADCASTSS expc<>+36(SB), Z10
-	VBROADCASTSS expc<>+40(SB), Z11
-	VPXORD Z12, Z12, Z12
-	SHRQ $4, CX
-	JZ expsub_done
-
-expsub_loop:
-	VMOVUPS (SI), Z13
-	VSUBPS Z0, Z13, Z13
-	VMAXPS Z11, Z13, Z13
-	VMULPS Z1, Z13, Z14
-	VRNDSCALEPS $0, Z14, Z14
-	VFMADD231PS Z2, Z14, Z13
-	VFMADD231PS Z3, Z14, Z13
-	VMOVAPS Z4, Z15
-	VFMADD213PS Z5, Z13, Z15
-	VFMADD213PS Z6, Z13, Z15
-	VFMADD213PS Z7, Z13, Z15
-	VFMADD213PS Z8, Z13, Z15
-	VFMADD213PS Z9, Z13, Z15
-	VMULPS Z13, Z13, Z16
-	VFMADD213PS Z13, Z16, Z15
-	VADDPS Z10, Z15, Z15
-	VSCALEFPS Z14, Z15, Z15
-	VMOVUPS Z15, (SI)
-	VADDPS Z15, Z12, Z12
-	ADDQ $64, SI
-	DECQ CX
-	JNZ expsub_loop
-
-expsub_done:
-	VMOVUPS Z12, (DI)
-	VZEROUPPER
-	RET
-
-// func maxAVX512(x *float32, n int, out *[16]float32)
-// Per-lane maxima of x[0:n] (n a positive multiple of 16) go to out.
-TEXT ·maxAVX512(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), SI
-	MOVQ n+8(FP), CX
-	MOVQ out+16(FP), DI
-	VMOVUPS (SI), Z0
-	ADDQ $64, SI
-	SHRQ $4, CX
-	DECQ CX
-	JZ max_done
-
-max_loop:
-	VMAXPS (SI), Z0, Z0
-	ADDQ $64, SI
-	DECQ CX
-	JNZ max_loop
-
-max_done:
-	VMOVUPS Z0, (DI)
-	VZEROUPPER
-	RET
-
-// Erf constants (Abramowitz-Stegun 7.1.26, as torch's vectorised erf), 1/sqrt(2),
-// 0.5 and the sign bit.
-DATA erfc<>+0(SB)/4, $0x3ea7ba05
-DATA erfc<>+4(SB)/4, $0x3e827906
-DATA erfc<>+8(SB)/4, $0xbe91a98e
-DATA erfc<>+12(SB)/4, $0x3fb5f0e3
-DATA erfc<>+16(SB)/4, $0xbfba00e3
-DATA erfc<>+20(SB)/4, $0x3f87dc22
-DATA erfc<>+24(SB)/4, $0x3f3504f3
-DATA erfc<>+28(SB)/4, $0x3f000000
-DATA erfc<>+32(SB)/4, $0x80000000
-DATA erfc<>+36(SB)/4, $0x7fffffff
-GLOBL erfc<>(SB), RODATA|NOPTR, $40
-
 // LOADEXP loads the exp constants (expc, exp_amd64.s) into Z1..Z11.
 #define LOADEXP \
 	VBROADCASTSS expc<>+0(SB), Z1; \
@@ -137,6 +48,97 @@ GLOBL erfc<>(SB), RODATA|NOPTR, $40
 	VFMADD213PS Z13, Z16, Z15; \
 	VADDPS Z10, Z15, Z15; \
 	VSCALEFPS Z14, Z15, Z15
+
+// func expSubAVX512(x *float32, n int, m float32, sums *[16]float32)
+// x[i] = exp(x[i]-m) for i < n; per-lane sums of the results go to sums.
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Z0
+	MOVQ sums+24(FP), DI
+	LOADEXP
+	VPXORD Z12, Z12, Z12
+	MOVQ CX, BX
+	ANDQ $15, BX
+	SHRQ $4, CX
+	JZ expsub_tail
+
+expsub_loop:
+	VMOVUPS (SI), Z13
+	VSUBPS Z0, Z13, Z13
+	EXP
+	VMOVUPS Z15, (SI)
+	VADDPS Z15, Z12, Z12
+	ADDQ $64, SI
+	DECQ CX
+	JNZ expsub_loop
+
+expsub_tail:
+	TESTQ BX, BX
+	JZ expsub_done
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z13
+	VSUBPS Z0, Z13, Z13
+	EXP
+	VMOVUPS Z15, K1, (SI)
+	VADDPS Z15, Z12, K1, Z12
+
+expsub_done:
+	VMOVUPS Z12, (DI)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x *float32, n int, out *[16]float32)
+// Per-lane maxima of x[0:n] (n >= 16) go to out.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	VMOVUPS (SI), Z0
+	MOVQ CX, BX
+	ANDQ $15, BX
+	SHRQ $4, CX
+	DECQ CX
+	JZ max_tail
+
+max_loop:
+	ADDQ $64, SI
+	VMAXPS (SI), Z0, Z0
+	DECQ CX
+	JNZ max_loop
+
+max_tail:
+	TESTQ BX, BX
+	JZ max_done
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMAXPS 64(SI), Z0, K1, Z0
+
+max_done:
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET
+
+// Erf constants (Abramowitz-Stegun 7.1.26, as torch's vectorised erf), 1/sqrt(2),
+// 0.5 and the sign bit.
+DATA erfc<>+0(SB)/4, $0x3ea7ba05
+DATA erfc<>+4(SB)/4, $0x3e827906
+DATA erfc<>+8(SB)/4, $0xbe91a98e
+DATA erfc<>+12(SB)/4, $0x3fb5f0e3
+DATA erfc<>+16(SB)/4, $0xbfba00e3
+DATA erfc<>+20(SB)/4, $0x3f87dc22
+DATA erfc<>+24(SB)/4, $0x3f3504f3
+DATA erfc<>+28(SB)/4, $0x3f000000
+DATA erfc<>+32(SB)/4, $0x80000000
+DATA erfc<>+36(SB)/4, $0x7fffffff
+GLOBL erfc<>(SB), RODATA|NOPTR, $40
 
 // func siluAVX512(dst, src *float32, n int, s float32)
 // dst[i] = x/(1+exp(-s*x)) with x = src[i], for n a multiple of 16.

@@ -18,29 +18,31 @@ func expSubSum(v []float32) float32 {
 	if n == 0 {
 		return 0
 	}
+	if !useAVX512Exp {
+		m := v[0]
+		for _, x := range v {
+			m = max(m, x)
+		}
+		return expSubSumGo(v, m)
+	}
 	var lanes [16]float32
-	n16 := n &^ 15
 	m := v[0]
-	if useAVX512Exp && n16 > 0 {
-		maxAVX512(&v[0], n16, &lanes)
+	if n >= 16 {
+		maxAVX512(&v[0], n, &lanes)
 		for _, x := range lanes {
 			m = max(m, x)
 		}
-	}
-	for _, x := range v[n16:] {
-		m = max(m, x)
-	}
-	if !useAVX512Exp {
-		return expSubSumGo(v, m)
-	}
-	var sum float32
-	if n16 > 0 {
-		expSubAVX512(&v[0], n16, m, &lanes)
-		for _, x := range lanes {
-			sum += x
+	} else {
+		for _, x := range v {
+			m = max(m, x)
 		}
 	}
-	return sum + expSubSumGo(v[n16:], m)
+	expSubAVX512(&v[0], n, m, &lanes)
+	var sum float32
+	for _, x := range lanes {
+		sum += x
+	}
+	return sum
 }
 
 //go:noescape
