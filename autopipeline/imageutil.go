@@ -1,0 +1,570 @@
+package autopipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/gif" // registered for LoadImage
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goautopipe/autopipeline/internal/imaging"
+	_ "golang.org/x/image/webp" // registered for LoadImage
+)
+
+// Defaults of ImageLoader.
+const (
+	DefaultImageTimeout  = 60 * time.Second
+	DefaultMaxImageBytes = 50 << 20
+	// DefaultMaxImagePixels is Pillow's decompression-bomb error threshold
+	// (twice Image.MAX_IMAGE_PIXELS).
+	DefaultMaxImagePixels = 2 * 89478485
+)
+
+// ImageLoader loads images from local files and http(s) URLs. The zero
+// value uses the defaults above.
+type ImageLoader struct {
+	// Client makes the requests; nil means a client with Timeout.
+	Client *http.Client
+	// Timeout bounds a whole download (connection, headers and body).
+	Timeout time.Duration
+	// MaxBytes bounds the encoded size; MaxPixels the decoded width*height.
+	MaxBytes  int64
+	MaxPixels int64
+}
+
+// LoadImage loads an image as diffusers.utils.load_image does: a local
+// path or an http(s) URL, EXIF orientation applied, converted to RGB. The
+// result is an opaque *image.NRGBA. PNG, JPEG, WebP and GIF are decoded.
+func LoadImage(ctx context.Context, pathOrURL string) (image.Image, error) {
+	var l ImageLoader
+	return l.Load(ctx, pathOrURL)
+}
+
+// Load loads one image; see LoadImage.
+func (l *ImageLoader) Load(ctx context.Context, pathOrURL string) (image.Image, error) {
+	var data []byte
+	var err error
+	if strings.HasPrefix(pathOrURL, "http://") || strings.HasPrefix(pathOrURL, "https://") {
+		data, err = l.fetch(ctx, pathOrURL)
+	} else {
+		data, err = l.readFile(pathOrURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	img, err := l.decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("load image %s: %w", pathOrURL, err)
+	}
+	return img, nil
+}
+
+func (l *ImageLoader) maxBytes() int64 {
+	if l.MaxBytes > 0 {
+		return l.MaxBytes
+	}
+	return DefaultMaxImageBytes
+}
+
+func (l *ImageLoader) readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("load image: %s is neither an http(s) URL nor an existing file: %w", path, err)
+		}
+		return nil, fmt.Errorf("load image: %w", err)
+	}
+	defer f.Close()
+	return readLimited(f, l.maxBytes(), path)
+}
+
+func (l *ImageLoader) fetch(ctx context.Context, url string) ([]byte, error) {
+	timeout := l.Timeout
+	if timeout <= 0 {
+		timeout = DefaultImageTimeout
+	}
+	client := l.Client
+	if client == nil {
+		client = &http.Client{Timeout: timeout}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load image %s: %w", url, err)
+	}
+	req.Header.Set("Accept", "image/*")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("load image %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("load image %s: HTTP status %s", url, resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if !strings.HasPrefix(mt, "image/") && mt != "application/octet-stream" && mt != "binary/octet-stream" {
+			return nil, fmt.Errorf("load image %s: the server sent %q, not an image", url, ct)
+		}
+	}
+	if resp.ContentLength > l.maxBytes() {
+		return nil, fmt.Errorf("load image %s: %d bytes is over the %s limit", url, resp.ContentLength, sizeText(l.maxBytes()))
+	}
+	data, err := readLimited(resp.Body, l.maxBytes(), url)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		return nil, err
+	}
+	return data, nil
+}
+
+func readLimited(r io.Reader, limit int64, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("load image %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("load image %s: larger than the %s limit", name, sizeText(limit))
+	}
+	return data, nil
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d-byte", n)
+}
+
+func (l *ImageLoader) decode(data []byte) (*image.NRGBA, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			head := data[:min(len(data), 8)]
+			return nil, fmt.Errorf("not a PNG, JPEG, WebP or GIF image (starts with %q)", head)
+		}
+		return nil, err
+	}
+	maxPix := l.MaxPixels
+	if maxPix <= 0 {
+		maxPix = DefaultMaxImagePixels
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPix {
+		return nil, fmt.Errorf("%dx%d pixels is over the %d-pixel limit", cfg.Width, cfg.Height, maxPix)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", format, err)
+	}
+	rgb := ToRGB(img)
+	if format == "jpeg" {
+		rgb = Orient(rgb, jpegOrientation(data))
+	}
+	return rgb, nil
+}
+
+// ToRGB returns img as an opaque *image.NRGBA, as PIL's convert("RGB"):
+// the alpha channel is dropped, not composited.
+func ToRGB(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			var c color.NRGBA
+			switch m := img.(type) {
+			case *image.NRGBA:
+				c = m.NRGBAAt(x, y)
+			case *image.Gray:
+				g := m.GrayAt(x, y).Y
+				c = color.NRGBA{g, g, g, 255}
+			default:
+				c = color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			}
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = c.R, c.G, c.B, 255
+			i += 4
+		}
+	}
+	return out
+}
+
+// jpegOrientation returns the EXIF orientation tag (1-8) of a JPEG
+// stream, or 1 when it has none.
+func jpegOrientation(data []byte) int {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return 1
+	}
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xFF {
+			return 1
+		}
+		marker := data[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xDA || marker == 0xD9 { // start of scan, end of image
+			return 1
+		}
+		n := int(binary.BigEndian.Uint16(data[i+2:]))
+		if n < 2 || i+2+n > len(data) {
+			return 1
+		}
+		seg := data[i+4 : i+2+n]
+		if marker == 0xE1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			if o := exifOrientation(seg[6:]); o != 0 {
+				return o
+			}
+		}
+		i += 2 + n
+	}
+	return 1
+}
+
+// exifOrientation reads tag 0x0112 of IFD0 of a TIFF block; 0 when absent
+// or invalid.
+func exifOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 0
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return 0
+	}
+	off := int(bo.Uint32(t[4:]))
+	if off < 8 || off+2 > len(t) {
+		return 0
+	}
+	n := int(bo.Uint16(t[off:]))
+	for k := 0; k < n; k++ {
+		e := off + 2 + 12*k
+		if e+12 > len(t) {
+			return 0
+		}
+		if bo.Uint16(t[e:]) != 0x0112 {
+			continue
+		}
+		var v int
+		switch bo.Uint16(t[e+2:]) { // type
+		case 3: // SHORT
+			v = int(bo.Uint16(t[e+8:]))
+		case 4: // LONG
+			v = int(bo.Uint32(t[e+8:]))
+		default:
+			return 0
+		}
+		if v < 1 || v > 8 {
+			return 0
+		}
+		return v
+	}
+	return 0
+}
+
+// Orient applies an EXIF orientation (1-8) as PIL's
+// ImageOps.exif_transpose: 2 mirrors, 3 rotates 180°, 4 flips, 5
+// transposes, 6 rotates 90° clockwise, 7 transverses, 8 rotates 90°
+// counter-clockwise. Other values return img unchanged.
+func Orient(img *image.NRGBA, orientation int) *image.NRGBA {
+	if orientation < 2 || orientation > 8 {
+		return img
+	}
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	ow, oh := w, h
+	if orientation >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+	for y := 0; y < oh; y++ {
+		for x := 0; x < ow; x++ {
+			var sx, sy int
+			switch orientation {
+			case 2:
+				sx, sy = w-1-x, y
+			case 3:
+				sx, sy = w-1-x, h-1-y
+			case 4:
+				sx, sy = x, h-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, h-1-x
+			case 7:
+				sx, sy = w-1-y, h-1-x
+			case 8:
+				sx, sy = w-1-y, x
+			}
+			copy(out.Pix[y*out.Stride+4*x:][:4], img.Pix[sy*img.Stride+4*sx:][:4])
+		}
+	}
+	return out
+}
+
+// ThumbnailSize is the size PIL's Image.thumbnail gives a w x h image
+// bounded by maxW x maxH: the aspect ratio kept, each side rounded to the
+// integer whose ratio is nearest the original, never enlarged, at least 1.
+func ThumbnailSize(w, h, maxW, maxH int) (int, int) {
+	if maxW >= w && maxH >= h {
+		return w, h
+	}
+	x, y := maxW, maxH
+	aspect := float64(w) / float64(h)
+	pick := func(v float64, key func(n int) float64) int {
+		lo, hi := int(math.Floor(v)), int(math.Ceil(v))
+		n := lo
+		if key(hi) < key(lo) {
+			n = hi
+		}
+		return max(n, 1)
+	}
+	if float64(x)/float64(y) >= aspect {
+		x = pick(float64(y)*aspect, func(n int) float64 { return math.Abs(aspect - float64(n)/float64(y)) })
+	} else {
+		y = pick(float64(x)/aspect, func(n int) float64 {
+			if n == 0 {
+				return 0
+			}
+			return math.Abs(aspect - float64(x)/float64(n))
+		})
+	}
+	return x, y
+}
+
+// Thumbnail returns img made to fit within maxW x maxH as PIL's
+// Image.thumbnail((maxW, maxH)) does on an RGB image: the size from
+// ThumbnailSize, bicubic resampling, and with reducing_gap 2.0 a first
+// integer-factor box reduction (Image.reduce) when the image is at least
+// four times larger. The result equals Pillow's bit for bit. The image
+// is converted to RGB first (as the tutorials do before thumbnail); an
+// image that already fits is returned converted but not resized.
+func Thumbnail(img image.Image, maxW, maxH int) (*image.NRGBA, error) {
+	if maxW < 1 || maxH < 1 {
+		return nil, fmt.Errorf("thumbnail: size %dx%d must be positive", maxW, maxH)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w < 1 || h < 1 {
+		return nil, fmt.Errorf("thumbnail: empty %dx%d image", w, h)
+	}
+	ow, oh := ThumbnailSize(w, h, maxW, maxH)
+	pix, _, _ := imaging.RGB8(img)
+	if ow == w && oh == h {
+		return fromRGB8(pix, w, h), nil
+	}
+	const gap = 2.0
+	fx := max(int(float64(w)/float64(ow)/gap), 1)
+	fy := max(int(float64(h)/float64(oh)/gap), 1)
+	if fx == 1 && fy == 1 {
+		return fromRGB8(imaging.Resize(imaging.Bicubic, pix, w, h, 3, ow, oh), ow, oh), nil
+	}
+	rpix, rw, rh := reduceRGB8(pix, w, h, fx, fy)
+	box := [4]float32{0, 0, float32(float64(w) / float64(fx)), float32(float64(h) / float64(fy))}
+	return fromRGB8(resizeBox(rpix, rw, rh, ow, oh, box), ow, oh), nil
+}
+
+func fromRGB8(pix []uint8, w, h int) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
+		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = pix[3*i], pix[3*i+1], pix[3*i+2], 255
+	}
+	return out
+}
+
+// reduceRGB8 averages fx x fy blocks as Pillow's Image.reduce, including
+// its fixed-point rounding and the partial blocks of the last row and
+// column.
+func reduceRGB8(pix []uint8, w, h, fx, fy int) ([]uint8, int, int) {
+	ow, oh := (w+fx-1)/fx, (h+fy-1)/fy
+	out := make([]uint8, ow*oh*3)
+	for y := 0; y < oh; y++ {
+		y0, y1 := y*fy, min((y+1)*fy, h)
+		for x := 0; x < ow; x++ {
+			x0, x1 := x*fx, min((x+1)*fx, w)
+			n := uint32((y1 - y0) * (x1 - x0))
+			// Pillow: multiplier = (float)2^32 / (256*n), truncated.
+			mult := uint32(float32(4294967296.0) / float32(uint32(256)*n))
+			amend := n / 2
+			for c := 0; c < 3; c++ {
+				var ss uint32
+				for yy := y0; yy < y1; yy++ {
+					for xx := x0; xx < x1; xx++ {
+						ss += uint32(pix[(yy*w+xx)*3+c])
+					}
+				}
+				out[(y*ow+x)*3+c] = uint8(((ss + amend) * mult) >> 24)
+			}
+		}
+	}
+	return out, ow, oh
+}
+
+// cubic is Pillow's bicubic kernel (a = -0.5), support 2.
+func cubic(x float64) float64 {
+	const a = -0.5
+	x = math.Abs(x)
+	if x < 1 {
+		return ((a+2)*x-(a+3))*x*x + 1
+	}
+	if x < 2 {
+		return (((x-5)*x+8)*x - 4) * a
+	}
+	return 0
+}
+
+// boxCoeffs computes Pillow's fixed-point bicubic coefficients for the
+// source span [in0, in1) of an axis of inSize pixels resampled to outSize.
+func boxCoeffs(inSize int, in0, in1 float32, outSize int) (bounds []int, kk []int32, ksize int) {
+	const precision = 22
+	scale := float64(in1-in0) / float64(outSize)
+	filterscale := max(scale, 1)
+	support := 2 * filterscale
+	ksize = int(math.Ceil(support))*2 + 1
+	bounds = make([]int, 2*outSize)
+	kk = make([]int32, outSize*ksize)
+	w := make([]float64, ksize)
+	for xx := 0; xx < outSize; xx++ {
+		center := float64(in0) + (float64(xx)+0.5)*scale
+		xmin := max(int(center-support+0.5), 0)
+		xmax := min(int(center+support+0.5), inSize) - xmin
+		ww := 0.0
+		for x := 0; x < xmax; x++ {
+			w[x] = cubic((float64(x+xmin) - center + 0.5) / filterscale)
+			ww += w[x]
+		}
+		for x := 0; x < xmax; x++ {
+			k := w[x]
+			if ww != 0 {
+				k /= ww
+			}
+			if k < 0 {
+				kk[xx*ksize+x] = int32(-0.5 + k*(1<<precision))
+			} else {
+				kk[xx*ksize+x] = int32(0.5 + k*(1<<precision))
+			}
+		}
+		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
+	}
+	return bounds, kk, ksize
+}
+
+func clamp8(v int32) uint8 {
+	const precision = 22
+	if v <= 0 {
+		return 0
+	}
+	if v >= 255<<precision {
+		return 255
+	}
+	return uint8(v >> precision)
+}
+
+// resizeBox resamples the box (x0, y0, x1, y1) of packed RGB pixels to
+// ow x oh with bicubic weights, as Pillow's Image.resize(size, BICUBIC,
+// box): a horizontal pass over the rows the vertical pass needs, then a
+// vertical pass.
+func resizeBox(pix []uint8, w, h, ow, oh int, box [4]float32) []uint8 {
+	const half = 1 << 21
+	hb, hk, hks := boxCoeffs(w, box[0], box[2], ow)
+	vb, vk, vks := boxCoeffs(h, box[1], box[3], oh)
+	src, sw := pix, w
+	needH := ow != w || box[0] != 0 || box[2] != float32(ow)
+	needV := oh != h || box[1] != 0 || box[3] != float32(oh)
+	if needH {
+		first := vb[0]
+		last := vb[2*(oh-1)] + vb[2*(oh-1)+1]
+		for i := 0; i < oh; i++ {
+			vb[2*i] -= first
+		}
+		rows := last - first
+		tmp := make([]uint8, ow*rows*3)
+		for y := 0; y < rows; y++ {
+			in := pix[(y+first)*w*3:]
+			for xx := 0; xx < ow; xx++ {
+				xmin, n := hb[2*xx], hb[2*xx+1]
+				k := hk[xx*hks:]
+				for c := 0; c < 3; c++ {
+					ss := int32(half)
+					for x := 0; x < n; x++ {
+						ss += int32(in[(x+xmin)*3+c]) * k[x]
+					}
+					tmp[(y*ow+xx)*3+c] = clamp8(ss)
+				}
+			}
+		}
+		src, sw = tmp, ow
+	}
+	if !needV {
+		return append([]uint8(nil), src...)
+	}
+	out := make([]uint8, sw*oh*3)
+	for yy := 0; yy < oh; yy++ {
+		ymin, n := vb[2*yy], vb[2*yy+1]
+		k := vk[yy*vks:]
+		for xx := 0; xx < sw; xx++ {
+			for c := 0; c < 3; c++ {
+				ss := int32(half)
+				for y := 0; y < n; y++ {
+					ss += int32(src[((y+ymin)*sw+xx)*3+c]) * k[y]
+				}
+				out[(yy*sw+xx)*3+c] = clamp8(ss)
+			}
+		}
+	}
+	return out
+}
+
+// MakeImageGrid pastes rows*cols images into one RGB image, row by row, as
+// diffusers.utils.make_image_grid: every cell has the size of the first
+// image; a smaller image leaves black, a larger one spills into the next
+// cells (to be overwritten by the images pasted there) and is cropped at the
+// grid's edge.
+func MakeImageGrid(images []image.Image, rows, cols int) (*image.NRGBA, error) {
+	if rows < 1 || cols < 1 {
+		return nil, fmt.Errorf("image grid: rows (%d) and cols (%d) must be positive", rows, cols)
+	}
+	if len(images) != rows*cols {
+		return nil, fmt.Errorf("image grid: %d images for %d rows x %d cols (want %d)", len(images), rows, cols, rows*cols)
+	}
+	for i, im := range images {
+		if im == nil {
+			return nil, fmt.Errorf("image grid: image %d is nil", i)
+		}
+	}
+	cw, ch := images[0].Bounds().Dx(), images[0].Bounds().Dy()
+	grid := image.NewNRGBA(image.Rect(0, 0, cols*cw, rows*ch))
+	for i := 3; i < len(grid.Pix); i += 4 {
+		grid.Pix[i] = 255
+	}
+	for i, im := range images {
+		rgb := ToRGB(im)
+		x0, y0 := i%cols*cw, i/cols*ch
+		w, h := min(rgb.Rect.Dx(), cols*cw-x0), min(rgb.Rect.Dy(), rows*ch-y0)
+		for y := 0; y < h; y++ {
+			copy(grid.Pix[(y0+y)*grid.Stride+4*x0:][:4*w], rgb.Pix[y*rgb.Stride:][:4*w])
+		}
+	}
+	return grid, nil
+}
