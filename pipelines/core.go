@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"time"
 
 	"github.com/goautopipe/autopipeline/models/unet"
 	"github.com/goautopipe/autopipeline/models/vae"
@@ -46,6 +47,8 @@ type Plan struct {
 	Cond   Conditioning
 	Width  int
 	Height int
+	// EncodeTime is how long prompt encoding took.
+	EncodeTime time.Duration
 	// UseDenoisingRange enables SDXL's denoising_start / denoising_end.
 	UseDenoisingRange bool
 	// LatentsStats applies the VAE's latents_mean / latents_std when
@@ -123,6 +126,7 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 		CFG: p.Cond.CFG, Guidance: r.GuidanceScale, Rescale: r.GuidanceRescale, Gen: g, Callback: r.Callback,
 	}
 	var latents *tensor.Dense
+	start := time.Now()
 	switch c.Task {
 	case Text2Image:
 		ch := c.UNet.Config().InChannels
@@ -167,14 +171,23 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 	}
 	_ = vcfg
 
+	prepared := time.Now()
 	latents, err = loop.Run(ctx, latents)
 	if err != nil {
 		return nil, err
 	}
+	denoised := time.Now()
+	tm := Timings{Encode: p.EncodeTime, Prepare: prepared.Sub(start), Denoise: denoised.Sub(prepared)}
 	if r.OutputType == "latent" {
-		return &Output{Latents: latents}, nil
+		return &Output{Latents: latents, Timings: tm}, nil
 	}
-	return c.decode(ctx, latents, p.LatentsStats)
+	out, err := c.decode(ctx, latents, p.LatentsStats)
+	if err != nil {
+		return nil, err
+	}
+	tm.Decode = time.Since(denoised)
+	out.Timings = tm
+	return out, nil
 }
 
 // encodeImage encodes [-1,1] pixels to scaled latents, sampling the VAE's

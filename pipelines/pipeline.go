@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"image"
+	"time"
 
 	"github.com/goautopipe/autopipeline/tensor"
 )
@@ -111,4 +112,14 @@ type Output struct {
 	// Pixels holds the images as a [N,3,H,W] tensor in [0,1] before 8-bit
 	// rounding (diffusers' output_type "pt").
 	Pixels *tensor.Dense
+	// Timings splits the call's wall time by phase.
+	Timings Timings
+}
+
+// Timings is the wall time of each phase of a generation.
+type Timings struct {
+	// Encode is prompt encoding; Prepare the latent preparation (including
+	// VAE encoding of input images); Denoise the denoising loop; Decode the
+	// VAE decoding, safety check and postprocessing.
+	Encode, Prepare, Denoise, Decode time.Duration
 }

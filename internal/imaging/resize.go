@@ -52,7 +52,10 @@ var (
 
 // resampleCoeffs computes, for each output position, the first input index,
 // the number of taps and the fixed-point weights.
-func resampleCoeffs(flt Filter, inSize, outSize int) (bounds []int, kk []int32, ksize int) {
+// resampleCoeffs computes the taps. prec is the fixed-point precision of the
+// weights: Pillow's 22 bits, or 0 for torch's antialiased uint8 kernels,
+// which take the largest precision that keeps every weight within int16.
+func resampleCoeffs(flt Filter, inSize, outSize, prec int) (bounds []int, kk []int32, ksize, precOut int) {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
 	if filterscale < 1 {
@@ -63,6 +66,7 @@ func resampleCoeffs(flt Filter, inSize, outSize int) (bounds []int, kk []int32, 
 	bounds = make([]int, 2*outSize)
 	kk = make([]int32, outSize*ksize)
 	w := make([]float64, ksize)
+	norm := make([]float64, outSize*ksize)
 	for xx := 0; xx < outSize; xx++ {
 		center := (float64(xx) + 0.5) * scale
 		ss := 1 / filterscale
@@ -80,40 +84,62 @@ func resampleCoeffs(flt Filter, inSize, outSize int) (bounds []int, kk []int32, 
 			w[x] = flt.f((float64(x+xmin) - center + 0.5) * ss)
 			ww += w[x]
 		}
-		for x := 0; x < ksize; x++ {
-			k := 0.0
-			if x < xmax {
-				k = w[x]
-				if ww != 0 {
-					k /= ww
-				}
+		for x := 0; x < xmax; x++ {
+			k := w[x]
+			if ww != 0 {
+				k /= ww
 			}
-			if k < 0 {
-				kk[xx*ksize+x] = int32(-0.5 + k*(1<<resamplePrecision))
-			} else {
-				kk[xx*ksize+x] = int32(0.5 + k*(1<<resamplePrecision))
-			}
+			norm[xx*ksize+x] = k
 		}
 		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
 	}
-	return bounds, kk, ksize
+	if prec == 0 {
+		wmax := 0.0
+		for _, k := range norm {
+			wmax = math.Max(wmax, k)
+		}
+		for prec = 0; prec < 22; prec++ {
+			if int(0.5+wmax*float64(int(1)<<(prec+1))) >= 1<<15 {
+				break
+			}
+		}
+	}
+	for i, k := range norm {
+		if k < 0 {
+			kk[i] = int32(-0.5 + k*float64(int(1)<<prec))
+		} else {
+			kk[i] = int32(0.5 + k*float64(int(1)<<prec))
+		}
+	}
+	return bounds, kk, ksize, prec
 }
 
-func clip8(v int32) uint8 {
-	if v >= 1<<resamplePrecision<<8 {
+func clip8(v int32, prec int) uint8 {
+	if v >= 1<<prec<<8 {
 		return 255
 	}
 	if v <= 0 {
 		return 0
 	}
-	return uint8(v >> resamplePrecision)
+	return uint8(v >> prec)
 }
 
 // Resize resizes packed 8-bit pixels (ch channels) from w x h to ow x oh:
 // a horizontal pass then a vertical pass, as Pillow does.
 func Resize(flt Filter, pix []uint8, w, h, ch, ow, oh int) []uint8 {
-	hb, hk, hks := resampleCoeffs(flt, w, ow)
-	vb, vk, vks := resampleCoeffs(flt, h, oh)
+	return resize(flt, resamplePrecision, pix, w, h, ch, ow, oh)
+}
+
+// ResizeTorch resizes like torch's antialiased uint8 interpolation on the
+// CPU (torchvision's resize of uint8 tensors, which transformers' image
+// processors use): Pillow's algorithm with int16 weights.
+func ResizeTorch(flt Filter, pix []uint8, w, h, ch, ow, oh int) []uint8 {
+	return resize(flt, 0, pix, w, h, ch, ow, oh)
+}
+
+func resize(flt Filter, prec int, pix []uint8, w, h, ch, ow, oh int) []uint8 {
+	hb, hk, hks, hp := resampleCoeffs(flt, w, ow, prec)
+	vb, vk, vks, vp := resampleCoeffs(flt, h, oh, prec)
 	src, sw, sh := pix, w, h
 	first := 0
 	if ow != w {
@@ -131,11 +157,11 @@ func Resize(flt Filter, pix []uint8, w, h, ch, ow, oh int) []uint8 {
 				xmin, xmax := hb[2*xx], hb[2*xx+1]
 				k := hk[xx*hks:]
 				for c := 0; c < ch; c++ {
-					ss := int32(1 << (resamplePrecision - 1))
+					ss := int32(1 << (hp - 1))
 					for x := 0; x < xmax; x++ {
 						ss += int32(in[(x+xmin)*ch+c]) * k[x]
 					}
-					out[xx*ch+c] = clip8(ss)
+					out[xx*ch+c] = clip8(ss, hp)
 				}
 			}
 		}
@@ -154,11 +180,11 @@ func Resize(flt Filter, pix []uint8, w, h, ch, ow, oh int) []uint8 {
 		k := vk[yy*vks:]
 		for xx := 0; xx < sw; xx++ {
 			for c := 0; c < ch; c++ {
-				ss := int32(1 << (resamplePrecision - 1))
+				ss := int32(1 << (vp - 1))
 				for y := 0; y < ymax; y++ {
 					ss += int32(src[((y+ymin)*sw+xx)*ch+c]) * k[y]
 				}
-				out[(yy*sw+xx)*ch+c] = clip8(ss)
+				out[(yy*sw+xx)*ch+c] = clip8(ss, vp)
 			}
 		}
 	}

@@ -114,7 +114,7 @@ func (fe *FeatureExtractor) Preprocess(images []image.Image) (*tensor.Dense, err
 				oh, ow = fe.ResizeShortest, int(float64(fe.ResizeShortest)*float64(w)/float64(h))
 			}
 			if ow != w || oh != h {
-				pix = imaging.Resize(imaging.Bicubic, pix, w, h, 3, ow, oh)
+				pix = imaging.ResizeTorch(imaging.Bicubic, pix, w, h, 3, ow, oh)
 			}
 			w, h = ow, oh
 		}

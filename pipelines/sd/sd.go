@@ -3,6 +3,7 @@ package sd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/goautopipe/autopipeline/models/clip"
 	"github.com/goautopipe/autopipeline/models/unet"
@@ -114,10 +115,12 @@ func (p *Pipeline) Config() map[string]any {
 // Generate implements pipelines.Pipeline.
 func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (out *pipelines.Output, err error) {
 	defer pipelines.Recover(&err)
+	start := time.Now()
 	plan, err := p.plan(ctx, r)
 	if err != nil {
 		return nil, err
 	}
+	plan.EncodeTime = time.Since(start)
 	return p.core.Run(ctx, plan)
 }
 

@@ -3,6 +3,7 @@ package sdxl
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/goautopipe/autopipeline/models/clip"
 	"github.com/goautopipe/autopipeline/models/unet"
@@ -130,9 +131,11 @@ func (p *Pipeline) Config() map[string]any {
 // Generate implements pipelines.Pipeline.
 func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (out *pipelines.Output, err error) {
 	defer pipelines.Recover(&err)
+	start := time.Now()
 	plan, err := p.plan(ctx, r)
 	if err != nil {
 		return nil, err
 	}
+	plan.EncodeTime = time.Since(start)
 	return p.core.Run(ctx, plan)
 }
