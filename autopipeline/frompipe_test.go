@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/autopipeline/autopipeline"
+	"github.com/goautopipe/autopipeline/models/safety"
 	"github.com/goautopipe/autopipeline/pipelines"
 	"github.com/goautopipe/autopipeline/tensor"
 	"github.com/stretchr/testify/require"
@@ -246,4 +247,30 @@ func TestGenerateCancelled(t *testing.T) {
 	}})
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, 2, n)
+}
+
+func TestSafetyCheckerBlacksOutFlagged(t *testing.T) {
+	ctx := context.Background()
+	p, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd")
+	require.NoError(t, err)
+	sc := p.Components()["safety_checker"].(*safety.Checker)
+	thr := tensor.F32(sc.ConceptThresholds)
+	saved := append([]float32(nil), thr...)
+	defer copy(thr, saved)
+	out, err := p.Generate(ctx, pipelines.Request{Prompt: "x", NumInferenceSteps: 1, NumImagesPerPrompt: 2})
+	require.NoError(t, err)
+	require.Equal(t, []bool{false, false}, out.NSFWContentDetected)
+	for i := range thr {
+		thr[i] = -1 // every concept fires
+	}
+	out, err = p.Generate(ctx, pipelines.Request{Prompt: "x", NumInferenceSteps: 1, NumImagesPerPrompt: 2})
+	require.NoError(t, err)
+	require.Equal(t, []bool{true, true}, out.NSFWContentDetected)
+	for _, img := range out.Images {
+		for i, v := range img.(*image.NRGBA).Pix {
+			if i%4 != 3 {
+				require.Zero(t, v)
+			}
+		}
+	}
 }
