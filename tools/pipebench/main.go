@@ -1,0 +1,84 @@
+// Command pipebench times a text-to-image generation phase by phase
+// (load, prompt encoding, denoising, decoding) and reports the peak RSS,
+// for comparison with tools/reference/bench_pipeline.py (diffusers).
+//
+//	go run ./tools/pipebench -model testdata/fullsize/sd15 -steps 20 -size 512
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goautopipe/autopipeline/autopipeline"
+	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/tensor"
+)
+
+func main() {
+	model := flag.String("model", "testdata/fullsize/sd15", "diffusers checkpoint folder")
+	steps := flag.Int("steps", 20, "inference steps")
+	size := flag.Int("size", 512, "image width and height")
+	seed := flag.Int64("seed", 0, "seed")
+	fp16 := flag.Bool("fp16", false, "load with WithDType(Float16) and the fp16 variant")
+	flag.Parse()
+	if err := run(*model, *steps, *size, *seed, *fp16); err != nil {
+		fmt.Fprintln(os.Stderr, "pipebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(model string, steps, size int, seed int64, fp16 bool) error {
+	ctx := context.Background()
+	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
+	if fp16 {
+		opts = append(opts, autopipeline.WithDType(tensor.Float16), autopipeline.WithVariant("fp16"))
+	}
+	t0 := time.Now()
+	p, err := autopipeline.Text2Image.FromPretrained(ctx, model, opts...)
+	if err != nil {
+		return err
+	}
+	load := time.Since(t0)
+	var stepTimes []time.Duration
+	last := time.Now()
+	req := pipelines.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,
+		Width: size, Height: size, Seed: seed, Callback: func(step, total int) {
+			now := time.Now()
+			stepTimes = append(stepTimes, now.Sub(last))
+			last = now
+		}}
+	t1 := time.Now()
+	last = t1
+	out, err := p.Generate(ctx, req)
+	if err != nil {
+		return err
+	}
+	total := time.Since(t1)
+	tm := out.Timings
+	fmt.Printf("go  %s  %dx%d  %d steps (%d UNet calls)\n", p.ClassName(), size, size, steps, len(stepTimes))
+	fmt.Printf("go  load %.2fs  encode %.2fs  prepare %.2fs  denoise %.2fs (%.2fs/step)  decode %.2fs  total %.2fs  peak RSS %s\n",
+		load.Seconds(), tm.Encode.Seconds(), tm.Prepare.Seconds(), tm.Denoise.Seconds(),
+		tm.Denoise.Seconds()/float64(len(stepTimes)), tm.Decode.Seconds(), total.Seconds(), peakRSS())
+	return nil
+}
+
+// peakRSS reads VmHWM from /proc/self/status (Linux).
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if strings.HasPrefix(s.Text(), "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(s.Text(), "VmHWM:"))
+		}
+	}
+	return "n/a"
+}

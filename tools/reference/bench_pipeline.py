@@ -1,0 +1,49 @@
+"""diffusers counterpart of tools/pipebench: text-to-image phase timings and
+peak RSS on the CPU, fp32, 2 threads.
+
+    tools/reference/.venv/bin/python tools/reference/bench_pipeline.py testdata/fullsize/sd15 20 512
+"""
+import resource
+import sys
+import time
+
+import torch
+from diffusers import AutoPipelineForText2Image
+
+
+def main():
+    model = sys.argv[1] if len(sys.argv) > 1 else "testdata/fullsize/sd15"
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    size = int(sys.argv[3]) if len(sys.argv) > 3 else 512
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    pipe = AutoPipelineForText2Image.from_pretrained(model, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    load = time.perf_counter() - t0
+    times = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            s = time.perf_counter()
+            r = fn(*a, **k)
+            times[name] = times.get(name, 0) + time.perf_counter() - s
+            return r
+        return wrapper
+
+    pipe.encode_prompt = timed("encode", pipe.encode_prompt)
+    pipe.vae.decode = timed("decode", pipe.vae.decode)
+    pipe.unet.forward = timed("unet", pipe.unet.forward)
+    g = torch.Generator("cpu").manual_seed(0)
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        pipe(prompt="a photo of an astronaut riding a horse on mars", num_inference_steps=steps, height=size, width=size, generator=g)
+    total = time.perf_counter() - t1
+    n = len(pipe.scheduler.timesteps)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"py  {type(pipe).__name__}  {size}x{size}  {steps} steps ({n} UNet calls)  torch {torch.__version__} threads {torch.get_num_threads()}")
+    print(f"py  load {load:.2f}s  encode {times['encode']:.2f}s  denoise(unet) {times['unet']:.2f}s ({times['unet']/n:.2f}s/step)  "
+          f"decode {times['decode']:.2f}s  total {total:.2f}s  peak RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
