@@ -3,13 +3,9 @@ package sd
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/vae"
 	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
@@ -44,89 +40,37 @@ func (c ctor) Signature() pipelines.Signature { return signature }
 
 // Pipeline is a Stable Diffusion 1.x/2.x pipeline for one task.
 type Pipeline struct {
-	class string
-	comps map[string]any
-	cfg   map[string]any
-	core  *pipelines.Core
-	tok   *clip.Tokenizer
-	enc   *clip.TextModel
+	pipelines.Base
+	tok *clip.Tokenizer
+	enc *clip.TextModel
 }
 
 func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline, error) {
-	if err := pipelines.CheckModules(c.class, signature, comps); err != nil {
+	base, err := pipelines.NewBase(c.class, c.task, signature, comps, cfg)
+	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{class: c.class, comps: map[string]any{}, cfg: map[string]any{}}
-	for k, v := range comps {
-		if v != nil {
-			p.comps[k] = v
-		}
-	}
-	for k, v := range cfg {
-		p.cfg[k] = v
-	}
-	var err error
-	core := &pipelines.Core{Task: c.task}
-	if core.UNet, err = pipelines.As[*unet.Model](c.class, "unet", comps); err != nil {
-		return nil, err
-	}
-	if core.VAE, err = pipelines.As[*vae.AutoencoderKL](c.class, "vae", comps); err != nil {
-		return nil, err
-	}
-	if core.Scheduler, err = pipelines.As[schedulers.Scheduler](c.class, "scheduler", comps); err != nil {
-		return nil, err
-	}
+	p := &Pipeline{Base: base}
 	if p.tok, err = pipelines.As[*clip.Tokenizer](c.class, "tokenizer", comps); err != nil {
 		return nil, err
 	}
 	if p.enc, err = pipelines.As[*clip.TextModel](c.class, "text_encoder", comps); err != nil {
 		return nil, err
 	}
-	if core.Safety, err = pipelines.SafetyFrom(c.class, comps); err != nil {
+	if p.Core.Safety, err = pipelines.SafetyFrom(c.class, comps); err != nil {
 		return nil, err
 	}
-	core.Proc = pipelines.ImageProcessor{VAEScaleFactor: pipelines.VAEScaleFactor(core.VAE)}
-	p.core = core
 	return p, nil
 }
 
-// ClassName implements pipelines.Pipeline.
-func (p *Pipeline) ClassName() string { return p.class }
-
-// Components implements pipelines.Pipeline.
-func (p *Pipeline) Components() map[string]any {
-	out := make(map[string]any, len(p.comps))
-	for k, v := range p.comps {
-		out[k] = v
-	}
-	return out
-}
-
-// Config implements pipelines.Pipeline.
-func (p *Pipeline) Config() map[string]any {
-	out := make(map[string]any, len(p.cfg)+1)
-	for k, v := range p.cfg {
-		out[k] = v
-	}
-	out["_class_name"] = p.class
-	return out
-}
-
 // Generate implements pipelines.Pipeline.
-func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (out *pipelines.Output, err error) {
-	defer pipelines.Recover(&err)
-	start := time.Now()
-	plan, err := p.plan(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	plan.EncodeTime = time.Since(start)
-	return p.core.Run(ctx, plan)
+func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (*pipelines.Output, error) {
+	return p.Base.Generate(ctx, r, p.plan)
 }
 
 func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Plan, error) {
-	task := p.core.Task
-	sample := p.core.DefaultSampleSize()
+	task := p.Core.Task
+	sample := p.Core.DefaultSampleSize()
 	r = pipelines.ApplyDefaults(r, task, pipelines.Defaults{Guidance: 7.5, Strength: map[pipelines.Task]float64{pipelines.Image2Image: 0.8, pipelines.Inpainting: 1.0}})
 	if err := pipelines.Validate(r, task); err != nil {
 		return nil, err
@@ -135,7 +79,7 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 	switch task {
 	case pipelines.Image2Image:
 		// Like diffusers, img2img works at the input image's size.
-		w, h = p.core.Proc.DefaultSize(r.Image, 0, 0)
+		w, h = p.Core.Proc.DefaultSize(r.Image, 0, 0)
 	default:
 		if w == 0 {
 			w = sample
@@ -146,7 +90,7 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 	}
 	div := 8
 	if task == pipelines.Inpainting {
-		div = p.core.Proc.VAEScaleFactor
+		div = p.Core.Proc.VAEScaleFactor
 	}
 	if task != pipelines.Image2Image && (h%div != 0 || w%div != 0) {
 		return nil, fmt.Errorf("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)

@@ -16,9 +16,9 @@ var defaults = pipelines.Defaults{
 }
 
 func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Plan, error) {
-	task := p.core.Task
-	f := p.core.Proc.VAEScaleFactor
-	sample := p.core.DefaultSampleSize()
+	task := p.Core.Task
+	f := p.Core.Proc.VAEScaleFactor
+	sample := p.Core.DefaultSampleSize()
 	if task == pipelines.Inpainting && r.GuidanceScale == 0 {
 		// diffusers' SDXL inpainting defaults to 7.5, the others to 5.0.
 		r.GuidanceScale = 7.5
@@ -33,7 +33,7 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 		sh := r.Latents.Shape()
 		h, w = sh[2]*f, sh[3]*f
 	case task == pipelines.Image2Image:
-		w, h = p.core.Proc.DefaultSize(r.Image, 0, 0)
+		w, h = p.Core.Proc.DefaultSize(r.Image, 0, 0)
 	default:
 		if w == 0 {
 			w = sample
@@ -146,9 +146,9 @@ func aesthetic(r pipelines.Request) aesth {
 // checkAddedDim compares the micro-conditioning size with the UNet's
 // add_embedding input, with diffusers' error texts.
 func (p *Pipeline) checkAddedDim(nIDs, projDim int, a aesth, target [2]int) error {
-	uc := p.core.UNet.Config()
+	uc := p.Core.UNet.Config()
 	if uc.AdditionEmbedType == nil || *uc.AdditionEmbedType != "text_time" || uc.AdditionTimeEmbedDim == nil || uc.ProjectionClassEmbeddingsInputDim == nil {
-		return fmt.Errorf("%s: the UNet has no \"text_time\" addition embedding (addition_embed_type, addition_time_embed_dim, projection_class_embeddings_input_dim)", p.class)
+		return fmt.Errorf("%s: the UNet has no \"text_time\" addition embedding (addition_embed_type, addition_time_embed_dim, projection_class_embeddings_input_dim)", p.ClassName())
 	}
 	d := *uc.AdditionTimeEmbedDim
 	passed := d*nIDs + projDim
@@ -234,7 +234,7 @@ func (p *Pipeline) run(ctx context.Context, prompts []string, clipSkip int) (*te
 		}
 	}
 	if pooled == nil {
-		return nil, nil, fmt.Errorf("%s: text_encoder_2 has no text projection (want CLIPTextModelWithProjection)", p.class)
+		return nil, nil, fmt.Errorf("%s: text_encoder_2 has no text projection (want CLIPTextModelWithProjection)", p.ClassName())
 	}
 	return tensor.Concat(2, hidden...), pooled, nil
 }

@@ -3,13 +3,9 @@ package sdxl
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/vae"
 	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/schedulers"
 )
 
 // Family is the AutoPipeline family name of Stable Diffusion XL.
@@ -46,10 +42,7 @@ func (c ctor) Signature() pipelines.Signature {
 
 // Pipeline is a Stable Diffusion XL pipeline for one task.
 type Pipeline struct {
-	class      string
-	comps      map[string]any
-	cfg        map[string]any
-	core       *pipelines.Core
+	pipelines.Base
 	tok, tok2  *clip.Tokenizer
 	enc, enc2  *clip.TextModel
 	forceZeros bool
@@ -57,32 +50,13 @@ type Pipeline struct {
 }
 
 func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline, error) {
-	sig := c.Signature()
-	if err := pipelines.CheckModules(c.class, sig, comps); err != nil {
+	base, err := pipelines.NewBase(c.class, c.task, c.Signature(), comps, cfg)
+	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{class: c.class, comps: map[string]any{}, cfg: map[string]any{}}
-	for k, v := range comps {
-		if v != nil {
-			p.comps[k] = v
-		}
-	}
-	for k, v := range cfg {
-		p.cfg[k] = v
-	}
+	p := &Pipeline{Base: base}
 	p.forceZeros, _ = cfg["force_zeros_for_empty_prompt"].(bool)
 	p.aesthetics, _ = cfg["requires_aesthetics_score"].(bool)
-	var err error
-	core := &pipelines.Core{Task: c.task}
-	if core.UNet, err = pipelines.As[*unet.Model](c.class, "unet", comps); err != nil {
-		return nil, err
-	}
-	if core.VAE, err = pipelines.As[*vae.AutoencoderKL](c.class, "vae", comps); err != nil {
-		return nil, err
-	}
-	if core.Scheduler, err = pipelines.As[schedulers.Scheduler](c.class, "scheduler", comps); err != nil {
-		return nil, err
-	}
 	if p.tok, err = pipelines.As[*clip.Tokenizer](c.class, "tokenizer", comps); err != nil {
 		return nil, err
 	}
@@ -101,41 +75,10 @@ func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline,
 	if (p.enc == nil) != (p.tok == nil) {
 		return nil, fmt.Errorf("%s: text_encoder and tokenizer must both be present or both absent", c.class)
 	}
-	core.Proc = pipelines.ImageProcessor{VAEScaleFactor: pipelines.VAEScaleFactor(core.VAE)}
-	p.core = core
 	return p, nil
 }
 
-// ClassName implements pipelines.Pipeline.
-func (p *Pipeline) ClassName() string { return p.class }
-
-// Components implements pipelines.Pipeline.
-func (p *Pipeline) Components() map[string]any {
-	out := make(map[string]any, len(p.comps))
-	for k, v := range p.comps {
-		out[k] = v
-	}
-	return out
-}
-
-// Config implements pipelines.Pipeline.
-func (p *Pipeline) Config() map[string]any {
-	out := make(map[string]any, len(p.cfg)+1)
-	for k, v := range p.cfg {
-		out[k] = v
-	}
-	out["_class_name"] = p.class
-	return out
-}
-
 // Generate implements pipelines.Pipeline.
-func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (out *pipelines.Output, err error) {
-	defer pipelines.Recover(&err)
-	start := time.Now()
-	plan, err := p.plan(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	plan.EncodeTime = time.Since(start)
-	return p.core.Run(ctx, plan)
+func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (*pipelines.Output, error) {
+	return p.Base.Generate(ctx, r, p.plan)
 }
