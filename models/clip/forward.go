@@ -22,7 +22,11 @@ func activation(name string) (func(*tensor.Dense) *tensor.Dense, error) {
 
 // Forward encodes a batch of token id rows, all of the same length L
 // (1 <= L <= max_position_embeddings). It checks ctx before every layer.
+// A loaded model may run several Forward calls at once.
 func (m *TextModel) Forward(ctx context.Context, ids [][]int) (*TextOutput, error) {
+	if !m.loaded {
+		return nil, fmt.Errorf("clip: forward: model weights not loaded")
+	}
 	if err := m.checkIDs(ids); err != nil {
 		return nil, err
 	}

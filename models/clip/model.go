@@ -75,9 +75,10 @@ type TextModel struct {
 	Text       transformer `st:"text_model"`
 	Projection *linear     `st:"text_projection"`
 
-	cfg   TextConfig
-	act   func(*tensor.Dense) *tensor.Dense
-	scale float32
+	cfg    TextConfig
+	act    func(*tensor.Dense) *tensor.Dense
+	scale  float32
+	loaded bool
 }
 
 // NewTextModel returns an unloaded model sized from cfg; projection selects
@@ -151,6 +152,7 @@ func (m *TextModel) prepare() error {
 			return fmt.Errorf("clip: linear %d: %w", i, err)
 		}
 	}
+	m.loaded = true
 	return nil
 }
 

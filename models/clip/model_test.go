@@ -169,6 +169,10 @@ func TestTextModelErrors(t *testing.T) {
 	if _, err := m.Forward(ctx, [][]int{{1, 2}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v", err)
 	}
+	unloaded, _ := NewTextModel(m.Config(), false)
+	if _, err := unloaded.Forward(context.Background(), [][]int{{1, 2}}); err == nil {
+		t.Error("unloaded model: want an error")
+	}
 	if _, err := LoadTextModel(t.TempDir(), weights.OpenOptions{}); err == nil {
 		t.Error("empty folder: want an error")
 	}
@@ -214,5 +218,33 @@ func TestLoadPrefixed(t *testing.T) {
 	var le *weights.LoadError
 	if err := m2.Load(ms, weights.WithPrefix("conditioner.embedders.1")); !errors.As(err, &le) || len(le.Unused) != 1 {
 		t.Fatalf("want one unused tensor, got %v", err)
+	}
+}
+
+// TestForwardConcurrent runs Forward from several goroutines on one model.
+func TestForwardConcurrent(t *testing.T) {
+	m, err := LoadTextModel(filepath.Join(repoRoot, "testdata/tiny-sdxl/text_encoder_2"), weights.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := [][]int{{998, 5, 17, 300, 999, 0, 0, 0}}
+	ref, err := m.Forward(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			out, err := m.Forward(context.Background(), ids)
+			if err == nil && !slices.Equal(tensor.F32(out.TextEmbeds), tensor.F32(ref.TextEmbeds)) {
+				err = fmt.Errorf("concurrent forward differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
