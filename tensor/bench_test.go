@@ -67,3 +67,37 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 	b.ReportMetric(2*2*320*64*64*320*9*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// UNet-sized elementwise and normalisation operations at 64×64 latents.
+func BenchmarkUNetOps(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := FromSlice(randSlice(r, 2*320*64*64), 2, 320, 64, 64)
+	gamma := FromSlice(randSlice(r, 320), 320)
+	beta := FromSlice(randSlice(r, 320), 320)
+	tok := FromSlice(randSlice(r, 2*4096*320), 2, 4096, 320)
+	w := FromSlice(randSlice(r, 2560*320), 2560, 320)
+	wb := FromSlice(randSlice(r, 2560), 2560)
+	ff := New(2, 4096, 2560)
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"GroupNorm32", func() { GroupNorm(x, 32, gamma, beta, 1e-5) }},
+		{"SiLU", func() { SiLU(x) }},
+		{"LayerNorm", func() { LayerNorm(tok, gamma, beta, 1e-5) }},
+		{"LinearInto320x2560", func() { LinearInto(ff, tok, w, wb) }},
+		{"GEGLU2560", func() { GEGLU(ff) }},
+		{"AddBroadcast", func() { Add(x, Reshape(gamma, 1, 320, 1, 1)) }},
+		{"UpsampleNearest2x", func() { UpsampleNearest2x(x) }},
+		{"Permute0231", func() { Permute(x, 0, 2, 3, 1) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.f()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.f()
+			}
+		})
+	}
+}

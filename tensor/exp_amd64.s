@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // Constants of the Cephes-style single-precision exp: log2(e), -ln2 split
-// in a high and a low part, the degree-5 polynomial, 1 and the lower clamp.
+// in a high and a low part, the degree-5 polynomial, 1 and the lower clamp
+// (-80: below it the result is 0, so no denormal ever comes out).
 DATA expc<>+0(SB)/4, $0x3fb8aa3b
 DATA expc<>+4(SB)/4, $0xbf318000
 DATA expc<>+8(SB)/4, $0x395e8083
@@ -14,7 +15,7 @@ DATA expc<>+24(SB)/4, $0x3d2aa9c1
 DATA expc<>+28(SB)/4, $0x3e2aaaaa
 DATA expc<>+32(SB)/4, $0x3f000000
 DATA expc<>+36(SB)/4, $0x3f800000
-DATA expc<>+40(SB)/4, $0xc2aeac4f
+DATA expc<>+40(SB)/4, $0xc2a00000
 GLOBL expc<>(SB), RODATA|NOPTR, $44
 
 // LOADEXP loads the exp constants (expc, exp_amd64.s) into Z1..Z11.
@@ -31,8 +32,10 @@ GLOBL expc<>(SB), RODATA|NOPTR, $44
 	VBROADCASTSS expc<>+36(SB), Z10; \
 	VBROADCASTSS expc<>+40(SB), Z11
 
-// EXP sets Z15 = exp(Z13), clobbering Z13, Z14 and Z16.
+// EXP sets Z15 = exp(Z13), clobbering Z13, Z14, Z16 and K2; arguments
+// below the clamp Z11 give 0.
 #define EXP \
+	VCMPPS $0x1d, Z11, Z13, K2; \
 	VMAXPS Z11, Z13, Z13; \
 	VMULPS Z1, Z13, Z14; \
 	VRNDSCALEPS $0, Z14, Z14; \
@@ -47,7 +50,8 @@ GLOBL expc<>(SB), RODATA|NOPTR, $44
 	VMULPS Z13, Z13, Z16; \
 	VFMADD213PS Z13, Z16, Z15; \
 	VADDPS Z10, Z15, Z15; \
-	VSCALEFPS Z14, Z15, Z15
+	VSCALEFPS Z14, Z15, Z15; \
+	VMOVAPS.Z Z15, K2, Z15
 
 // func expSubAVX512(x *float32, n int, m float32, sums *[16]float32)
 // x[i] = exp(x[i]-m) for i < n; per-lane sums of the results go to sums.
@@ -127,7 +131,8 @@ max_done:
 	RET
 
 // Erf constants (Abramowitz-Stegun 7.1.26, as torch's vectorised erf), 1/sqrt(2),
-// 0.5 and the sign bit.
+// 0.5, the sign and magnitude masks, and -16: beyond |z| = 4 erf is ±1 in
+// float32, so exp(-z²) is clamped at exp(-16) and never goes denormal.
 DATA erfc<>+0(SB)/4, $0x3ea7ba05
 DATA erfc<>+4(SB)/4, $0x3e827906
 DATA erfc<>+8(SB)/4, $0xbe91a98e
@@ -138,7 +143,8 @@ DATA erfc<>+24(SB)/4, $0x3f3504f3
 DATA erfc<>+28(SB)/4, $0x3f000000
 DATA erfc<>+32(SB)/4, $0x80000000
 DATA erfc<>+36(SB)/4, $0x7fffffff
-GLOBL erfc<>(SB), RODATA|NOPTR, $40
+DATA erfc<>+40(SB)/4, $0xc1800000
+GLOBL erfc<>(SB), RODATA|NOPTR, $44
 
 // func siluAVX512(dst, src *float32, n int, s float32)
 // dst[i] = x/(1+exp(-s*x)) with x = src[i], for n a multiple of 16.
@@ -186,6 +192,7 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS erfc<>+28(SB), Z25
 	VBROADCASTSS erfc<>+32(SB), Z26
 	VBROADCASTSS erfc<>+36(SB), Z27
+	VBROADCASTSS erfc<>+40(SB), Z11
 	SHRQ $4, CX
 	JZ gelu_done
 
