@@ -15,6 +15,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ const (
 // ImageLoader loads images from local files and http(s) URLs. The zero
 // value uses the defaults above.
 type ImageLoader struct {
-	// Client makes the requests; nil means a client with Timeout.
+	// Client makes the requests; nil means a client with a timeout.
 	Client *http.Client
 	// Timeout bounds a whole download (connection, headers and body).
 	Timeout time.Duration
@@ -46,7 +47,11 @@ type ImageLoader struct {
 
 // LoadImage loads an image as diffusers.utils.load_image does: a local
 // path or an http(s) URL, EXIF orientation applied, converted to RGB. The
-// result is an opaque *image.NRGBA. PNG, JPEG, WebP and GIF are decoded.
+// result is an opaque *image.NRGBA. PNG, JPEG, WebP and GIF (its first
+// frame) are decoded; the EXIF orientation is read from JPEG files only
+// (PIL also reads it from PNG and WebP metadata, which cameras rarely
+// write). A download is bounded by ctx, DefaultImageTimeout and
+// DefaultMaxImageBytes; use an ImageLoader for other limits.
 func LoadImage(ctx context.Context, pathOrURL string) (image.Image, error) {
 	var l ImageLoader
 	return l.Load(ctx, pathOrURL)
@@ -97,18 +102,30 @@ func (l *ImageLoader) fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	client := l.Client
 	if client == nil {
-		client = &http.Client{Timeout: timeout}
+		// The context's deadline governs; the client's is a backstop.
+		client = &http.Client{Timeout: timeout + time.Second}
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	fail := func(err error) error {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is named once, below
+		}
+		if parent.Err() == nil && ctx.Err() != nil {
+			return fmt.Errorf("load image %s: no complete answer within %v: %w", url, timeout, err)
+		}
+		return fmt.Errorf("load image %s: %w", url, err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("load image %s: %w", url, err)
+		return nil, fail(err)
 	}
 	req.Header.Set("Accept", "image/*")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("load image %s: %w", url, err)
+		return nil, fail(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -120,15 +137,16 @@ func (l *ImageLoader) fetch(ctx context.Context, url string) ([]byte, error) {
 			return nil, fmt.Errorf("load image %s: the server sent %q, not an image", url, ct)
 		}
 	}
-	if resp.ContentLength > l.maxBytes() {
-		return nil, fmt.Errorf("load image %s: %d bytes is over the %s limit", url, resp.ContentLength, sizeText(l.maxBytes()))
+	limit := l.maxBytes()
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("load image %s: %d bytes is over the %s limit", url, resp.ContentLength, sizeText(limit))
 	}
-	data, err := readLimited(resp.Body, l.maxBytes(), url)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
-		}
-		return nil, err
+		return nil, fail(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("load image %s: larger than the %s limit", url, sizeText(limit))
 	}
 	return data, nil
 }

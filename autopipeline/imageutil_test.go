@@ -186,6 +186,11 @@ func TestLoadImageHTTP(t *testing.T) {
 			w.Write(make([]byte, 1000))
 		}
 	})
+	mux.HandleFunc("/big-cl.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Content-Length", "5000")
+		w.Write(make([]byte, 5000))
+	})
 	mux.HandleFunc("/slow.png", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -212,6 +217,7 @@ func TestLoadImageHTTP(t *testing.T) {
 		{"/page.png", `sent "text/html; charset=utf-8", not an image`},
 		{"/garbage.png", "not a PNG, JPEG, WebP or GIF image"},
 		{"/big.png", "larger than the 4096-byte limit"},
+		{"/big-cl.png", "5000 bytes is over the 4096-byte limit"},
 	} {
 		_, err := l.Load(ctx, srv.URL+c.path)
 		require.ErrorContains(t, err, c.want, c.path)
@@ -222,7 +228,9 @@ func TestLoadImageHTTP(t *testing.T) {
 	_, err := l.Load(ctx, srv.URL+"/slow.png")
 	require.Error(t, err)
 	require.Contains(t, err.Error(), srv.URL+"/slow.png")
-	require.True(t, strings.Contains(err.Error(), "deadline") || strings.Contains(err.Error(), "Timeout"), err.Error())
+	require.Equal(t, 1, strings.Count(err.Error(), srv.URL), "the URL is named once: %v", err)
+	require.ErrorContains(t, err, "no complete answer within 300ms")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 
 	cctx, cancel := context.WithCancel(ctx)
