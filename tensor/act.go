@@ -1,6 +1,9 @@
 package tensor
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // expf returns e^x for a float32 argument, accurate to about one ulp of
 // float32 (evaluated in float64).
@@ -99,15 +102,23 @@ func Sigmoid(x *Dense) *Dense {
 // returns a*gelu(g) ([..., H]).
 func GEGLU(x *Dense) *Dense {
 	sh := Shape(x)
+	sh[len(sh)-1] /= 2
+	return GEGLUInto(New(sh...), x)
+}
+
+// GEGLUInto computes GEGLU into dst ([..., H]) and returns dst.
+func GEGLUInto(res, x *Dense) *Dense {
+	sh := Shape(x)
 	d2 := sh[len(sh)-1]
 	if d2%2 != 0 {
 		panic("tensor: GEGLU needs an even last dimension")
 	}
 	h := d2 / 2
 	rows := numel(sh[:len(sh)-1])
-	sh[len(sh)-1] = h
-	res := New(sh...)
 	dst, src := F32(res), F32(x)
+	if len(dst) != rows*h {
+		panic(fmt.Sprintf("tensor: GEGLU output %v for %v", res.Shape(), sh))
+	}
 	parallelRange(rows, max(1, (1<<14)/max(h, 1)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			a := src[r*d2 : r*d2+h]

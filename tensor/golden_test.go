@@ -130,6 +130,12 @@ func TestGoldenConv2D(t *testing.T) {
 func TestGoldenNorms(t *testing.T) {
 	expectClose(t, "groupnorm 4d", GroupNorm(g(t, "groupnorm4d.x"), 4, g(t, "groupnorm4d.g"), g(t, "groupnorm4d.b"), 1e-5), g(t, "groupnorm4d.out"), tol)
 	expectClose(t, "groupnorm 3d", GroupNorm(g(t, "groupnorm3d.x"), 2, g(t, "groupnorm3d.g"), g(t, "groupnorm3d.b"), 1e-6), g(t, "groupnorm3d.out"), tol)
+	gn := g(t, "groupnorm4d.out")
+	expectClose(t, "groupnorm+silu", GroupNormSiLU(g(t, "groupnorm4d.x"), 4, g(t, "groupnorm4d.g"), g(t, "groupnorm4d.b"), 1e-5), SiLU(gn), tol)
+	gx := Clone(g(t, "groupnorm4d.x"))
+	expectClose(t, "groupnorm in place", GroupNormInto(gx, gx, 4, g(t, "groupnorm4d.g"), g(t, "groupnorm4d.b"), 1e-5), gn, tol)
+	ln := Clone(g(t, "layernorm.x"))
+	expectClose(t, "layernorm in place", LayerNormInto(ln, ln, g(t, "layernorm.g"), g(t, "layernorm.b"), 1e-5), g(t, "layernorm.out"), tol)
 	expectClose(t, "layernorm", LayerNorm(g(t, "layernorm.x"), g(t, "layernorm.g"), g(t, "layernorm.b"), 1e-5), g(t, "layernorm.out"), tol)
 }
 
@@ -143,6 +149,7 @@ func TestGoldenActivations(t *testing.T) {
 	expectClose(t, "sigmoid", Sigmoid(x), g(t, "act.sigmoid"), tol)
 	expectClose(t, "geglu", GEGLU(g(t, "geglu.x")), g(t, "geglu.out"), tol)
 	expectClose(t, "softmax", Softmax(g(t, "softmax.x")), g(t, "softmax.out"), tol)
+	expectClose(t, "softmax in place", SoftmaxInPlace(Clone(g(t, "softmax.x"))), g(t, "softmax.out"), tol)
 }
 
 func TestGoldenAttention(t *testing.T) {

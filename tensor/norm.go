@@ -9,6 +9,22 @@ import (
 // all trailing positions, then applies the per-channel affine gamma, beta
 // (either may be nil).
 func GroupNorm(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
+	return groupNorm(New(Shape(x)...), x, groups, gamma, beta, eps, false)
+}
+
+// GroupNormInto computes GroupNorm into dst (same shape as x; may be x
+// itself) and returns dst.
+func GroupNormInto(dst, x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
+	return groupNorm(dst, x, groups, gamma, beta, eps, false)
+}
+
+// GroupNormSiLU is SiLU(GroupNorm(x)) in one pass over the output, the
+// normalisation+activation pair that opens every ResNet block.
+func GroupNormSiLU(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
+	return groupNorm(New(Shape(x)...), x, groups, gamma, beta, eps, true)
+}
+
+func groupNorm(res, x *Dense, groups int, gamma, beta *Dense, eps float32, act bool) *Dense {
 	sh := Shape(x)
 	if len(sh) < 2 || groups <= 0 || sh[1]%groups != 0 {
 		panic(fmt.Sprintf("tensor: group norm of %v into %d groups", sh, groups))
@@ -16,8 +32,10 @@ func GroupNorm(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
 	n, c := sh[0], sh[1]
 	spatial := numel(sh[2:])
 	cpg := c / groups
-	res := New(sh...)
 	src, dst := F32(x), F32(res)
+	if len(dst) != len(src) {
+		panic(fmt.Sprintf("tensor: group norm output %v for %v", res.Shape(), sh))
+	}
 	var g, b []float32
 	if gamma != nil {
 		g = F32(gamma)
@@ -45,6 +63,9 @@ func GroupNorm(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
 			out := dst[off+ci*spatial : off+(ci+1)*spatial]
 			for i, v := range in {
 				out[i] = v*s32 + b32
+			}
+			if act {
+				siluScaledSlice(out, out, 1)
 			}
 		}
 	})
@@ -84,11 +105,19 @@ func meanRstd(v []float32, eps float32) (mean, rstd float64) {
 // LayerNorm normalises x over its last dimension and applies gamma, beta
 // (either may be nil).
 func LayerNorm(x *Dense, gamma, beta *Dense, eps float32) *Dense {
+	return LayerNormInto(New(Shape(x)...), x, gamma, beta, eps)
+}
+
+// LayerNormInto computes LayerNorm into dst (same shape as x; may be x
+// itself) and returns dst.
+func LayerNormInto(res, x *Dense, gamma, beta *Dense, eps float32) *Dense {
 	sh := Shape(x)
 	d := sh[len(sh)-1]
 	rows := numel(sh[:len(sh)-1])
-	res := New(sh...)
 	src, dst := F32(x), F32(res)
+	if len(dst) != len(src) {
+		panic(fmt.Sprintf("tensor: layer norm output %v for %v", res.Shape(), sh))
+	}
 	var g, b []float32
 	if gamma != nil {
 		g = F32(gamma)[:d]
@@ -131,6 +160,20 @@ func Softmax(x *Dense) *Dense {
 		}
 	})
 	return res
+}
+
+// SoftmaxInPlace replaces x by its softmax over the last dimension and
+// returns x.
+func SoftmaxInPlace(x *Dense) *Dense {
+	sh := x.Shape()
+	d := sh[len(sh)-1]
+	v := F32(x)
+	parallelRange(len(v)/max(d, 1), max(1, 4096/max(d, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			softmaxRow(v[r*d : (r+1)*d])
+		}
+	})
+	return x
 }
 
 // softmaxRow replaces v by its softmax in place.
