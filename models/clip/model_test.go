@@ -248,3 +248,26 @@ func TestForwardConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestRealConfigs reads the Hub text encoder configs of SD 1.5, 2.1 and SDXL.
+func TestRealConfigs(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/configs/*/text_encoder*/config.json"))
+	if len(paths) == 0 {
+		t.Skip("no Hub configs")
+	}
+	for _, p := range paths {
+		cfg, err := ReadTextConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proj, ok := cfg.WithProjection()
+		if !ok || cfg.eos() != 2 || cfg.MaxPositionEmbeddings != 77 || cfg.VocabSize != 49408 {
+			t.Errorf("%s: %+v", p, cfg)
+		}
+		if _, err := NewTextModel(cfg, proj); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		t.Logf("%s: %s hidden %d layers %d act %s projection %v", filepath.Base(filepath.Dir(filepath.Dir(p))),
+			cfg.Architectures[0], cfg.HiddenSize, cfg.NumHiddenLayers, cfg.HiddenAct, proj)
+	}
+}

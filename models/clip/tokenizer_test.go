@@ -183,3 +183,27 @@ func TestTokenizerArbitraryBytes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeCorpus encodes the whole prompt corpus (word cache warm
+// after the first round).
+func BenchmarkEncodeCorpus(b *testing.B) {
+	prompts := loadCorpus(b)
+	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for _, p := range prompts {
+			tok.Encode(p)
+		}
+	}
+}
+
+// BenchmarkLoadTokenizer reads the real vocabulary and merges.
+func BenchmarkLoadTokenizer(b *testing.B) {
+	for b.Loop() {
+		if _, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
