@@ -197,7 +197,9 @@ func (l *ImageLoader) decode(data []byte) (*image.NRGBA, error) {
 }
 
 // ToRGB returns img as an opaque *image.NRGBA, as PIL's convert("RGB"):
-// the alpha channel is dropped, not composited.
+// the alpha channel is dropped, not composited; 16-bit colour keeps its
+// high byte; 16-bit grey (*image.Gray16) is clipped to 255 as Pillow does
+// with mode I;16 (so a 16-bit grey PNG loads as diffusers loads it).
 func ToRGB(img image.Image) *image.NRGBA {
 	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
@@ -210,6 +212,11 @@ func ToRGB(img image.Image) *image.NRGBA {
 				c = m.NRGBAAt(x, y)
 			case *image.Gray:
 				g := m.GrayAt(x, y).Y
+				c = color.NRGBA{g, g, g, 255}
+			case *image.Gray16:
+				// PIL opens 16-bit grey as mode I;16, whose conversion
+				// clips to 255 instead of scaling.
+				g := uint8(min(m.Gray16At(x, y).Y, 255))
 				c = color.NRGBA{g, g, g, 255}
 			default:
 				c = color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)

@@ -25,6 +25,7 @@ type imageutilManifest struct {
 		Name string `json:"name"`
 	} `json:"thumbnails"`
 	ThumbnailSizes [][6]int `json:"thumbnail_sizes"`
+	PNGKinds       []string `json:"png_kinds"`
 }
 
 func readManifest(t *testing.T) imageutilManifest {
@@ -136,6 +137,10 @@ func TestLoadImageLocal(t *testing.T) {
 	for _, c := range [][2]string{{"rgba.png", "rgba_want.png"}, {"lossless.webp", "lossless_want.png"}} {
 		worst, _ := maxDiff(t, loadGolden(t, c[0]), loadGolden(t, c[1]))
 		require.Zero(t, worst, c[0])
+	}
+	for _, k := range readManifest(t).PNGKinds {
+		worst, _ := maxDiff(t, loadGolden(t, "kind_"+k+".png"), loadGolden(t, "kind_"+k+"_want.png"))
+		require.Zero(t, worst, k)
 	}
 	_, err := LoadImage(context.Background(), "no/such/file.png")
 	require.ErrorContains(t, err, "neither an http(s) URL nor an existing file")

@@ -10,6 +10,8 @@ Writes testdata/golden/imageutil_*.png, *.jpg, *.webp and imageutil.json.
 import json
 import os
 import random
+import struct
+import zlib
 
 import numpy as np
 import PIL
@@ -46,6 +48,32 @@ def quadrants(w, h):
     return Image.fromarray(a, "RGB")
 
 
+def write_png(name, a, color_type, depth, plte=None, trns=None):
+    """A PNG written by hand, for the bit depths and colour types PIL does
+    not write (16-bit RGB, grey with alpha, 1-bit, tRNS)."""
+    h, w = a.shape[:2]
+    if depth == 16:
+        rows = [a[y].astype(">u2").tobytes() for y in range(h)]
+    elif depth == 8:
+        rows = [a[y].astype(np.uint8).tobytes() for y in range(h)]
+    else:  # 1-bit grey
+        rows = [np.packbits(a[y].astype(np.uint8)).tobytes() for y in range(h)]
+    raw = b"".join(b"\x00" + r for r in rows)
+
+    def chunk(typ, data):
+        c = typ + data
+        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c))
+
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, 0))
+    if plte is not None:
+        out += chunk(b"PLTE", bytes(plte))
+    if trns is not None:
+        out += chunk(b"tRNS", bytes(trns))
+    out += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    with open(path(name), "wb") as f:
+        f.write(out)
+
+
 def path(name):
     return os.path.join(OUT, "imageutil_" + name)
 
@@ -57,7 +85,7 @@ def main():
         "diffusers": diffusers.__version__,
         "what": "PIL Image.thumbnail (default BICUBIC, reducing_gap=2.0) sizes and pixels; "
         "diffusers make_image_grid; diffusers load_image of JPEGs with EXIF orientation 1-8, "
-        "an RGBA PNG and a lossless WebP",
+        "an RGBA PNG, a lossless WebP and PNGs of other bit depths and colour types",
     }
 
     # Thumbnail pixels: no reduce step, reduce with partial edge blocks,
@@ -109,6 +137,24 @@ def main():
     load_image(path("rgba.png")).save(path("rgba_want.png"))
     pattern(20, 12, 21, "RGBA").save(path("lossless.webp"), lossless=True, exact=True)
     load_image(path("lossless.webp")).save(path("lossless_want.png"))
+
+    # convert("RGB") of other PNG kinds. PIL keeps the high byte of 16-bit
+    # colour but clips 16-bit grey (mode I;16) to 255.
+    rng = np.random.default_rng(30)
+    kinds = {
+        "rgb16": (rng.integers(0, 65536, (5, 7, 3)), 2, 16, None, None),
+        "rgba16": (rng.integers(0, 65536, (5, 7, 4)), 6, 16, None, None),
+        "gray16": (rng.integers(0, 65536, (5, 7)) >> rng.integers(0, 16, (5, 7)), 0, 16, None, None),
+        "la8": (rng.integers(0, 256, (5, 7, 2)), 4, 8, None, None),
+        "la16": (rng.integers(0, 65536, (5, 7, 2)), 4, 16, None, None),
+        "gray1": (rng.integers(0, 2, (5, 9)), 0, 1, None, None),
+        "gray8trns": (rng.integers(0, 4, (5, 7)) * 60, 0, 8, None, [0, 60]),
+        "ptrns": (rng.integers(0, 3, (5, 7)), 3, 8, [255, 0, 0, 0, 255, 0, 9, 8, 7], [0, 128]),
+    }
+    for name, (a, ct, depth, plte, trns) in kinds.items():
+        write_png(f"kind_{name}.png", a, ct, depth, plte, trns)
+        load_image(path(f"kind_{name}.png")).save(path(f"kind_{name}_want.png"))
+    manifest["png_kinds"] = list(kinds)
 
     with open(os.path.join(OUT, "imageutil.json"), "w") as f:
         json.dump(manifest, f, indent=1)
