@@ -51,6 +51,5 @@ func LoadComponent(ctx context.Context, dir, name string, spec config.Component,
 	if err != nil {
 		return nil, fmt.Errorf("component %s (%s): %w", name, spec.Class, err)
 	}
-	roundWeights(c, o.DType)
 	return c, nil
 }

@@ -20,13 +20,13 @@ import (
 // how each is loaded from its folder.
 func init() {
 	RegisterComponent("UNet2DConditionModel", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return unet.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
+		return unet.Load(dir, o.weights(dir))
 	})
 	RegisterComponent("AutoencoderKL", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return vae.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
+		return vae.Load(dir, o.weights(dir))
 	})
 	text := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return clip.LoadTextModel(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
+		return clip.LoadTextModel(dir, o.weights(dir))
 	}
 	RegisterComponent("CLIPTextModel", text)
 	RegisterComponent("CLIPTextModelWithProjection", text)
@@ -36,7 +36,7 @@ func init() {
 	RegisterComponent("CLIPTokenizer", tok)
 	RegisterComponent("CLIPTokenizerFast", tok)
 	RegisterComponent("StableDiffusionSafetyChecker", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
-		return safety.Load(dir, weights.OpenOptions{Variant: variantFor(dir, o.Variant)})
+		return safety.Load(dir, o.weights(dir))
 	})
 	fe := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
 		return safety.LoadFeatureExtractor(dir)
@@ -80,4 +80,8 @@ func variantFor(dir, variant string) string {
 		}
 	}
 	return ""
+}
+
+func (o LoadOptions) weights(dir string) weights.OpenOptions {
+	return weights.OpenOptions{Variant: variantFor(dir, o.Variant), Precision: o.DType}
 }

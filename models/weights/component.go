@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/goautopipe/autopipeline/tensor"
 )
 
 // OpenOptions selects which weight files of a component to open.
@@ -15,6 +17,10 @@ type OpenOptions struct {
 	// <basename>.safetensors.index.<Variant>.json), as diffusers' variant
 	// argument does; "" selects the default files.
 	Variant string
+	// Precision, when Float16 or BFloat16, rounds every tensor read to that
+	// precision (the values a half-precision model holds, like diffusers'
+	// torch_dtype); tensors stay float32 in memory.
+	Precision tensor.DType
 }
 
 // ErrNoWeights is wrapped by OpenComponent's error when the folder holds no
@@ -40,7 +46,11 @@ func OpenComponent(dir, basename string, o OpenOptions) (Source, error) {
 	for _, name := range WeightFiles(basename, o.Variant) {
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return Open(p)
+			src, err := Open(p)
+			if err != nil {
+				return nil, err
+			}
+			return WithPrecision(src, o.Precision), nil
 		}
 	}
 	entries, err := os.ReadDir(dir)

@@ -1,10 +1,9 @@
-package pipelines
+package weights
 
 import (
 	"math"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
 	"github.com/goautopipe/autopipeline/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +16,7 @@ func TestRoundF16AllHalves(t *testing.T) {
 		all[i] = uint16(i)
 	}
 	f := make([]float32, len(all))
-	weights.F16ToF32(f, all)
+	F16ToF32(f, all)
 	for i, v := range f {
 		if v != v {
 			continue
@@ -45,17 +44,29 @@ func TestRoundBF16(t *testing.T) {
 	require.Equal(t, float32(1+1.0/64), roundBF16(1+1.0/64+1.0/1024))
 }
 
-func TestRoundWeightsWalksStructs(t *testing.T) {
-	type inner struct{ W *tensor.Dense }
-	type model struct {
-		A  *tensor.Dense
-		In []inner
-		p  *tensor.Dense
-	}
-	m := &model{A: tensor.FromSlice([]float32{1.0001}, 1), In: []inner{{tensor.FromSlice([]float32{0.1}, 1)}}, p: tensor.FromSlice([]float32{0.1}, 1)}
-	roundWeights(m, tensor.Float16)
-	require.Equal(t, float32(1), tensor.F32(m.A)[0])
-	require.Equal(t, roundF16(0.1), tensor.F32(m.In[0].W)[0])
+func TestWithPrecisionRoundsTensors(t *testing.T) {
+	src := MapSource{"w": tensor.FromSlice([]float32{0.1, 1.0001, 3}, 3)}
+	_, wrapped := WithPrecision(src, tensor.Float32).(*precisionSource)
+	require.False(t, wrapped)
+	got, err := WithPrecision(src, tensor.Float16).Tensor("w")
+	require.NoError(t, err)
+	require.Equal(t, []float32{roundF16(0.1), 1, 3}, tensor.F32(got))
 	require.NotEqual(t, float32(0.1), roundF16(0.1))
-	require.Equal(t, float32(0.1), tensor.F32(m.p)[0], "unexported fields are not weights")
+
+	// A real fixture: the fp16-rounded text encoder differs from the fp32 one.
+	f32, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{})
+	require.NoError(t, err)
+	defer f32.Close()
+	f16, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{Precision: tensor.BFloat16})
+	require.NoError(t, err)
+	defer f16.Close()
+	name := f32.Names()[len(f32.Names())-1]
+	a, err := f32.Tensor(name)
+	require.NoError(t, err)
+	want := append([]float32(nil), tensor.F32(a)...)
+	b, err := f16.Tensor(name)
+	require.NoError(t, err)
+	for i, v := range tensor.F32(b) {
+		require.Equal(t, roundBF16(want[i]), v)
+	}
 }
