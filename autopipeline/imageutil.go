@@ -351,8 +351,9 @@ func Orient(img *image.NRGBA, orientation int) *image.NRGBA {
 // ThumbnailSize is the size PIL's Image.thumbnail gives a w x h image
 // bounded by maxW x maxH: the aspect ratio kept, each side rounded to the
 // integer whose ratio is nearest the original, never enlarged, at least 1.
+// With a non-positive argument it returns w, h unchanged.
 func ThumbnailSize(w, h, maxW, maxH int) (int, int) {
-	if maxW >= w && maxH >= h {
+	if (maxW >= w && maxH >= h) || w < 1 || h < 1 || maxW < 1 || maxH < 1 {
 		return w, h
 	}
 	x, y := maxW, maxH
