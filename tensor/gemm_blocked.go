@@ -165,6 +165,27 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 		nib = roundUp(nib, threads)
 	}
 	nib = min(nib, nsA)
+	// Few rows and many columns (convolutions): give each worker whole
+	// column ranges as independent products, with no barrier between
+	// K blocks; only the small A block is packed more than once.
+	if nslAll := (n + nr - 1) / nr; threads > 1 && pre == nil && nsA*mr <= 2*g.mc && nslAll >= 8*threads {
+		chunks := 4 * threads
+		parallelFor(chunks, func(ci int) {
+			j0 := ci * nslAll / chunks * nr
+			j1 := min((ci+1)*nslAll/chunks*nr, n)
+			sub, subPk := b, pk
+			switch {
+			case pk != nil:
+				subPk = func(dst []float32, pc, jc, kb, nb, s0, s1 int) { pk(dst, pc, jc+j0, kb, nb, s0, s1) }
+			case transB:
+				sub = b[j0*ldb:]
+			default:
+				sub = b[j0:]
+			}
+			g.run(1, transA, transB, m, j1-j0, k, alpha, a, lda, sub, ldb, nil, subPk, 1, c[j0:], ldc)
+		})
+		return
+	}
 	kc = g.kcFor(k)
 	var bp []float32
 	if pre == nil {
@@ -192,9 +213,12 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 			} else {
 				packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, 0, nsl)
 			}
+			// With few row blocks, also split the columns so there are a
+			// few tasks per worker to balance (repacking the small A block
+			// per task is cheap next to the product).
 			njp := 1
-			if threads > 1 && nib < threads {
-				njp = min(threads, nsl)
+			if threads > 1 && nib < 4*threads {
+				njp = max(1, min(nsl, (4*threads+nib-1)/nib))
 			}
 			task := func(t int) {
 				ib, jp := t/njp, t%njp

@@ -1,8 +1,11 @@
 // Command gemmbench measures the GEMM implementations of package tensor and
-// the operations built on them (conv2d, attention), printing GFLOP/s. Every
-// measurement round runs the contenders one after another, so machine noise
-// hits them alike; the best round is reported with its ratio to the
-// reference implementation (openblas when built with -tags openblas).
+// the operations built on them (linear, conv2d, attention), printing GFLOP/s.
+// Every measurement round runs the contenders one after another, so machine
+// noise hits them alike; the best round is reported with its ratio to the
+// reference implementation (openblas when built with -tags openblas), along
+// with the process CPU time of that run. Each timed run follows a short
+// pause: OpenBLAS's worker threads busy-wait after a call and would
+// otherwise steal the cores from whatever runs next.
 //
 //	go run ./tools/gemmbench                                   # native kernels + gonum
 //	OPENBLAS_CORETYPE=SkylakeX go run -tags openblas ./tools/gemmbench
@@ -13,8 +16,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -41,9 +46,16 @@ func (g gonumGemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 }
 
 type result struct {
-	op, impl string
-	flops    float64
-	best     time.Duration
+	op, impl  string
+	flops     float64
+	best, cpu time.Duration // best wall time, and the process CPU time of that run
+}
+
+// processCPU returns the CPU time used so far by the whole process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -57,9 +69,10 @@ func randSlice(r *rand.Rand, n int) []float32 {
 func main() {
 	sizes := flag.String("sizes", "1024,4096", "comma-separated square sgemm sizes")
 	rounds := flag.Int("rounds", 3, "measurement rounds (best is reported)")
-	ops := flag.String("ops", "gemm,conv,attn", "what to measure: gemm, conv, attn")
+	ops := flag.String("ops", "gemm,linear,conv,attn", "what to measure: gemm, linear, conv, attn")
 	impls := flag.String("impls", "", "comma-separated implementations (default: all, plus gonum for gemm)")
 	noGonumAbove := flag.Int("gonum-max", 1024, "largest sgemm size run with gonum (it is slow)")
+	flag.DurationVar(&pause, "pause", 300*time.Millisecond, "idle time before each timed run (lets OpenBLAS's spinning worker threads go to sleep)")
 	flag.Parse()
 
 	var gemms []tensor.Gemm
@@ -79,8 +92,8 @@ func main() {
 	if tensor.GemmByName(ref) == nil {
 		ref = tensor.DefaultGemm().Name()
 	}
-	fmt.Printf("default %s, reference %s, GOMAXPROCS from environment, OPENBLAS_CORETYPE=%q\n",
-		tensor.DefaultGemm().Name(), ref, os.Getenv("OPENBLAS_CORETYPE"))
+	fmt.Printf("default %s, reference %s, GOMAXPROCS %d, OPENBLAS_CORETYPE=%q, %d rounds, best kept\n",
+		tensor.DefaultGemm().Name(), ref, runtime.GOMAXPROCS(0), os.Getenv("OPENBLAS_CORETYPE"), *rounds)
 
 	var results []result
 	r := rand.New(rand.NewPCG(1, 2))
@@ -117,6 +130,15 @@ func main() {
 			tensor.SetDefaultGemm(old)
 		}
 	}
+	if strings.Contains(*ops, "linear") {
+		x := tensor.FromSlice(randSlice(r, 2*4096*320), 2, 4096, 320)
+		w := tensor.FromSlice(randSlice(r, 2560*320), 2560, 320)
+		bias := tensor.FromSlice(randSlice(r, 2560), 2560)
+		out := tensor.New(2, 4096, 2560)
+		fl := 2 * 2 * 4096 * 320 * 2560.0
+		results = append(results, measure("linear 2x4096x320 -> 2560", fl, *rounds, opGemms,
+			withGemm(func() { tensor.LinearInto(out, x, w, bias) }))...)
+	}
 	if doConv {
 		x := tensor.FromSlice(randSlice(r, 2*320*64*64), 2, 320, 64, 64)
 		w := tensor.FromSlice(randSlice(r, 320*320*9), 320, 320, 3, 3)
@@ -140,7 +162,7 @@ func main() {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\timpl\tbest ms\tGFLOP/s\tvs "+ref+"\t")
+	fmt.Fprintln(tw, "op\timpl\tbest ms\tGFLOP/s\tvs "+ref+"\tcpu ms\tGFLOP/cpu-s\t")
 	refTime := map[string]time.Duration{}
 	for _, res := range results {
 		if res.impl == ref {
@@ -152,14 +174,16 @@ func main() {
 		if rt, ok := refTime[res.op]; ok {
 			ratio = fmt.Sprintf("%.2f", rt.Seconds()/res.best.Seconds())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\t\n", res.op, res.impl, res.best.Seconds()*1e3,
-			res.flops/res.best.Seconds()/1e9, ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\t%.1f\t%.1f\t\n", res.op, res.impl, res.best.Seconds()*1e3,
+			res.flops/res.best.Seconds()/1e9, ratio, res.cpu.Seconds()*1e3, res.flops/res.cpu.Seconds()/1e9)
 	}
 	tw.Flush()
 }
 
 // measure runs f for every implementation once to warm up, then rounds
 // interleaved rounds, keeping each implementation's best time.
+var pause time.Duration
+
 func measure(op string, flops float64, rounds int, gemms []tensor.Gemm, f func(g tensor.Gemm)) []result {
 	res := make([]result, len(gemms))
 	for i, g := range gemms {
@@ -168,9 +192,12 @@ func measure(op string, flops float64, rounds int, gemms []tensor.Gemm, f func(g
 	}
 	for round := 0; round < rounds; round++ {
 		for i, g := range gemms {
-			st := time.Now()
+			time.Sleep(pause)
+			st, cst := time.Now(), processCPU()
 			f(g)
-			res[i].best = min(res[i].best, time.Since(st))
+			if d := time.Since(st); d < res[i].best {
+				res[i].best, res[i].cpu = d, processCPU()-cst
+			}
 		}
 	}
 	return res
