@@ -15,8 +15,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // -image may be a JPEG
-	_ "image/png"
 	"io"
 	"os"
 	"os/signal"
@@ -40,7 +38,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("img2img", flag.ContinueOnError)
 	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
 	prompt := fl.String("prompt", "a fantasy landscape, trending on artstation", "what to draw")
-	input := fl.String("image", "", "input image (PNG or JPEG; default: a generated gradient)")
+	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
 	size := fl.Int("size", 0, "side of the generated gradient when -image is not given (default 512, 64 for the embedded checkpoint)")
 	strength := fl.Float64("strength", 0.75, "how much of the input is re-noised (0..1)")
 	steps := fl.Int("steps", 25, "number of denoising steps (before strength)")
@@ -56,7 +54,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			*size = 64 // the tiny checkpoint's native size
 		}
 	}
-	init, err := loadOrGradient(*input, *size)
+	init, err := loadOrGradient(ctx, *input, *size)
 	if err != nil {
 		return err
 	}
@@ -89,20 +87,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// loadOrGradient decodes path, or draws a size x size gradient when path
-// is empty: red grows to the right, green downwards.
-func loadOrGradient(path string, size int) (image.Image, error) {
+// loadOrGradient loads path (a file or an http(s) URL, like diffusers'
+// load_image), or draws a size x size gradient when path is empty: red
+// grows to the right, green downwards.
+func loadOrGradient(ctx context.Context, path string, size int) (image.Image, error) {
 	if path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		img, _, err := image.Decode(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return img, nil
+		return autopipeline.LoadImage(ctx, path)
 	}
 	if size < 8 {
 		return nil, fmt.Errorf("-size %d: want at least 8", size)

@@ -44,7 +44,7 @@ func TestRunGradient(t *testing.T) {
 func TestRunInputImage(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.png")
-	src, err := loadOrGradient("", 48)
+	src, err := loadOrGradient(context.Background(), "", 48)
 	require.NoError(t, err)
 	f, err := os.Create(in)
 	require.NoError(t, err)

@@ -17,8 +17,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	_ "image/jpeg" // inputs may be JPEG
-	_ "image/png"
 	"io"
 	"os"
 	"os/signal"
@@ -42,8 +40,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("inpaint", flag.ContinueOnError)
 	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
 	prompt := fl.String("prompt", "a tabby cat sitting on a park bench", "what to paint into the masked area")
-	input := fl.String("image", "", "input image (default: a generated gradient)")
-	maskPath := fl.String("mask", "", "mask image, white = repaint (default: a white centre square)")
+	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
+	maskPath := fl.String("mask", "", "mask image, white = repaint, a file or an http(s) URL (default: a white centre square)")
 	size := fl.Int("size", 0, "side of the generated image and mask (default 512, 64 for the embedded checkpoint)")
 	steps := fl.Int("steps", 25, "number of denoising steps")
 	seed := fl.Int64("seed", 0, "random seed (same seed, same image)")
@@ -58,12 +56,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
-	img, err := loadOr(*input, func() image.Image { return gradient(*size) })
+	img, err := loadOr(ctx, *input, func() image.Image { return gradient(*size) })
 	if err != nil {
 		return err
 	}
 	b := img.Bounds()
-	mask, err := loadOr(*maskPath, func() image.Image { return centreSquare(b.Dx(), b.Dy()) })
+	mask, err := loadOr(ctx, *maskPath, func() image.Image { return centreSquare(b.Dx(), b.Dy()) })
 	if err != nil {
 		return err
 	}
@@ -95,21 +93,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// loadOr decodes the image at path, or returns def() when path is empty.
-func loadOr(path string, def func() image.Image) (image.Image, error) {
+// loadOr loads path (a file or an http(s) URL, like diffusers'
+// load_image), or returns def() when path is empty.
+func loadOr(ctx context.Context, path string, def func() image.Image) (image.Image, error) {
 	if path == "" {
 		return def(), nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return img, nil
+	return autopipeline.LoadImage(ctx, path)
 }
 
 // gradient draws a size x size picture: red grows to the right, green
