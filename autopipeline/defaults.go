@@ -38,3 +38,11 @@ func MergeRequest(r, d pipelines.Request) pipelines.Request {
 	}
 	return r
 }
+
+// DefaultsOf returns the call defaults given to p with WithDefaults.
+func DefaultsOf(p pipelines.Pipeline) (pipelines.Request, bool) {
+	if d, ok := p.(*defaultsPipeline); ok {
+		return d.d, true
+	}
+	return pipelines.Request{}, false
+}

@@ -274,3 +274,24 @@ func TestSafetyCheckerBlacksOutFlagged(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputRequestAndDefaultsOf(t *testing.T) {
+	ctx := context.Background()
+	t2i, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2")
+	require.NoError(t, err)
+	_, ok := autopipeline.DefaultsOf(t2i)
+	require.False(t, ok)
+	i2i, err := autopipeline.Image2Image.FromPipe(t2i, autopipeline.WithDefaults(pipelines.Request{Strength: 0.3}))
+	require.NoError(t, err)
+	d, ok := autopipeline.DefaultsOf(i2i)
+	require.True(t, ok)
+	require.Equal(t, 0.3, d.Strength)
+	out, err := i2i.Generate(ctx, pipelines.Request{Prompt: "x", Image: gray(64, 64), NumInferenceSteps: 4})
+	require.NoError(t, err)
+	require.Equal(t, 0.3, out.Request.Strength)
+	require.Equal(t, 7.5, out.Request.GuidanceScale)
+	require.Equal(t, 1, out.Request.NumImagesPerPrompt)
+	params := autopipeline.ParametersFor(i2i, out.Request, out.Images[0])
+	require.Equal(t, "0.3", params.Extra["Denoising strength"])
+	require.Equal(t, 7.5, params.CFGScale)
+}

@@ -36,12 +36,17 @@ type Parameters struct {
 	Extra map[string]string
 }
 
-// ParametersFor fills Parameters from a request and the pipeline that ran it.
+// ParametersFor fills Parameters from a request and the pipeline that ran
+// it. Pass Output.Request (the request with its defaults filled in) to
+// record the values actually used.
 func ParametersFor(p pipelines.Pipeline, r pipelines.Request, img image.Image) Parameters {
 	out := Parameters{Prompt: r.Prompt, NegativePrompt: r.NegativePrompt, Steps: r.NumInferenceSteps,
 		CFGScale: r.GuidanceScale, Seed: r.Seed}
 	if img != nil {
 		out.Width, out.Height = img.Bounds().Dx(), img.Bounds().Dy()
+	}
+	if r.Image != nil && r.Strength > 0 {
+		out.Extra = map[string]string{"Denoising strength": strconv.FormatFloat(r.Strength, 'g', -1, 64)}
 	}
 	if p != nil {
 		if s, ok := p.Components()["scheduler"].(interface{ ClassName() string }); ok {

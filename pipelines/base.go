@@ -83,5 +83,11 @@ func (b *Base) Generate(ctx context.Context, r Request, plan func(context.Contex
 		return nil, err
 	}
 	p.EncodeTime = time.Since(start)
-	return b.Core.Run(ctx, p)
+	out, err = b.Core.Run(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out.Request = p.Req
+	out.Request.Callback = nil
+	return out, nil
 }

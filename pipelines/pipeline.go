@@ -75,6 +75,8 @@ type Request struct {
 
 	// Seed seeds the torch-compatible generator: the same seed gives the
 	// same image as diffusers with torch.Generator("cpu").manual_seed(Seed).
+	// Zero is seed 0: generations are always reproducible (diffusers without
+	// a generator draws a random seed instead).
 	Seed int64
 	// Latents, when set, are used instead of drawing the initial noise.
 	Latents *tensor.Dense
@@ -96,8 +98,11 @@ type Request struct {
 	AestheticScore, NegativeAestheticScore                               float64
 	DenoisingStart, DenoisingEnd                                         float64
 
-	// Callback is called after each denoising step with the step number
-	// (1-based) and the total.
+	// Callback is called after each UNet evaluation with its number
+	// (1-based) and the number of evaluations this call runs. That is the
+	// number of timesteps actually run: strength cuts it, and schedulers
+	// of order 2 (Heun) or with a warm-up (PNDM's PLMS repeats one
+	// timestep) run more evaluations than NumInferenceSteps.
 	Callback func(step, total int)
 }
 
@@ -114,6 +119,9 @@ type Output struct {
 	Pixels *tensor.Dense
 	// Timings splits the call's wall time by phase.
 	Timings Timings
+	// Request is the request as it ran: every default (the family's and
+	// WithDefaults') filled in.
+	Request Request
 }
 
 // Timings is the wall time of each phase of a generation.
