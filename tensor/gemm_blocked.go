@@ -368,11 +368,10 @@ func goKernel4x4(kc int, ap, bp, cp *float32, ldc int) {
 	b := unsafe.Slice(bp, 4*kc)
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
-	for p := 0; p < kc; p++ {
-		av := a[p*4 : p*4+4 : p*4+4]
-		bv := b[p*4 : p*4+4 : p*4+4]
-		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
-		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+	for len(a) >= 4 && len(b) >= 4 {
+		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		a, b = a[4:], b[4:]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
