@@ -95,14 +95,23 @@ type convB struct {
 // packB's layout.
 func (cb *convB) pack(dst []float32, pc, jc, kb, nb, s0, s1 int) {
 	nr, h, w, wo, st := cb.nr, cb.h, cb.w, cb.wo, cb.stride
+	// Decode each patch row (channel, ki, kj) once for all slivers.
+	var tabBuf [3 * 256]int32
+	tab := tabBuf[:]
+	if 3*kb > len(tab) {
+		tab = make([]int32, 3*kb)
+	}
+	for p := 0; p < kb; p++ {
+		r := pc + p
+		tab[3*p], tab[3*p+1], tab[3*p+2] = int32(r/(cb.kh*cb.kw)), int32((r/cb.kw)%cb.kh), int32(r%cb.kw)
+	}
 	for s := s0; s < s1; s++ {
 		j0 := s * nr
 		nn := min(nr, nb-j0)
 		d := dst[s*nr*kb : (s+1)*nr*kb]
 		oy0, ox0 := (jc+j0)/wo, (jc+j0)%wo
 		for p := 0; p < kb; p++ {
-			r := pc + p
-			ci, ki, kj := r/(cb.kh*cb.kw), (r/cb.kw)%cb.kh, r%cb.kw
+			ci, ki, kj := int(tab[3*p]), int(tab[3*p+1]), int(tab[3*p+2])
 			plane := cb.img[ci*h*w : (ci+1)*h*w]
 			row := d[p*nr : p*nr+nr]
 			oy, ox := oy0, ox0
