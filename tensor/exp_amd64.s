@@ -227,3 +227,63 @@ gelu_loop:
 gelu_done:
 	VZEROUPPER
 	RET
+
+// func momentsAVX512(x *float32, n int, c float64, out *[16]float64)
+// Per-lane sums of x (out[0:8]) and of (x-c)² (out[8:16]) over x[0:n] in
+// float64, for n a multiple of 16.
+TEXT ·momentsAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD c+16(FP), Z6
+	MOVQ out+24(FP), DI
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	SHRQ $4, CX
+	JZ moments_done
+
+moments_loop:
+	VCVTPS2PD (SI), Z4
+	VCVTPS2PD 32(SI), Z5
+	VADDPD Z4, Z0, Z0
+	VADDPD Z5, Z1, Z1
+	VSUBPD Z6, Z4, Z4
+	VSUBPD Z6, Z5, Z5
+	VFMADD231PD Z4, Z4, Z2
+	VFMADD231PD Z5, Z5, Z3
+	ADDQ $64, SI
+	DECQ CX
+	JNZ moments_loop
+
+moments_done:
+	VADDPD Z1, Z0, Z0
+	VADDPD Z3, Z2, Z2
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func affineAVX512(dst, src *float32, n int, s, b float32)
+// dst[i] = src[i]*s + b for n a multiple of 16.
+TEXT ·affineAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z1
+	VBROADCASTSS b+28(FP), Z2
+	SHRQ $4, CX
+	JZ affine_done
+
+affine_loop:
+	VMOVUPS (SI), Z0
+	VFMADD213PS Z2, Z1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ affine_loop
+
+affine_done:
+	VZEROUPPER
+	RET

@@ -61,9 +61,7 @@ func groupNorm(res, x *Dense, groups int, gamma, beta *Dense, eps float32, act b
 			s32, b32 := float32(scale), float32(shift)
 			in := blk[ci*spatial : (ci+1)*spatial]
 			out := dst[off+ci*spatial : off+(ci+1)*spatial]
-			for i, v := range in {
-				out[i] = v*s32 + b32
-			}
+			affine(out, in, s32, b32)
 			if act {
 				siluScaledSlice(out, out, 1)
 			}
@@ -72,34 +70,33 @@ func groupNorm(res, x *Dense, groups int, gamma, beta *Dense, eps float32, act b
 	return res
 }
 
-// meanRstd returns the mean and 1/sqrt(var+eps) (biased variance) of v.
+// meanRstd returns the mean and 1/sqrt(var+eps) (biased variance) of v,
+// by two passes summing in float64.
 func meanRstd(v []float32, eps float32) (mean, rstd float64) {
-	var s0, s1, s2, s3 float64
+	sum, _ := moments(v, 0)
+	n := float64(len(v))
+	mean = sum / n
+	_, sq := moments(v, mean)
+	return mean, 1 / math.Sqrt(sq/n+float64(eps))
+}
+
+// momentsGo returns the sum of v and the sum of (v-c)², in float64.
+func momentsGo(v []float32, c float64) (sum, sq float64) {
+	var s0, s1, q0, q1 float64
 	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		s0 += float64(v[i])
-		s1 += float64(v[i+1])
-		s2 += float64(v[i+2])
-		s3 += float64(v[i+3])
-	}
-	for ; i < len(v); i++ {
-		s0 += float64(v[i])
-	}
-	mean = (s0 + s1 + s2 + s3) / float64(len(v))
-	var q0, q1 float64
-	i = 0
 	for ; i+2 <= len(v); i += 2 {
-		d0 := float64(v[i]) - mean
-		d1 := float64(v[i+1]) - mean
-		q0 += d0 * d0
-		q1 += d1 * d1
+		a, b := float64(v[i]), float64(v[i+1])
+		s0 += a
+		s1 += b
+		q0 += (a - c) * (a - c)
+		q1 += (b - c) * (b - c)
 	}
 	for ; i < len(v); i++ {
-		d := float64(v[i]) - mean
-		q0 += d * d
+		a := float64(v[i])
+		s0 += a
+		q0 += (a - c) * (a - c)
 	}
-	variance := (q0 + q1) / float64(len(v))
-	return mean, 1 / math.Sqrt(variance+float64(eps))
+	return s0 + s1, q0 + q1
 }
 
 // LayerNorm normalises x over its last dimension and applies gamma, beta

@@ -76,3 +76,39 @@ func geluSlice(dst, src []float32) {
 		dst[n16+i] = geluErf(x)
 	}
 }
+
+//go:noescape
+func momentsAVX512(x *float32, n int, c float64, out *[16]float64)
+
+//go:noescape
+func affineAVX512(dst, src *float32, n int, s, b float32)
+
+// moments returns the sum of v and the sum of (v-c)², in float64.
+func moments(v []float32, c float64) (sum, sq float64) {
+	n16 := len(v) &^ 15
+	if useAVX512Exp && n16 > 0 {
+		var lanes [16]float64
+		momentsAVX512(&v[0], n16, c, &lanes)
+		for i := 0; i < 8; i++ {
+			sum += lanes[i]
+			sq += lanes[8+i]
+		}
+	} else {
+		n16 = 0
+	}
+	s, q := momentsGo(v[n16:], c)
+	return sum + s, sq + q
+}
+
+// affine sets dst[i] = src[i]*s + b.
+func affine(dst, src []float32, s, b float32) {
+	n16 := len(src) &^ 15
+	if useAVX512Exp && n16 > 0 {
+		affineAVX512(&dst[0], &src[0], n16, s, b)
+	} else {
+		n16 = 0
+	}
+	for i, v := range src[n16:] {
+		dst[n16+i] = v*s + b
+	}
+}

@@ -27,3 +27,13 @@ func geluSlice(dst, src []float32) {
 		dst[i] = geluErf(x)
 	}
 }
+
+// moments returns the sum of v and the sum of (v-c)², in float64.
+func moments(v []float32, c float64) (sum, sq float64) { return momentsGo(v, c) }
+
+// affine sets dst[i] = src[i]*s + b.
+func affine(dst, src []float32, s, b float32) {
+	for i, v := range src {
+		dst[i] = v*s + b
+	}
+}

@@ -66,3 +66,28 @@ func TestActivationRange(t *testing.T) {
 		}
 	}
 }
+
+// TestMeanRstdOffset checks the one-pass float64 statistics on data with
+// a large mean next to a small spread, against a two-pass reference.
+func TestMeanRstdOffset(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{7, 16, 74, 4099} {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = 300 + float32(r.NormFloat64()*0.01)
+		}
+		var m, q float64
+		for _, a := range v {
+			m += float64(a)
+		}
+		m /= float64(n)
+		for _, a := range v {
+			q += (float64(a) - m) * (float64(a) - m)
+		}
+		wantR := 1 / math.Sqrt(q/float64(n)+1e-6)
+		gotM, gotR := meanRstd(v, 1e-6)
+		if math.Abs(gotM-m) > 1e-12*m || math.Abs(gotR-wantR) > 1e-6*wantR {
+			t.Errorf("n=%d: mean %g rstd %g, want %g %g", n, gotM, gotR, m, wantR)
+		}
+	}
+}
