@@ -249,6 +249,10 @@ func SavePNG(path string, img image.Image, params Parameters) error {
 		f.Close()
 		return fmt.Errorf("save %s: %w", path, err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
