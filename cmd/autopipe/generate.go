@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/goautopipe/autopipeline/autopipeline"
+	"github.com/goautopipe/autopipeline/hub"
+	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/pipelines/sdxl"
+	"github.com/goautopipe/autopipeline/schedulers"
+)
+
+// generate runs subcommand t: parse, load inputs and the pipeline,
+// generate, save.
+func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(t, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := checkLocalModel(o.model); err != nil {
+		return err
+	}
+	req, err := o.request(ctx)
+	if err != nil {
+		return err
+	}
+	showProgress := o.progress || isTerminal(stderr)
+
+	pipe, err := load(ctx, t, o, stderr, showProgress)
+	if err != nil {
+		return err
+	}
+	warnIgnored(pipe, o, stderr)
+
+	var bar *progressBar
+	if showProgress {
+		bar = newProgressBar(stderr)
+		req.Callback = bar.Update
+	}
+	res, err := pipe.Generate(ctx, req)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	return save(pipe, req, o, res, stdout, stderr)
+}
+
+// request builds the pipeline call from the flags, loading the input images.
+func (o *options) request(ctx context.Context) (pipelines.Request, error) {
+	r := pipelines.Request{
+		Prompt: o.prompt, NegativePrompt: o.negativePrompt,
+		Prompt2: o.prompt2, NegativePrompt2: o.negativePrompt2,
+		Width: o.width, Height: o.height,
+		NumInferenceSteps: o.steps, NumImagesPerPrompt: o.images,
+		GuidanceScale: o.guidance, Strength: o.strength,
+		GuidanceRescale: o.guidanceRescale, Eta: o.eta, ClipSkip: o.clipSkip,
+		DenoisingStart: o.denoisingStart, DenoisingEnd: o.denoisingEnd,
+		Seed: o.seed,
+	}
+	// A zero field means "the pipeline's default": an explicit 0 turns
+	// guidance off, as 1 does.
+	if o.set["guidance_scale"] && o.guidance == 0 {
+		r.GuidanceScale = 1
+	}
+	if r.Seed == -1 {
+		r.Seed = rand.Int64N(1 << 32)
+	}
+	var err error
+	if o.image != "" {
+		if r.Image, err = autopipeline.LoadImage(ctx, o.image); err != nil {
+			return r, fmt.Errorf("--image: %w", err)
+		}
+	}
+	if o.maskImage != "" {
+		if r.MaskImage, err = autopipeline.LoadImage(ctx, o.maskImage); err != nil {
+			return r, fmt.Errorf("--mask_image: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// checkLocalModel fails early on a --model that is written as a path (not
+// as a Hub repo id such as "org/name") and does not exist.
+func checkLocalModel(model string) error {
+	if _, err := os.Stat(model); err == nil {
+		return nil
+	}
+	_, err := hub.ParseRepoID(model)
+	if err != nil || filepath.IsAbs(model) || strings.HasPrefix(model, ".") || strings.HasPrefix(model, "~") {
+		return fmt.Errorf("--model %s: no such folder (give a local diffusers folder or a Hub repo id org/name)", model)
+	}
+	return nil
+}
+
+// load builds the pipeline of task t, with the scheduler swapped when asked.
+func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgress bool) (pipelines.Pipeline, error) {
+	var opts []autopipeline.Option
+	if o.variant != "" {
+		opts = append(opts, autopipeline.WithVariant(o.variant))
+	}
+	if showProgress {
+		opts = append(opts, autopipeline.WithDownloadProgress(newDownloadBar(stderr).Update))
+	}
+	pipe, err := t.FromPretrained(ctx, o.model, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if o.scheduler == "" {
+		return pipe, nil
+	}
+	cur, ok := pipe.Components()["scheduler"].(schedulers.Scheduler)
+	if !ok {
+		return nil, errors.New("the pipeline has no scheduler to replace")
+	}
+	s, err := schedulers.FromConfigAs(o.scheduler, cur.Config())
+	if err != nil {
+		return nil, fmt.Errorf("--scheduler: %w", err)
+	}
+	return t.FromPipe(pipe, autopipeline.WithComponent("scheduler", s))
+}
+
+// warnIgnored tells about flags the loaded pipeline does not use.
+func warnIgnored(p pipelines.Pipeline, o *options, stderr io.Writer) {
+	if pipelines.Family(p.ClassName()) == sdxl.Family {
+		return
+	}
+	for _, f := range []string{"prompt_2", "negative_prompt_2", "denoising_start", "denoising_end"} {
+		if o.set[f] {
+			fmt.Fprintf(stderr, "autopipe: warning: --%s is for SDXL pipelines; %s ignores it\n", f, p.ClassName())
+		}
+	}
+}
+
+// save writes each image with its parameters and reports it on stdout.
+func save(p pipelines.Pipeline, r pipelines.Request, o *options, res *pipelines.Output, stdout, stderr io.Writer) error {
+	if len(res.Images) == 0 {
+		return errors.New("the pipeline returned no image")
+	}
+	if dir := filepath.Dir(o.out); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	for i, img := range res.Images {
+		path := o.out
+		if len(res.Images) > 1 {
+			path = numbered(o.out, i)
+		}
+		if err := autopipeline.SavePNG(path, img, parameters(p, r, img)); err != nil {
+			return err
+		}
+		b := img.Bounds()
+		fmt.Fprintf(stdout, "%s: wrote %s (%dx%d, seed %d)\n", p.ClassName(), path, b.Dx(), b.Dy(), r.Seed)
+		if i < len(res.NSFWContentDetected) && res.NSFWContentDetected[i] {
+			fmt.Fprintf(stderr, "autopipe: warning: %s: the safety checker flagged possible NSFW content; the image was replaced by a black one\n", path)
+		}
+	}
+	return nil
+}
+
+// parameters are the PNG "parameters" text of one image; the settings
+// beyond A1111's standard ones go into Extra when they were given.
+func parameters(p pipelines.Pipeline, r pipelines.Request, img image.Image) autopipeline.Parameters {
+	params := autopipeline.ParametersFor(p, r, img)
+	extra := map[string]string{}
+	num := func(key string, v float64) {
+		if v != 0 {
+			extra[key] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	num("Denoising strength", r.Strength)
+	num("Eta", r.Eta)
+	num("Guidance rescale", r.GuidanceRescale)
+	num("Denoising start", r.DenoisingStart)
+	num("Denoising end", r.DenoisingEnd)
+	if r.ClipSkip > 0 {
+		extra["Clip skip"] = strconv.Itoa(r.ClipSkip)
+	}
+	if len(extra) > 0 {
+		params.Extra = extra
+	}
+	return params
+}
+
+// numbered inserts _i before the extension of path.
+func numbered(path string, i int) string {
+	ext := filepath.Ext(path)
+	return fmt.Sprintf("%s_%d%s", strings.TrimSuffix(path, ext), i, ext)
+}
