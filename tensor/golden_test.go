@@ -128,6 +128,14 @@ func TestGoldenConv2D(t *testing.T) {
 }
 
 func TestGoldenNorms(t *testing.T) {
+	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
+	for _, vec := range []bool{useAVX512Exp, false} {
+		useAVX512Exp = vec
+		testGoldenNorms(t)
+	}
+}
+
+func testGoldenNorms(t *testing.T) {
 	expectClose(t, "groupnorm 4d", GroupNorm(g(t, "groupnorm4d.x"), 4, g(t, "groupnorm4d.g"), g(t, "groupnorm4d.b"), 1e-5), g(t, "groupnorm4d.out"), tol)
 	expectClose(t, "groupnorm 3d", GroupNorm(g(t, "groupnorm3d.x"), 2, g(t, "groupnorm3d.g"), g(t, "groupnorm3d.b"), 1e-6), g(t, "groupnorm3d.out"), tol)
 	gn := g(t, "groupnorm4d.out")
@@ -140,6 +148,14 @@ func TestGoldenNorms(t *testing.T) {
 }
 
 func TestGoldenActivations(t *testing.T) {
+	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
+	for _, vec := range []bool{useAVX512Exp, false} {
+		useAVX512Exp = vec
+		testGoldenActivations(t)
+	}
+}
+
+func testGoldenActivations(t *testing.T) {
 	x := g(t, "act.x")
 	expectClose(t, "silu", SiLU(x), g(t, "act.silu"), tol)
 	expectClose(t, "silu in place", SiLUInPlace(Clone(x)), g(t, "act.silu"), tol)
@@ -153,6 +169,14 @@ func TestGoldenActivations(t *testing.T) {
 }
 
 func TestGoldenAttention(t *testing.T) {
+	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
+	for _, vec := range []bool{useAVX512Exp, false} {
+		useAVX512Exp = vec
+		testGoldenAttention(t)
+	}
+}
+
+func testGoldenAttention(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		heads  int

@@ -2,6 +2,9 @@
 
 package tensor
 
+// useAVX512Exp is never set off amd64.
+var useAVX512Exp = false
+
 // expSubSum replaces v[i] by exp(v[i]-max(v)) and returns their sum.
 func expSubSum(v []float32) float32 {
 	if len(v) == 0 {
