@@ -163,6 +163,38 @@ func collect(v reflect.Value, path string, out map[string]*tensor.Dense) {
 	}
 }
 
+// writeRandomUNet writes a diffusers UNet component folder with the given
+// config.json and random weights into dir (unless it already has weights).
+func writeRandomUNet(tb testing.TB, dir string, configJSON []byte) {
+	wf := filepath.Join(dir, "diffusion_pytorch_model.safetensors")
+	if _, err := os.Stat(wf); err == nil {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), configJSON, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	randomize(reflect.ValueOf(m), rand.New(rand.NewPCG(1, 2)))
+	ts := map[string]*tensor.Dense{}
+	collect(reflect.ValueOf(m), "", ts)
+	if err := weights.WriteFile(wf+".tmp", ts, nil); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(wf+".tmp", wf); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // sd15RandomDir writes (once) an SD 1.5-size UNet with random weights as a
 // diffusers component folder, so that the benchmark loads it memory-mapped
 // as a real checkpoint would be.
@@ -171,34 +203,24 @@ func sd15RandomDir(b *testing.B) string {
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "autopipe-unet-sd15-random")
 	}
-	wf := filepath.Join(dir, "diffusion_pytorch_model.safetensors")
-	if _, err := os.Stat(wf); err == nil {
-		return dir
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(sd15ConfigJSON), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	randomize(reflect.ValueOf(m), rand.New(rand.NewPCG(1, 2)))
-	ts := map[string]*tensor.Dense{}
-	collect(reflect.ValueOf(m), "", ts)
-	if err := weights.WriteFile(wf+".tmp", ts, nil); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(wf+".tmp", wf); err != nil {
-		b.Fatal(err)
-	}
+	writeRandomUNet(b, dir, []byte(sd15ConfigJSON))
 	return dir
+}
+
+// TestWriteRandomUNet writes a random-weight UNet folder for any config
+// (UNET_RANDOM_CONFIG) into UNET_RANDOM_OUT, e.g. to check a full-size
+// config against diffusers with golden_unet.py --golden and
+// TestCheckpointGolden.
+func TestWriteRandomUNet(t *testing.T) {
+	cfg, out := os.Getenv("UNET_RANDOM_CONFIG"), os.Getenv("UNET_RANDOM_OUT")
+	if cfg == "" || out == "" {
+		t.Skip("set UNET_RANDOM_CONFIG and UNET_RANDOM_OUT")
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRandomUNet(t, out, b)
 }
 
 func BenchmarkForwardSD15(b *testing.B) {
