@@ -109,7 +109,7 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		s := (*sbuf)[:m*lds]
 		qoff := (bi*a.lq+q0)*hd + h*d
 		if a.g != nil {
-			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, 0, kp, nil, 0, s, lds)
+			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, nil, 0, kp, nil, 0, s, lds)
 		} else {
 			sgemmSerial(false, true, m, lk, d, a.scale, a.Q[qoff:], hd, a.K[koff:], hd, 0, s, lds)
 		}
@@ -130,7 +130,7 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 			continue
 		}
 		if a.g != nil {
-			a.g.run(1, false, false, m, d, lk, 1, s, lds, nil, 0, vp, nil, 0, a.O[qoff:], hd)
+			a.g.run(1, false, false, m, d, lk, 1, s, lds, nil, nil, 0, vp, nil, 0, a.O[qoff:], hd)
 		} else {
 			sgemmSerial(false, false, m, d, lk, 1, s, lds, a.V[koff:], hd, 0, a.O[qoff:], hd)
 		}

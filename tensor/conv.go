@@ -61,10 +61,17 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	if g, ok := DefaultGemm().(*blockedGemm); ok {
 		// Implicit GEMM: the packed panels of the patch matrix are built
 		// straight from the image, with no im2col buffer.
+		// The weights are packed once for every image and column range.
+		abuf := getScratch(roundUp(o, g.mr) * ckk)
+		defer putScratch(abuf)
+		g.prepackA(*abuf, false, o, ckk, 1, wt, ckk)
 		for i := 0; i < n; i++ {
 			cb := convB{img: src[i*c*h*wd : (i+1)*c*h*wd], h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo, nr: g.nr}
 			threads := numWorkers()
-			g.run(threads, false, false, o, p, ckk, 1, wt, ckk, nil, 0, nil, cb.pack, beta, out[i*o*p:(i+1)*o*p], p)
+			if 2*o*p*ckk < 1<<18 {
+				threads = 1
+			}
+			g.run(threads, false, false, o, p, ckk, 1, wt, ckk, *abuf, nil, 0, nil, cb.pack, beta, out[i*o*p:(i+1)*o*p], p)
 		}
 		return dst
 	}

@@ -61,14 +61,14 @@ func (g *blockedGemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a [
 	if 2*m*n*k < 1<<18 {
 		threads = 1
 	}
-	g.run(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc)
+	g.run(threads, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, nil, nil, beta, c, ldc)
 }
 
 // sgemmSerial is Sgemm on the calling goroutine only; used by operations
 // that parallelise at a coarser level (attention over heads).
 func (g *blockedGemm) sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	g.run(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc)
+	g.run(1, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, nil, nil, beta, c, ldc)
 }
 
 // serialSgemmer is implemented by GEMMs that can run single-threaded.
@@ -135,6 +135,18 @@ func (g *blockedGemm) prepackB(dst []float32, transB bool, n, k int, b []float32
 	}
 }
 
+// prepackA packs all of alpha·op(A) (m×k) into dst (roundUp(m, mr)·k
+// long): for each K block of kcFor(k) columns, every mr-row sliver in turn,
+// so run can take any row block of it without packing.
+func (g *blockedGemm) prepackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
+	kc := g.kcFor(k)
+	mp := roundUp(m, g.mr)
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		packA(dst[pc*mp:], transA, a, lda, 0, pc, m, kb, g.mr, alpha)
+	}
+}
+
 // packedOffset locates the panel of block (jc, pc) in a prepacked B.
 func (g *blockedGemm) packedOffset(jc, pc, nb, k int) int {
 	return jc/g.nc*roundUp(g.nc, g.nr)*k + roundUp(nb, g.nr)*pc
@@ -144,10 +156,12 @@ func (g *blockedGemm) packedOffset(jc, pc, nb, k int) int {
 // implicit op(B) into dst, in packB's layout.
 type bPacker func(dst []float32, pc, jc, kb, nb, s0, s1 int)
 
-// run computes the product on up to threads goroutines. When pre is not
-// nil it holds op(B) already packed by prepackB; otherwise when pk is not
-// nil it produces the packed blocks of op(B); in both cases b is ignored.
-func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, pre []float32, pk bPacker, beta float32, c []float32, ldc int) {
+// run computes the product on up to threads goroutines. When preA is not
+// nil it holds alpha·op(A) already packed by prepackA and a is ignored.
+// When pre is not nil it holds op(B) already packed by prepackB; otherwise
+// when pk is not nil it produces the packed blocks of op(B); in both cases
+// b is ignored.
+func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, preA []float32, b []float32, ldb int, pre []float32, pk bPacker, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -182,7 +196,7 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 			default:
 				sub = b[j0:]
 			}
-			g.run(1, transA, transB, m, j1-j0, k, alpha, a, lda, sub, ldb, nil, subPk, 1, c[j0:], ldc)
+			g.run(1, transA, transB, m, j1-j0, k, alpha, a, lda, preA, sub, ldb, nil, subPk, 1, c[j0:], ldc)
 		})
 		return
 	}
@@ -225,6 +239,11 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 				ic := ib * nsA / nib * mr
 				mb := min((ib+1)*nsA/nib*mr, m) - ic
 				s0, s1 := jp*nsl/njp, (jp+1)*nsl/njp
+				if preA != nil {
+					ap := preA[pc*roundUp(m, mr)+ic*kb:]
+					g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s0, s1)
+					return
+				}
 				abuf := getScratch(roundUp(mb, mr) * kb)
 				ap := *abuf
 				packA(ap, transA, a, lda, ic, pc, mb, kb, mr, alpha)

@@ -35,7 +35,7 @@ func TestTuneBlocking(t *testing.T) {
 			best := time.Duration(1 << 62)
 			for i := 0; i < 4; i++ {
 				st := threadCPU()
-				g.run(1, false, false, n, n, n, 1, a, n, b, n, nil, nil, 0, c, n)
+				g.run(1, false, false, n, n, n, 1, a, n, nil, b, n, nil, nil, 0, c, n)
 				best = min(best, threadCPU()-st)
 			}
 			t.Log(fmt.Sprintf("kc=%d mc=%d: %.1f GFLOP/s-cpu", kc, mc, 2*float64(n*n*n)/best.Seconds()/1e9))
@@ -62,7 +62,7 @@ func TestTuneLdc(t *testing.T) {
 				best := time.Duration(1 << 62)
 				for i := 0; i < 3; i++ {
 					st := threadCPU()
-					gg.run(1, false, false, n, n, n, 1, a, n, b, n, nil, nil, 0, c, ldc)
+					gg.run(1, false, false, n, n, n, 1, a, n, nil, b, n, nil, nil, 0, c, ldc)
 					best = min(best, threadCPU()-st)
 				}
 				t.Logf("ldc=%d kc=%d: %.1f GFLOP/s-cpu", ldc, kc, 2*float64(n*n*n)/best.Seconds()/1e9)
