@@ -268,14 +268,14 @@ func TestFullSizeGolden(t *testing.T) {
 	if os.Getenv("AUTOPIPE_FULL") != "1" {
 		t.Skip("set AUTOPIPE_FULL=1 (needs testdata/fullsize from tools/reference/fullsize.py and golden_unet.py)")
 	}
-	for _, name := range []string{"sd15", "sdxl"} {
+	for _, name := range []string{"sd15", "sd21", "sd-inpaint", "sdxl", "sdxl-refiner"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("..", "..", "testdata", "fullsize", name, "unet")
-			g := filepath.Join("..", "..", "testdata", "golden", "unet_full_"+name+".safetensors")
-			if _, err := os.Stat(g); err != nil {
+			gname := "unet_full_" + strings.ReplaceAll(name, "-", "_")
+			if _, err := os.Stat(filepath.Join("..", "..", "testdata", "golden", gname+".safetensors")); err != nil {
 				t.Skipf("golden: %v", err)
 			}
-			d := runGolden(t, dir, "unet_full_"+name)
+			d := runGolden(t, dir, gname)
 			t.Logf("%s: max abs err %.3g", name, d)
 			if d > 1e-4 {
 				t.Errorf("max abs err %g > 1e-4", d)

@@ -43,6 +43,9 @@ OUT = os.path.join(ROOT, "testdata", "golden")
 
 FIXTURES = ["tiny-sd", "tiny-sd2", "tiny-sd-inpaint", "tiny-sdxl", "tiny-sdxl-refiner"]
 
+# Full-size random-weight UNets written by fullsize.py (name, requires_aesthetics_score).
+FULL = [("sd15", False), ("sd21", False), ("sd-inpaint", False), ("sdxl", False), ("sdxl-refiner", True)]
+
 torch.set_num_threads(2)
 
 
@@ -246,10 +249,10 @@ def main():
             # Sizes that do not divide by the UNet's overall downsampling: exercises upsample_size.
             unet_case("unet_tiny_sd_odd", d, (13, 10))
     if os.environ.get("AUTOPIPE_FULL") == "1":
-        for name, aest in [("sd15", False), ("sdxl", False)]:
+        for name, aest in FULL:
             d = os.path.join(ROOT, "testdata", "fullsize", name, "unet")
             if os.path.isdir(d):
-                unet_case("unet_full_" + name, d, (16, 16), requires_aesthetics=aest)
+                unet_case("unet_full_" + name.replace("-", "_"), d, (16, 16), requires_aesthetics=aest)
             else:
                 print("missing", d)
 
