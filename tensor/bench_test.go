@@ -4,7 +4,27 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
+
+// gonumGemm is gonum's sgemm, the floor in the benchmarks.
+type gonumGemm struct{ impl gonum.Implementation }
+
+func (gonumGemm) Name() string { return "gonum" }
+
+func (g gonumGemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	g.impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
 
 func benchGemm(b *testing.B, g Gemm, m, n, k int, transB bool) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -15,7 +35,9 @@ func benchGemm(b *testing.B, g Gemm, m, n, k int, transB bool) {
 	if transB {
 		ldb = k
 	}
-	b.SetBytes(0)
+	// OpenBLAS's workers busy-wait after a call; let them sleep first.
+	time.Sleep(300 * time.Millisecond)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		g.Sgemm(false, transB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
@@ -25,8 +47,8 @@ func benchGemm(b *testing.B, g Gemm, m, n, k int, transB bool) {
 
 func BenchmarkSgemm(b *testing.B) {
 	for _, sz := range [][3]int{{1024, 1024, 1024}, {4096, 4096, 4096}} {
-		for _, g := range GemmImplementations() {
-			if g.Name() == "go" && sz[0] > 1024 {
+		for _, g := range append(GemmImplementations(), Gemm(gonumGemm{})) {
+			if (g.Name() == "go" || g.Name() == "gonum") && sz[0] > 1024 {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", g.Name(), sz[0], sz[1], sz[2]), func(b *testing.B) {
@@ -45,6 +67,9 @@ func BenchmarkAttention(b *testing.B) {
 		v := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
 		out := New(1, lq, heads*d)
 		b.Run(fmt.Sprintf("self=%v", lk == lq), func(b *testing.B) {
+			AttentionInto(out, q, k, v, heads, 0.158, false)
+			b.ReportAllocs()
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				AttentionInto(out, q, k, v, heads, 0.158, false)
 			}
