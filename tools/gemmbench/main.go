@@ -147,6 +147,12 @@ func main() {
 		fl := 2 * 2 * 320 * 64 * 64 * 320 * 9.0
 		results = append(results, measure("conv2d 2x320x64x64 3x3 320->320", fl, *rounds, opGemms,
 			withGemm(func() { tensor.Conv2DInto(out, x, w, bias, 1, 1) }))...)
+		x2 := tensor.FromSlice(randSlice(r, 2*1280*8*8), 2, 1280, 8, 8)
+		w2 := tensor.FromSlice(randSlice(r, 1280*1280*9), 1280, 1280, 3, 3)
+		out2 := tensor.New(2, 1280, 8, 8)
+		fl2 := 2 * 2 * 1280 * 8 * 8 * 1280 * 9.0
+		results = append(results, measure("conv2d 2x1280x8x8 3x3 1280->1280", fl2, *rounds, opGemms,
+			withGemm(func() { tensor.Conv2DInto(out2, x2, w2, nil, 1, 1) }))...)
 	}
 	if doAttn {
 		const heads, d, lq = 8, 40, 4096
