@@ -1,0 +1,65 @@
+package tensor
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveBroadcast computes a op b element by element from multi-indices.
+func naiveBroadcast(a, b *Dense, op byte) []float32 {
+	as, bs := a.Shape(), b.Shape()
+	out, _ := broadcastShape(as, bs)
+	res := make([]float32, numel(out))
+	idx := make([]int, len(out))
+	at := func(t []float32, sh []int) float32 {
+		off := 0
+		for i, s := range sh {
+			d := idx[len(out)-len(sh)+i]
+			if s == 1 {
+				d = 0
+			}
+			off = off*s + d
+		}
+		return t[off]
+	}
+	for i := range res {
+		res[i] = apply1(op, at(F32(a), as), at(F32(b), bs))
+		for d := len(out) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < out[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return res
+}
+
+func TestBroadcastShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 3))
+	for _, c := range [][2][]int{
+		{{2, 3, 4, 5}, {3, 1, 1}}, {{2, 3, 4, 5}, {2, 3, 1, 1}}, {{4, 1, 5}, {3, 1}}, {{1, 6}, {5, 1}},
+		{{2, 300, 70}, {70}}, {{2, 5, 3}, {2, 1, 3}}, {{7}, {1}}, {{3, 1, 2}, {1, 4, 1}}, {{2, 4096, 20}, {2, 4096, 20}},
+	} {
+		a := FromSlice(randSlice(r, numel(c[0])), c[0]...)
+		b := FromSlice(randSlice(r, numel(c[1])), c[1]...)
+		for op, f := range []func(a, b *Dense) *Dense{Add, Sub, Mul, Div} {
+			got := F32(f(a, b))
+			want := naiveBroadcast(a, b, byte(op))
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%v op%d %v: [%d]=%g want %g", c[0], op, c[1], i, got[i], want[i])
+				}
+			}
+		}
+		if out, _ := broadcastShape(c[0], c[1]); numel(out) == numel(c[0]) && len(out) == len(c[0]) {
+			got := F32(AddInPlace(Clone(a), b))
+			want := naiveBroadcast(a, b, opAdd)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("AddInPlace %v %v: [%d]=%g want %g", c[0], c[1], i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
