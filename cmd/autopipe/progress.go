@@ -31,6 +31,7 @@ type progressBar struct {
 	start time.Time
 	now   func() time.Time
 	drawn bool // a line is open (not yet ended by a newline)
+	last  int  // length of the line drawn last
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -52,11 +53,14 @@ func (b *progressBar) Update(step, total int) {
 		per := b.now().Sub(b.start).Seconds() / float64(step)
 		line += fmt.Sprintf("  %.2f s/step", per)
 	}
-	io.WriteString(b.w, line)
+	// Blank out what is left of a longer previous line.
+	pad := max(b.last-len(line), 0)
+	b.last = len(line)
+	io.WriteString(b.w, line+strings.Repeat(" ", pad))
 	b.drawn = true
 	if step == total {
 		io.WriteString(b.w, "\n")
-		b.drawn = false
+		b.drawn, b.last = false, 0
 	}
 }
 
@@ -66,7 +70,7 @@ func (b *progressBar) Finish() {
 	defer b.mu.Unlock()
 	if b.drawn {
 		io.WriteString(b.w, "\n")
-		b.drawn = false
+		b.drawn, b.last = false, 0
 	}
 }
 

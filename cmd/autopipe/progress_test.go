@@ -31,6 +31,19 @@ func TestProgressBar(t *testing.T) {
 	b.Finish()
 	require.Equal(t, "\r[##########] 10/10  0.50 s/step\n", buf.String(), "one newline at the end")
 
+	// A shorter line blanks out the end of the longer one before it.
+	buf.Reset()
+	clock = t0.Add(20 * time.Second)
+	b.Update(1, 2)
+	clock = t0.Add(20 * time.Second)
+	b.Update(2, 4)
+	require.Equal(t, "\r[#####-----] 1/2  20.00 s/step\r[#####-----] 2/4  10.00 s/step", buf.String())
+	b.start = clock.Add(-time.Second)
+	buf.Reset()
+	b.Update(3, 4)
+	require.Equal(t, "\r[#######---] 3/4  0.33 s/step ", buf.String())
+	b.Finish()
+
 	buf.Reset()
 	b.Update(0, 0)
 	require.Empty(t, buf.String())
