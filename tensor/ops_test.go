@@ -63,3 +63,57 @@ func TestBroadcastShapes(t *testing.T) {
 		}
 	}
 }
+
+// naivePermute is an index-by-index reference for Permute.
+func naivePermute(x *Dense, perm []int) []float32 {
+	in := x.Shape()
+	nd := len(in)
+	out := make([]int, nd)
+	for i, p := range perm {
+		out[i] = in[p]
+	}
+	res := make([]float32, numel(in))
+	idx := make([]int, nd)
+	src := F32(x)
+	for i := range res {
+		off := 0
+		for d := 0; d < nd; d++ {
+			// Input index of dimension d is the output index at the
+			// position holding d.
+			for o, p := range perm {
+				if p == d {
+					off = off*in[d] + idx[o]
+				}
+			}
+		}
+		res[i] = src[off]
+		for d := nd - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < out[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return res
+}
+
+func TestPermuteShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 3))
+	for _, c := range []struct {
+		shape, perm []int
+	}{
+		{[]int{2, 5, 7, 9}, []int{0, 2, 3, 1}}, {[]int{2, 7, 9, 5}, []int{0, 3, 1, 2}}, {[]int{2, 33, 3, 8}, []int{0, 2, 1, 3}},
+		{[]int{40, 70}, []int{1, 0}}, {[]int{3, 4, 5}, []int{2, 0, 1}}, {[]int{2, 3, 4, 5}, []int{3, 2, 1, 0}},
+		{[]int{2, 3, 4, 5}, []int{0, 1, 2, 3}}, {[]int{1, 65, 2, 33}, []int{0, 2, 1, 3}},
+	} {
+		x := FromSlice(randSlice(r, numel(c.shape)), c.shape...)
+		got := F32(Permute(x, c.perm...))
+		want := naivePermute(x, c.perm)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("permute %v %v: [%d]=%g want %g", c.shape, c.perm, i, got[i], want[i])
+			}
+		}
+	}
+}

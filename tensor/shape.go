@@ -33,6 +33,9 @@ func Permute(x *Dense, perm ...int) *Dense {
 		copy(dst, src)
 		return res
 	}
+	if permuteTranspose(dst, src, in, perm) {
+		return res
+	}
 	inner, is := out[nd-1], str[nd-1]
 	idx := make([]int, nd)
 	for off := 0; off < len(dst); off += inner {
@@ -57,6 +60,64 @@ func Permute(x *Dense, perm ...int) *Dense {
 		}
 	}
 	return res
+}
+
+// permuteTranspose handles permutations that keep leading and trailing
+// dimensions and rotate the middle ones, i.e. batched transposes
+// [B][R][C][E] -> [B][C][R][E] (NCHW <-> NHWC, heads <-> tokens), by
+// tiles, in parallel. It reports whether it applied.
+func permuteTranspose(dst, src []float32, in, perm []int) bool {
+	nd := len(perm)
+	k := 0
+	for k < nd && perm[k] == k {
+		k++
+	}
+	e := nd
+	for e > k && perm[e-1] == e-1 {
+		e--
+	}
+	if k >= e {
+		return false
+	}
+	j := perm[k]
+	if j <= k || j >= e {
+		return false
+	}
+	for i := 0; i < e-j; i++ {
+		if perm[k+i] != j+i {
+			return false
+		}
+	}
+	for i := 0; i < j-k; i++ {
+		if perm[k+e-j+i] != k+i {
+			return false
+		}
+	}
+	nb, nr, nc, ne := numel(in[:k]), numel(in[k:j]), numel(in[j:e]), numel(in[e:])
+	const tile = 32
+	tr, tc := (nr+tile-1)/tile, (nc+tile-1)/tile
+	parallelRange(nb*tr, 1, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			b, r0 := t/tr, t%tr*tile
+			r1 := min(r0+tile, nr)
+			s := src[b*nr*nc*ne:]
+			d := dst[b*nr*nc*ne:]
+			for ct := 0; ct < tc; ct++ {
+				c0 := ct * tile
+				c1 := min(c0+tile, nc)
+				for r := r0; r < r1; r++ {
+					for c := c0; c < c1; c++ {
+						if ne == 1 {
+							d[c*nr+r] = s[r*nc+c]
+						} else {
+							copy(d[(c*nr+r)*ne:(c*nr+r+1)*ne], s[(r*nc+c)*ne:(r*nc+c+1)*ne])
+						}
+					}
+				}
+			}
+		}
+	})
+	return true
 }
 
 // Concat joins tensors along dim; all other dimensions must agree.
