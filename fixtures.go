@@ -22,7 +22,8 @@ var checkpoints embed.FS
 var Names = []string{"tiny-sd"}
 
 // Extract writes the embedded checkpoint name into a new folder under dir
-// (os.TempDir() when empty) and returns the checkpoint's path.
+// (os.TempDir() when empty) and returns the checkpoint's path. The caller
+// removes it with os.RemoveAll(filepath.Dir(path)).
 func Extract(dir, name string) (string, error) {
 	root := path.Join("testdata", name)
 	if _, err := fs.Stat(checkpoints, root); err != nil {

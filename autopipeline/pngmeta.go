@@ -68,9 +68,13 @@ func (p Parameters) String() string {
 	}
 	var kv []string
 	add := func(k, v string) {
-		if v != "" {
-			kv = append(kv, k+": "+v)
+		if v == "" {
+			return
 		}
+		if strings.ContainsAny(v, ",:\"\n") {
+			v = strconv.Quote(v) // as A1111 quotes values with separators
+		}
+		kv = append(kv, k+": "+v)
 	}
 	if p.Steps > 0 {
 		add("Steps", strconv.Itoa(p.Steps))
@@ -114,12 +118,20 @@ func ParseParameters(s string) (Parameters, error) {
 		prompt = append(prompt, l)
 	}
 	p.Prompt = strings.Join(prompt, "\n")
-	for _, item := range strings.Split(last, ", ") {
+	items, err := splitSettings(last)
+	if err != nil {
+		return p, err
+	}
+	for _, item := range items {
 		k, v, ok := strings.Cut(item, ": ")
 		if !ok {
 			continue
 		}
-		var err error
+		if strings.HasPrefix(v, `"`) {
+			if v, err = strconv.Unquote(v); err != nil {
+				return p, fmt.Errorf("parameters: %s: %w", k, err)
+			}
+		}
 		switch k {
 		case "Steps":
 			p.Steps, err = strconv.Atoi(v)
@@ -268,4 +280,26 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// splitSettings splits "K: v, K: \"v, w\"" at the commas outside quotes.
+func splitSettings(s string) ([]string, error) {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && quoted:
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case !quoted && strings.HasPrefix(s[i:], ", "):
+			out = append(out, s[start:i])
+			start = i + 2
+			i++
+		}
+	}
+	if quoted {
+		return nil, errors.New("parameters: unterminated quoted value")
+	}
+	return append(out, s[start:]), nil
 }

@@ -35,6 +35,14 @@ func TestPNGParametersRoundTrip(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	require.Len(t, entries, 1)
 
+	// values with separators are quoted and read back
+	q := autopipeline.Parameters{Prompt: "x", Steps: 2, Seed: 1, Model: "/models/a, b: c", Extra: map[string]string{"Note": `say "hi"`}}
+	back, err = autopipeline.ParseParameters(q.String())
+	require.NoError(t, err)
+	require.Equal(t, q, back)
+	_, err = autopipeline.ParseParameters("x\nModel: \"open")
+	require.Error(t, err)
+
 	_, err = autopipeline.ReadPNGText(bytes.NewReader([]byte("not a png")))
 	require.Error(t, err)
 	require.Error(t, autopipeline.SavePNG(filepath.Join(t.TempDir(), "missing", "x.png"), img, p))

@@ -106,12 +106,12 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 			ts, steps = schedulers.StrengthCut(st, steps, r.Strength)
 		}
 		if steps < 1 || len(ts) == 0 {
-			return nil, fmt.Errorf("After adjusting the num_inference_steps by strength parameter: %v, the number of pipeline steps is %d which is < 1 and not appropriate for this pipeline.", r.Strength, steps)
+			return nil, InvalidRequest("After adjusting the num_inference_steps by strength parameter: %v, the number of pipeline steps is %d which is < 1 and not appropriate for this pipeline.", r.Strength, steps)
 		}
 	}
 	if p.UseDenoisingRange && r.DenoisingEnd > 0 && r.DenoisingEnd < 1 {
 		if denoisingStart && r.DenoisingStart >= r.DenoisingEnd {
-			return nil, fmt.Errorf("`denoising_start`: %v cannot be larger than or equal to `denoising_end`: %v  when using type float.", r.DenoisingStart, r.DenoisingEnd)
+			return nil, InvalidRequest("`denoising_start`: %v cannot be larger than or equal to `denoising_end`: %v  when using type float.", r.DenoisingStart, r.DenoisingEnd)
 		}
 		ts = schedulers.DenoisingEndCut(ts, numTrain, r.DenoisingEnd)
 	}

@@ -64,6 +64,11 @@ var ErrInvalidRequest = errors.New("invalid request")
 
 type invalid string
 
+// InvalidRequest returns a request error (errors.Is(err, ErrInvalidRequest)).
+func InvalidRequest(format string, args ...any) error {
+	return invalid(fmt.Sprintf(format, args...))
+}
+
 func (e invalid) Error() string        { return string(e) }
 func (e invalid) Is(target error) bool { return target == ErrInvalidRequest }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/goautopipe/autopipeline/autopipeline"
 	"github.com/goautopipe/autopipeline/hub"
 	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/pipelines/sdxl"
 	"github.com/goautopipe/autopipeline/schedulers"
 )
 
@@ -39,7 +38,6 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	warnIgnored(pipe, o, stderr)
 
 	var bar *progressBar
 	if showProgress {
@@ -53,7 +51,7 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	return save(pipe, req, o, res, stdout, stderr)
+	return save(pipe, res.Request, o, res, stdout, stderr)
 }
 
 // request builds the pipeline call from the flags, loading the input images.
@@ -128,18 +126,6 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 		return nil, fmt.Errorf("--scheduler: %w", err)
 	}
 	return t.FromPipe(pipe, autopipeline.WithComponent("scheduler", s))
-}
-
-// warnIgnored tells about flags the loaded pipeline does not use.
-func warnIgnored(p pipelines.Pipeline, o *options, stderr io.Writer) {
-	if pipelines.Family(p.ClassName()) == sdxl.Family {
-		return
-	}
-	for _, f := range []string{"prompt_2", "negative_prompt_2", "denoising_start", "denoising_end"} {
-		if o.set[f] {
-			fmt.Fprintf(stderr, "autopipe: warning: --%s is for SDXL pipelines; %s ignores it\n", f, p.ClassName())
-		}
-	}
 }
 
 // save writes each image with its parameters and reports it on stdout.

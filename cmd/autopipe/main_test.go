@@ -154,11 +154,11 @@ func TestSDXL(t *testing.T) {
 }
 
 // SDXL-only flags on an SD checkpoint work but are reported as ignored.
-func TestIgnoredFlagWarning(t *testing.T) {
+func TestSDXLFlagOnSDPipeline(t *testing.T) {
 	code, _, stderr := autopipe(t, "text2img", "--model", td+"tiny-sd", "--prompt", "a cat", "--prompt_2", "x",
 		"--num_inference_steps", "1", "--out", filepath.Join(t.TempDir(), "x.png"))
-	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stderr, "--prompt_2 is for SDXL pipelines; StableDiffusionPipeline ignores it")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "prompt_2 and negative_prompt_2 are only used by Stable Diffusion XL pipelines")
 }
 
 func TestErrors(t *testing.T) {

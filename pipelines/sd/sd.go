@@ -2,7 +2,6 @@ package sd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/goautopipe/autopipeline/models/clip"
 	"github.com/goautopipe/autopipeline/pipelines"
@@ -75,6 +74,9 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 	if err := pipelines.Validate(r, task); err != nil {
 		return nil, err
 	}
+	if err := onlySDXL(r); err != nil {
+		return nil, err
+	}
 	w, h := r.Width, r.Height
 	switch task {
 	case pipelines.Image2Image:
@@ -93,7 +95,7 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 		div = p.Core.Proc.VAEScaleFactor
 	}
 	if task != pipelines.Image2Image && (h%div != 0 || w%div != 0) {
-		return nil, fmt.Errorf("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)
+		return nil, pipelines.InvalidRequest("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)
 	}
 	cfg := r.GuidanceScale > 1
 	pos, err := pipelines.EncodeText(ctx, p.tok, p.enc, r.Prompt, r.ClipSkip, true)
@@ -109,4 +111,20 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 		embeds = tensor.Concat(0, pipelines.RepeatEach(neg.Hidden, r.NumImagesPerPrompt), embeds)
 	}
 	return &pipelines.Plan{Req: r, Width: w, Height: h, Cond: pipelines.Conditioning{Embeds: embeds, CFG: cfg}}, nil
+}
+
+// onlySDXL rejects the request fields only SDXL pipelines take, as
+// diffusers' SD pipelines reject unexpected arguments.
+func onlySDXL(r pipelines.Request) error {
+	var zero [2]int
+	switch {
+	case r.Prompt2 != "", r.NegativePrompt2 != "":
+		return pipelines.InvalidRequest("prompt_2 and negative_prompt_2 are only used by Stable Diffusion XL pipelines")
+	case r.DenoisingStart != 0, r.DenoisingEnd != 0:
+		return pipelines.InvalidRequest("denoising_start and denoising_end are only used by Stable Diffusion XL pipelines")
+	case r.OriginalSize != zero, r.TargetSize != zero, r.CropsCoordsTopLeft != zero, r.NegativeOriginalSize != zero,
+		r.NegativeTargetSize != zero, r.NegativeCropsCoordsTopLeft != zero, r.AestheticScore != 0, r.NegativeAestheticScore != 0:
+		return pipelines.InvalidRequest("size, crop and aesthetic conditioning are only used by Stable Diffusion XL pipelines")
+	}
+	return nil
 }

@@ -42,12 +42,12 @@ func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Pl
 			h = sample
 		}
 		if h%8 != 0 || w%8 != 0 {
-			return nil, fmt.Errorf("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)
+			return nil, pipelines.InvalidRequest("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)
 		}
 	}
 	for _, v := range []float64{r.DenoisingStart, r.DenoisingEnd} {
 		if v < 0 || v >= 1 {
-			return nil, fmt.Errorf("`denoising_start` and `denoising_end` have to be in (0, 1) but are %v and %v", r.DenoisingStart, r.DenoisingEnd)
+			return nil, pipelines.InvalidRequest("`denoising_start` and `denoising_end` have to be in (0, 1) but are %v and %v", r.DenoisingStart, r.DenoisingEnd)
 		}
 	}
 	cfg := r.GuidanceScale > 1
