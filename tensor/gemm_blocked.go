@@ -201,6 +201,10 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 		return
 	}
 	kc = g.kcFor(k)
+	if threads > 1 && pre == nil && nib >= 2*threads && k*roundUp(min(n, nc), nr) <= lazyBFloats {
+		g.runLazyB(transA, transB, m, n, k, alpha, a, lda, preA, b, ldb, pk, c, ldc, nib)
+		return
+	}
 	var bp []float32
 	if pre == nil {
 		bbuf := getScratch(roundUp(min(n, nc), nr) * min(k, kc))

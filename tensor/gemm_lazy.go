@@ -1,0 +1,71 @@
+package tensor
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// lazyBFloats bounds the packed B held at once by runLazyB (16 MiB).
+const lazyBFloats = 1 << 22
+
+// runLazyB is run's parallel path for products whose whole packed B (all K
+// blocks of one column panel) fits in lazyBFloats. Each task owns a block
+// of rows of C and walks every K block itself, so there is no barrier
+// between K blocks; B slivers are packed on first use by whichever task
+// gets there first, the others wait for that one sliver. Each element of C
+// still accumulates its K blocks in order, so results do not depend on
+// scheduling. C has already been scaled by beta.
+func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, preA, b []float32, ldb int, pk bPacker, c []float32, ldc int, nib int) {
+	mr, nr, nc := g.mr, g.nr, g.nc
+	kc := g.kcFor(k)
+	nkb := (k + kc - 1) / kc
+	nsA := (m + mr - 1) / mr
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		nsl := (nb + nr - 1) / nr
+		wide := roundUp(nb, nr)
+		bbuf := getScratch(wide * k)
+		full := *bbuf
+		// 0: not packed, 1: being packed, 2: ready.
+		state := make([]atomic.Int32, nkb*nsl)
+		parallelFor(nib, func(ib int) {
+			ic := ib * nsA / nib * mr
+			mb := min((ib+1)*nsA/nib*mr, m) - ic
+			var abuf *[]float32
+			if preA == nil {
+				abuf = getScratch(roundUp(mb, mr) * kc)
+				defer putScratch(abuf)
+			}
+			for pc, kbi := 0, 0; pc < k; pc, kbi = pc+kc, kbi+1 {
+				kb := min(kc, k-pc)
+				bp := full[wide*pc:]
+				var ap []float32
+				if preA != nil {
+					ap = preA[pc*roundUp(m, mr)+ic*kb:]
+				} else {
+					ap = *abuf
+					packA(ap, transA, a, lda, ic, pc, mb, kb, mr, alpha)
+				}
+				for s := 0; s < nsl; s++ {
+					st := &state[kbi*nsl+s]
+					if st.Load() != 2 {
+						if st.CompareAndSwap(0, 1) {
+							if pk != nil {
+								pk(bp, pc, jc, kb, nb, s, s+1)
+							} else {
+								packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, s, s+1)
+							}
+							st.Store(2)
+						} else {
+							for st.Load() != 2 {
+								runtime.Gosched()
+							}
+						}
+					}
+					g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s, s+1)
+				}
+			}
+		})
+		putScratch(bbuf)
+	}
+}
