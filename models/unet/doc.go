@@ -37,4 +37,6 @@
 // against projection_class_embeddings_input_dim) and returns errors rather
 // than panicking; it checks ctx between blocks. Activations are released as
 // soon as they are consumed; only the skip connections live across blocks.
+// Forward does not modify the model, so one loaded Model can serve
+// concurrent calls.
 package unet
