@@ -16,7 +16,7 @@ With AUTOPIPE_FULL=1 it also writes testdata/golden/unet_full_<name>.* from the 
 configs with random weights (testdata/fullsize/<name>/unet, made by fullsize.py) at 16x16 latents.
 
 With --golden UNET_DIR OUT_DIR it writes OUT_DIR/unet_check.* for any UNet folder (16x16
-latents), for TestCheckpointGolden (UNET_CHECK_DIR, UNET_CHECK_GOLDEN).
+latents, or UNET_GOLDEN_HW), for TestCheckpointGolden (UNET_CHECK_DIR, UNET_CHECK_GOLDEN).
 
 With --bench DIR it only times one forward of the UNet in DIR (a diffusers component folder,
 e.g. the SD 1.5-size random UNet written by `go test ./models/unet -bench ForwardSD15`) at
@@ -232,7 +232,8 @@ def main():
         # --golden UNET_DIR OUT_DIR: golden "unet_check" for any UNet folder at 16x16 latents
         # (checked by `UNET_CHECK_DIR=UNET_DIR UNET_CHECK_GOLDEN=OUT_DIR go test ./models/unet -run Check`).
         i = sys.argv.index("--golden")
-        unet_case("unet_check", sys.argv[i + 1], (16, 16), out=sys.argv[i + 2])
+        hw = int(os.environ.get("UNET_GOLDEN_HW", "16"))
+        unet_case("unet_check", sys.argv[i + 1], (hw, hw), out=sys.argv[i + 2])
         return
     nn_blocks()
     real_configs()
