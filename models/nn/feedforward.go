@@ -38,16 +38,42 @@ func NewFeedForward(dim, inner, outDim int, activation string, bias bool) (*Feed
 	return f, nil
 }
 
+// ffChunkRows bounds the rows (tokens) computed at once: the hidden
+// activations are 4-8x wider than the input, so long sequences are run in
+// chunks of rows that reuse one pair of buffers. Rows are independent, so
+// the result is the same as in one piece.
+const ffChunkRows = 1024
+
 // Forward maps x [..., Dim] to [..., OutDim].
 func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
-	h := f.Proj.Forward(x)
-	switch f.Activation {
-	case "geglu":
-		h = tensor.GEGLU(h)
-	case "gelu":
-		h = tensor.GELU(h)
-	case "gelu-approximate":
-		h = tensor.GELUTanh(h)
+	xs := tensor.Shape(x)
+	rows := len(tensor.F32(x)) / f.Dim
+	os := append(xs[:len(xs)-1:len(xs)-1], f.OutDim)
+	out := tensor.New(os...)
+	if rows == 0 {
+		return out
 	}
-	return f.Out.Forward(h)
+	chunk := min(rows, ffChunkRows)
+	projW := f.Proj.Out
+	projBuf := make([]float32, chunk*projW)
+	var actBuf []float32
+	if f.Activation == "geglu" {
+		actBuf = make([]float32, chunk*f.Inner)
+	}
+	xd, od := tensor.F32(x), tensor.F32(out)
+	for r0 := 0; r0 < rows; r0 += chunk {
+		n := min(chunk, rows-r0)
+		xc := tensor.FromSlice(xd[r0*f.Dim:(r0+n)*f.Dim], n, f.Dim)
+		h := tensor.LinearInto(tensor.FromSlice(projBuf[:n*projW], n, projW), xc, f.Proj.Weight, f.Proj.Bias)
+		switch f.Activation {
+		case "geglu":
+			h = tensor.GEGLUInto(tensor.FromSlice(actBuf[:n*f.Inner], n, f.Inner), h)
+		case "gelu":
+			h = tensor.GELU(h)
+		case "gelu-approximate":
+			h = tensor.GELUTanh(h)
+		}
+		tensor.LinearInto(tensor.FromSlice(od[r0*f.OutDim:(r0+n)*f.OutDim], n, f.OutDim), h, f.Out.Weight, f.Out.Bias)
+	}
+	return out
 }

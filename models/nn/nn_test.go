@@ -144,3 +144,40 @@ func TestCheckLoaded(t *testing.T) {
 		t.Errorf("stray to_q.bias: got %v", err)
 	}
 }
+
+// TestFeedForwardChunks checks that the row-chunked feed-forward equals the
+// unchunked computation for sequences longer than a chunk.
+func TestFeedForwardChunks(t *testing.T) {
+	for _, act := range []string{"geglu", "gelu", "gelu-approximate"} {
+		f, err := NewFeedForward(8, 12, 6, act, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := func(n int, s float32) *tensor.Dense {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32((i*7919)%97)/97*s - s/2
+			}
+			return tensor.FromSlice(v, n)
+		}
+		f.Proj.Weight = tensor.Reshape(seq(f.Proj.Out*8, 1), f.Proj.Out, 8)
+		f.Proj.Bias = seq(f.Proj.Out, 0.5)
+		f.Out.Weight = tensor.Reshape(seq(6*12, 1), 6, 12)
+		f.Out.Bias = seq(6, 0.5)
+		x := tensor.Reshape(seq(2*1300*8, 3), 2, 1300, 8)
+		got := f.Forward(x)
+		h := tensor.Linear(x, f.Proj.Weight, f.Proj.Bias)
+		switch act {
+		case "geglu":
+			h = tensor.GEGLU(h)
+		case "gelu":
+			h = tensor.GELU(h)
+		default:
+			h = tensor.GELUTanh(h)
+		}
+		want := tensor.Linear(h, f.Out.Weight, f.Out.Bias)
+		if d := maxAbsDiff(t, got, want); d > 1e-6 {
+			t.Errorf("%s: chunked feed-forward differs by %g", act, d)
+		}
+	}
+}
