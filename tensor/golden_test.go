@@ -128,11 +128,7 @@ func TestGoldenConv2D(t *testing.T) {
 }
 
 func TestGoldenNorms(t *testing.T) {
-	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
-	for _, vec := range []bool{useAVX512Exp, false} {
-		useAVX512Exp = vec
-		testGoldenNorms(t)
-	}
+	forEachVectorLevel(t, testGoldenNorms)
 }
 
 func testGoldenNorms(t *testing.T) {
@@ -148,11 +144,7 @@ func testGoldenNorms(t *testing.T) {
 }
 
 func TestGoldenActivations(t *testing.T) {
-	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
-	for _, vec := range []bool{useAVX512Exp, false} {
-		useAVX512Exp = vec
-		testGoldenActivations(t)
-	}
+	forEachVectorLevel(t, testGoldenActivations)
 }
 
 func testGoldenActivations(t *testing.T) {
@@ -169,11 +161,7 @@ func testGoldenActivations(t *testing.T) {
 }
 
 func TestGoldenAttention(t *testing.T) {
-	defer func(v bool) { useAVX512Exp = v }(useAVX512Exp)
-	for _, vec := range []bool{useAVX512Exp, false} {
-		useAVX512Exp = vec
-		testGoldenAttention(t)
-	}
+	forEachVectorLevel(t, testGoldenAttention)
 }
 
 func testGoldenAttention(t *testing.T) {
@@ -293,5 +281,20 @@ func TestGoldenEveryGemm(t *testing.T) {
 		}
 		expectClose(t, name+" linear", Linear(g(t, "linear_bias.x"), g(t, "linear_bias.w"), g(t, "linear_bias.b")), g(t, "linear_bias.out"), tol)
 		expectClose(t, name+" bmm", MatMul(g(t, "bmm.at"), g(t, "bmm.b"), true, false), g(t, "bmm.out"), tol)
+	}
+}
+
+// forEachVectorLevel runs f with each vector path of the elementwise
+// kernels the machine has, then with the scalar one.
+func forEachVectorLevel(t *testing.T, f func(t *testing.T)) {
+	defer func(a, b bool) { useAVX512Exp, useAVX2Exp = a, b }(useAVX512Exp, useAVX2Exp)
+	levels := [][2]bool{{useAVX512Exp, useAVX2Exp}}
+	if useAVX512Exp && useAVX2Exp {
+		levels = append(levels, [2]bool{false, true})
+	}
+	levels = append(levels, [2]bool{false, false})
+	for _, l := range levels {
+		useAVX512Exp, useAVX2Exp = l[0], l[1]
+		f(t)
 	}
 }

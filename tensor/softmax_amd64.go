@@ -10,13 +10,57 @@ func expSubAVX512(x *float32, n int, m float32, sums *[16]float32)
 //go:noescape
 func maxAVX512(x *float32, n int, out *[16]float32)
 
-var useAVX512Exp = cpu.X86.HasAVX512F
+//go:noescape
+func expSubAVX2(x *float32, n int, m float32, sums *[8]float32)
+
+//go:noescape
+func maxAVX2(x *float32, n int, out *[8]float32)
+
+//go:noescape
+func siluAVX2(dst, src *float32, n int, s float32)
+
+//go:noescape
+func geluAVX2(dst, src *float32, n int)
+
+// Vector paths of the elementwise kernels: AVX-512 when available, else
+// AVX2+FMA, else scalar Go.
+var (
+	useAVX512Exp = cpu.X86.HasAVX512F
+	useAVX2Exp   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+)
+
+// expSubSumAVX2 is expSubSum on eight lanes.
+func expSubSumAVX2(v []float32) float32 {
+	n8 := len(v) &^ 7
+	m := v[0]
+	var lanes [8]float32
+	if n8 > 0 {
+		maxAVX2(&v[0], n8, &lanes)
+		for _, x := range lanes {
+			m = max(m, x)
+		}
+	}
+	for _, x := range v[n8:] {
+		m = max(m, x)
+	}
+	var sum float32
+	if n8 > 0 {
+		expSubAVX2(&v[0], n8, m, &lanes)
+		for _, x := range lanes {
+			sum += x
+		}
+	}
+	return sum + expSubSumGo(v[n8:], m)
+}
 
 // expSubSum replaces v[i] by exp(v[i]-max(v)) and returns their sum.
 func expSubSum(v []float32) float32 {
 	n := len(v)
 	if n == 0 {
 		return 0
+	}
+	if !useAVX512Exp && useAVX2Exp {
+		return expSubSumAVX2(v)
 	}
 	if !useAVX512Exp {
 		m := v[0]
@@ -54,9 +98,13 @@ func geluAVX512(dst, src *float32, n int)
 // siluScaledSlice sets dst[i] = x/(1+exp(-s*x)) for x = src[i].
 func siluScaledSlice(dst, src []float32, s float32) {
 	n16 := len(src) &^ 15
-	if useAVX512Exp && n16 > 0 {
+	switch {
+	case useAVX512Exp && n16 > 0:
 		siluAVX512(&dst[0], &src[0], n16, s)
-	} else {
+	case useAVX2Exp && len(src) >= 8:
+		n16 = len(src) &^ 7
+		siluAVX2(&dst[0], &src[0], n16, s)
+	default:
 		n16 = 0
 	}
 	for i, x := range src[n16:] {
@@ -67,9 +115,13 @@ func siluScaledSlice(dst, src []float32, s float32) {
 // geluSlice sets dst[i] = gelu(src[i]) (erf form).
 func geluSlice(dst, src []float32) {
 	n16 := len(src) &^ 15
-	if useAVX512Exp && n16 > 0 {
+	switch {
+	case useAVX512Exp && n16 > 0:
 		geluAVX512(&dst[0], &src[0], n16)
-	} else {
+	case useAVX2Exp && len(src) >= 8:
+		n16 = len(src) &^ 7
+		geluAVX2(&dst[0], &src[0], n16)
+	default:
 		n16 = 0
 	}
 	for i, x := range src[n16:] {

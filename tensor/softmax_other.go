@@ -2,8 +2,8 @@
 
 package tensor
 
-// useAVX512Exp is never set off amd64.
-var useAVX512Exp = false
+// The vector paths exist only on amd64.
+var useAVX512Exp, useAVX2Exp = false, false
 
 // expSubSum replaces v[i] by exp(v[i]-max(v)) and returns their sum.
 func expSubSum(v []float32) float32 {

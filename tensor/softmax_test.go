@@ -6,7 +6,9 @@ import (
 	"testing"
 )
 
-func TestExpSubSum(t *testing.T) {
+func TestExpSubSum(t *testing.T) { forEachVectorLevel(t, testExpSubSum) }
+
+func testExpSubSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{1, 15, 16, 17, 77, 300, 4096} {
 		v := make([]float32, n)
@@ -43,7 +45,9 @@ func TestExpSubSum(t *testing.T) {
 
 // TestActivationRange compares the vectorised SiLU/GELU with float64
 // formulas over a dense range, including large magnitudes.
-func TestActivationRange(t *testing.T) {
+func TestActivationRange(t *testing.T) { forEachVectorLevel(t, testActivationRange) }
+
+func testActivationRange(t *testing.T) {
 	n := 4096
 	src := make([]float32, n)
 	for i := range src {
