@@ -47,6 +47,18 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 	}
 	a.bq = bq
 	nqb := (a.lq + bq - 1) / bq
+	// With few keys, packing K and V is cheap: tasks are query blocks
+	// running every head, so each worker writes whole output rows (heads
+	// side by side in a row would otherwise share cache lines between
+	// workers).
+	if a.lk <= 256 {
+		parallelFor(a.b*nqb, func(t int) {
+			for h := 0; h < heads; h++ {
+				a.head(t/nqb, h, t%nqb, t%nqb+1)
+			}
+		})
+		return dst
+	}
 	// Each task is one head (its K and V packed once) or, when there are
 	// fewer heads than workers, part of a head's query blocks.
 	nh := a.b * heads
@@ -84,6 +96,8 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		kp, vp = *kbuf, *vbuf
 		a.g.prepackB(kp, true, lk, d, a.K[koff:], hd)
 		if direct {
+			// The scale goes into the packed K, so Q can be read in place.
+			ScaleInPlace(FromSlice(kp[:a.g.packedSize(lk, d)], a.g.packedSize(lk, d)), a.scale)
 			// V packed for the chosen tile, one panel per K block.
 			kc := a.g.kcFor(lk)
 			for pc := 0; pc < lk; pc += kc {
@@ -96,11 +110,14 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 	}
 	// Score rows get a stride that is not a multiple of 4 KiB, so the rows
 	// an unpacked-A kernel reads together do not share a cache set.
-	lds := lk
-	if lk >= 64 {
-		lds = roundUp(lk, 16) + 16
+	// It also covers whole column tiles.
+	lds := roundUp(lk, 16) + 16
+	// Whole tiles of rows too: the kernels write full mr-row tiles.
+	rows := a.bq
+	if a.g != nil {
+		rows = roundUp(a.bq, a.g.mr)
 	}
-	sbuf := getScratch(a.bq * lds)
+	sbuf := getScratch(rows * lds)
 	defer putScratch(sbuf)
 	var inv [1024]float32
 	for qb := qb0; qb < qb1; qb++ {
@@ -108,20 +125,22 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 		m := min(a.bq, a.lq-q0)
 		s := (*sbuf)[:m*lds]
 		qoff := (bi*a.lq+q0)*hd + h*d
-		if a.g != nil {
+		if direct {
+			a.scores(a.Q[qoff:], m, kp, s, lds)
+		} else if a.g != nil {
 			a.g.run(1, false, true, m, lk, d, a.scale, a.Q[qoff:], hd, nil, nil, 0, kp, nil, 0, s, lds)
 		} else {
 			sgemmSerial(false, true, m, lk, d, a.scale, a.Q[qoff:], hd, a.K[koff:], hd, 0, s, lds)
 		}
-		for i := 0; i < m; i++ {
-			row := s[i*lds : i*lds+lk]
-			if a.causal {
+		if a.causal {
+			for i := 0; i < m; i++ {
+				row := s[i*lds : i*lds+lk]
 				lim := min(lk, q0+i+1)
 				inv[i] = 1 / expSubSum(row[:lim])
 				clear(row[lim:])
-			} else {
-				inv[i] = 1 / expSubSum(row)
 			}
+		} else {
+			expRows(s, lds, m, lk, inv[:m])
 		}
 		// Unnormalised probabilities times V, then each row scaled by
 		// 1/sum: D multiplications per row instead of Lk.
@@ -183,11 +202,46 @@ func (a *attnJob) probsTimesV(tk tileKernel, p []float32, lds, m int, vp []float
 			}
 		}
 	}
-	for i := 0; i < m; i++ {
-		dst := a.O[qoff+i*a.hd : qoff+i*a.hd+d]
-		src := o[i*ndp : i*ndp+d]
-		for j := range dst {
-			dst[j] = src[j] * inv[i]
+	scaleRows(a.O[qoff:], a.hd, o, ndp, m, d, inv)
+}
+
+// scores computes the m×lk block S = Q·(scale·K)ᵀ into s (row stride lds,
+// at least lk rounded up to the tile width) with the unpacked-A kernel
+// reading the query rows in place (stride hd) and K packed by prepackB and
+// pre-scaled.
+func (a *attnJob) scores(q []float32, m int, kp, s []float32, lds int) {
+	g, d, lk, hd := a.g, a.d, a.lk, a.hd
+	tk := g.direct[0] // the g.mr×g.nr tile kp was packed for
+	mr, nr := tk.mr, tk.nr
+	clear(s[:m*lds])
+	kc := g.kcFor(d)
+	full := m / mr * mr
+	var abuf *[]float32
+	if full < m {
+		abuf = getScratch(mr * kc)
+		defer putScratch(abuf)
+	}
+	for jc := 0; jc < lk; jc += g.nc {
+		nb := min(g.nc, lk-jc)
+		nsl := (nb + nr - 1) / nr
+		for pc := 0; pc < d; pc += kc {
+			kb := min(kc, d-pc)
+			panel := kp[g.packedOffset(jc, pc, nb, d):]
+			for ir := 0; ir < full; ir += mr {
+				for sl := 0; sl < nsl; sl++ {
+					tk.kern(kb, &q[ir*hd+pc], hd, &panel[sl*nr*kb], &s[ir*lds+jc+sl*nr], lds)
+				}
+			}
+			if full < m {
+				ap := (*abuf)[:mr*kb]
+				clear(ap)
+				for i := full; i < m; i++ {
+					copy(ap[(i-full)*kb:(i-full+1)*kb], q[i*hd+pc:i*hd+pc+kb])
+				}
+				for sl := 0; sl < nsl; sl++ {
+					tk.kern(kb, &ap[0], kb, &panel[sl*nr*kb], &s[full*lds+jc+sl*nr], lds)
+				}
+			}
 		}
 	}
 }

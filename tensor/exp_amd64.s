@@ -287,3 +287,159 @@ affine_loop:
 affine_done:
 	VZEROUPPER
 	RET
+
+// func softmaxRowsAVX512(s *float32, lds, rows, n int, inv *float32)
+// For each of rows rows of s (stride lds): x = exp(x - max(x)) over the
+// first n entries in place, and inv[r] = 1/sum. n >= 1.
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ s+0(FP), R8
+	MOVQ lds+8(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+16(FP), R10
+	MOVQ n+24(FP), R11
+	MOVQ inv+32(FP), DI
+	LOADEXP
+	// K1: mask of the n%16 tail lanes.
+	MOVQ R11, BX
+	ANDQ $15, BX
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ R10, R10
+	JZ smr_done
+
+smr_row:
+	// Row maximum.
+	MOVQ R8, SI
+	VBROADCASTSS (SI), Z17
+	MOVQ R11, CX
+	SHRQ $4, CX
+	JZ smr_maxtail
+
+smr_maxloop:
+	VMAXPS (SI), Z17, Z17
+	ADDQ $64, SI
+	DECQ CX
+	JNZ smr_maxloop
+
+smr_maxtail:
+	TESTQ BX, BX
+	JZ smr_maxred
+	VMAXPS (SI), Z17, K1, Z17
+
+smr_maxred:
+	VMOVAPS Z17, Z13
+	VEXTRACTF64X4 $1, Z13, Y14
+	VMAXPS Y14, Y13, Y13
+	VEXTRACTF128 $1, Y13, X14
+	VMAXPS X14, X13, X13
+	VPERMILPS $0x4e, X13, X14
+	VMAXPS X14, X13, X13
+	VPERMILPS $0xb1, X13, X14
+	VMAXPS X14, X13, X13
+	VBROADCASTSS X13, Z0
+
+	// exp(x - max) and the sum.
+	VPXORD Z12, Z12, Z12
+	MOVQ R8, SI
+	MOVQ R11, CX
+	SHRQ $4, CX
+	JZ smr_exptail
+
+smr_exploop:
+	VMOVUPS (SI), Z13
+	VSUBPS Z0, Z13, Z13
+	EXP
+	VMOVUPS Z15, (SI)
+	VADDPS Z15, Z12, Z12
+	ADDQ $64, SI
+	DECQ CX
+	JNZ smr_exploop
+
+smr_exptail:
+	TESTQ BX, BX
+	JZ smr_sumred
+	VMOVUPS.Z (SI), K1, Z13
+	VSUBPS Z0, Z13, Z13
+	EXP
+	VMOVUPS Z15, K1, (SI)
+	VADDPS Z15, Z12, K1, Z12
+
+smr_sumred:
+	VMOVAPS Z12, Z13
+	VEXTRACTF64X4 $1, Z13, Y14
+	VADDPS Y14, Y13, Y13
+	VEXTRACTF128 $1, Y13, X14
+	VADDPS X14, X13, X13
+	VPERMILPS $0x4e, X13, X14
+	VADDPS X14, X13, X13
+	VPERMILPS $0xb1, X13, X14
+	VADDPS X14, X13, X13
+	VMOVSS expc<>+36(SB), X14
+	VDIVSS X13, X14, X14
+	VMOVSS X14, (DI)
+	ADDQ $4, DI
+	ADDQ R9, R8
+	DECQ R10
+	JNZ smr_row
+
+smr_done:
+	VZEROUPPER
+	RET
+
+// func scaleRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, n int, s *float32)
+// dst row r = src row r * s[r] over n entries (row strides ldd and lds).
+TEXT ·scaleRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), R8
+	MOVQ ldd+8(FP), R9
+	SHLQ $2, R9
+	MOVQ src+16(FP), R10
+	MOVQ lds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+	MOVQ n+40(FP), R13
+	MOVQ s+48(FP), DX
+	MOVQ R13, BX
+	ANDQ $15, BX
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ R12, R12
+	JZ scr_done
+
+scr_row:
+	VBROADCASTSS (DX), Z0
+	MOVQ R8, DI
+	MOVQ R10, SI
+	MOVQ R13, CX
+	SHRQ $4, CX
+	JZ scr_tail
+
+scr_loop:
+	VMULPS (SI), Z0, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ scr_loop
+
+scr_tail:
+	TESTQ BX, BX
+	JZ scr_next
+	VMULPS.Z (SI), Z0, K1, Z1
+	VMOVUPS Z1, K1, (DI)
+
+scr_next:
+	ADDQ $4, DX
+	ADDQ R9, R8
+	ADDQ R11, R10
+	DECQ R12
+	JNZ scr_row
+
+scr_done:
+	VZEROUPPER
+	RET

@@ -164,3 +164,38 @@ func affine(dst, src []float32, s, b float32) {
 		dst[n16+i] = v*s + b
 	}
 }
+
+//go:noescape
+func softmaxRowsAVX512(s *float32, lds, rows, n int, inv *float32)
+
+//go:noescape
+func scaleRowsAVX512(dst *float32, ldd int, src *float32, lds, rows, n int, s *float32)
+
+// expRows replaces each of the rows rows of s (stride lds, n entries
+// each, n >= 1) by exp(x - max) and sets inv[r] to 1/sum.
+func expRows(s []float32, lds, rows, n int, inv []float32) {
+	if useAVX512Exp && rows > 0 {
+		_ = s[(rows-1)*lds+n-1]
+		_ = inv[rows-1]
+		softmaxRowsAVX512(&s[0], lds, rows, n, &inv[0])
+		return
+	}
+	for i := 0; i < rows; i++ {
+		inv[i] = 1 / expSubSum(s[i*lds:i*lds+n])
+	}
+}
+
+// scaleRows sets dst row r (stride ldd) to src row r (stride lds) times
+// s[r], over n entries.
+func scaleRows(dst []float32, ldd int, src []float32, lds, rows, n int, s []float32) {
+	if useAVX512Exp && rows > 0 && n > 0 {
+		_ = dst[(rows-1)*ldd+n-1]
+		_ = src[(rows-1)*lds+n-1]
+		_ = s[rows-1]
+		scaleRowsAVX512(&dst[0], ldd, &src[0], lds, rows, n, &s[0])
+		return
+	}
+	for i := 0; i < rows; i++ {
+		affine(dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n], s[i], 0)
+	}
+}

@@ -40,3 +40,19 @@ func affine(dst, src []float32, s, b float32) {
 		dst[i] = v*s + b
 	}
 }
+
+// expRows replaces each of the rows rows of s (stride lds, n entries
+// each, n >= 1) by exp(x - max) and sets inv[r] to 1/sum.
+func expRows(s []float32, lds, rows, n int, inv []float32) {
+	for i := 0; i < rows; i++ {
+		inv[i] = 1 / expSubSum(s[i*lds:i*lds+n])
+	}
+}
+
+// scaleRows sets dst row r (stride ldd) to src row r (stride lds) times
+// s[r], over n entries.
+func scaleRows(dst []float32, ldd int, src []float32, lds, rows, n int, s []float32) {
+	for i := 0; i < rows; i++ {
+		affine(dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n], s[i], 0)
+	}
+}
