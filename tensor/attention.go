@@ -4,7 +4,7 @@ import "fmt"
 
 // attnScoreFloats bounds the score block of one query block, so memory
 // stays independent of the number of heads and queries.
-var attnScoreFloats = 1 << 18
+var attnScoreFloats = 1 << 19
 
 // Attention is multi-head scaled dot-product attention:
 // softmax(scale·Q·Kᵀ [+ causal mask])·V per head, with q [B,Lq,heads*D] and
@@ -35,15 +35,21 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 		clear(a.O)
 		return dst
 	}
-	mr := 1
+	// Query block: as many rows as fit the score budget, in whole row
+	// tiles of both kernels when possible.
+	unit := 1
 	if a.g != nil {
-		mr = a.g.mr
+		unit = a.g.mr
+		if tk, ok := a.g.directFor(a.d); ok {
+			unit = lcm(a.g.mr, tk.mr)
+		}
 	}
-	// Query block: as many rows as fit the score budget, whole micro-kernel
-	// row tiles when possible.
 	bq := min(a.lq, max(1, attnScoreFloats/a.lk), 1024)
-	if bq > mr {
-		bq = bq / mr * mr
+	switch {
+	case bq >= unit && unit > 1:
+		bq = bq / unit * unit
+	case a.g != nil && bq > a.g.mr:
+		bq = bq / a.g.mr * a.g.mr
 	}
 	a.bq = bq
 	nqb := (a.lq + bq - 1) / bq
@@ -99,7 +105,7 @@ func (a *attnJob) head(bi, h, qb0, qb1 int) {
 			// The scale goes into the packed K, so Q can be read in place.
 			ScaleInPlace(FromSlice(kp[:a.g.packedSize(lk, d)], a.g.packedSize(lk, d)), a.scale)
 			// V packed for the chosen tile, one panel per K block.
-			kc := a.g.kcFor(lk)
+			kc := pvKC(a.g, tk, lk)
 			for pc := 0; pc < lk; pc += kc {
 				kb := min(kc, lk-pc)
 				packB(vp[roundUp(d, tk.nr)*pc:], false, a.V[koff:], hd, pc, 0, kb, d, tk.nr, 0, (d+tk.nr-1)/tk.nr)
@@ -175,7 +181,7 @@ func (a *attnJob) probsTimesV(tk tileKernel, p []float32, lds, m int, vp []float
 	defer putScratch(obuf)
 	o := *obuf
 	clear(o)
-	kc := a.g.kcFor(lk)
+	kc := pvKC(a.g, tk, lk)
 	full := m / mr * mr
 	var abuf *[]float32
 	if full < m {
@@ -244,4 +250,23 @@ func (a *attnJob) scores(q []float32, m int, kp, s []float32, lds int) {
 			}
 		}
 	}
+}
+
+// pvKC is the K block of the probabilities·V product: small enough that a
+// packed sliver of V (kc×nr) stays well inside L1 next to the P rows.
+func pvKC(g *blockedGemm, tk tileKernel, lk int) int {
+	kc := max(16, min(g.kc, 6144/tk.nr))
+	if lk > kc {
+		nk := (lk + kc - 1) / kc
+		kc = (lk + nk - 1) / nk
+	}
+	return kc
+}
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
 }
