@@ -226,7 +226,7 @@ def main():
     if "--bench" in sys.argv:
         i = sys.argv.index("--bench")
         hw = int(os.environ.get("UNET_BENCH_HW", "64"))
-        bench(sys.argv[i + 1], hw=hw)
+        bench(sys.argv[i + 1], hw=hw, runs=int(os.environ.get("UNET_BENCH_RUNS", "1")))
         return
     if "--golden" in sys.argv:
         # --golden UNET_DIR OUT_DIR: golden "unet_check" for any UNet folder at 16x16 latents
