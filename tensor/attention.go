@@ -219,7 +219,9 @@ func (a *attnJob) scores(q []float32, m int, kp, s []float32, lds int) {
 	g, d, lk, hd := a.g, a.d, a.lk, a.hd
 	tk := g.direct[0] // the g.mr×g.nr tile kp was packed for
 	mr, nr := tk.mr, tk.nr
-	clear(s[:m*lds])
+	if tk.set == nil {
+		clear(s[:m*lds])
+	}
 	kc := g.kcFor(d)
 	full := m / mr * mr
 	var abuf *[]float32
@@ -233,9 +235,13 @@ func (a *attnJob) scores(q []float32, m int, kp, s []float32, lds int) {
 		for pc := 0; pc < d; pc += kc {
 			kb := min(kc, d-pc)
 			panel := kp[g.packedOffset(jc, pc, nb, d):]
+			kern := tk.kern
+			if pc == 0 && tk.set != nil {
+				kern = tk.set // the first K block overwrites, so s needs no clearing
+			}
 			for ir := 0; ir < full; ir += mr {
 				for sl := 0; sl < nsl; sl++ {
-					tk.kern(kb, &q[ir*hd+pc], hd, &panel[sl*nr*kb], &s[ir*lds+jc+sl*nr], lds)
+					kern(kb, &q[ir*hd+pc], hd, &panel[sl*nr*kb], &s[ir*lds+jc+sl*nr], lds)
 				}
 			}
 			if full < m {
@@ -245,7 +251,7 @@ func (a *attnJob) scores(q []float32, m int, kp, s []float32, lds int) {
 					copy(ap[(i-full)*kb:(i-full+1)*kb], q[i*hd+pc:i*hd+pc+kb])
 				}
 				for sl := 0; sl < nsl; sl++ {
-					tk.kern(kb, &ap[0], kb, &panel[sl*nr*kb], &s[full*lds+jc+sl*nr], lds)
+					kern(kb, &ap[0], kb, &panel[sl*nr*kb], &s[full*lds+jc+sl*nr], lds)
 				}
 			}
 		}

@@ -32,6 +32,7 @@ type blockedGemm struct {
 type tileKernel struct {
 	mr, nr int
 	kern   directKernel
+	set    directKernel // optional: the same tile overwriting C
 }
 
 // directFor picks the unpacked-A kernel wasting the fewest columns on a

@@ -155,10 +155,28 @@ func TestDirectKernels(t *testing.T) {
 						want[i*ldc+j] = float32(s)
 					}
 				}
+				c0 := append([]float32(nil), c...)
 				tk.kern(kc, &a[0], lda, &b[0], &c[0], ldc)
 				for i := range c {
 					if math.Abs(float64(c[i]-want[i])) > 1e-5*float64(kc+1) {
 						t.Fatalf("%s %dx%d kc=%d: c[%d]=%g want %g", g.name, tk.mr, tk.nr, kc, i, c[i], want[i])
+					}
+				}
+				if tk.set == nil {
+					continue
+				}
+				// The overwriting variant: C = A·B inside the tile only.
+				copy(c, c0)
+				tk.set(kc, &a[0], lda, &b[0], &c[0], ldc)
+				for i := 0; i < tk.mr; i++ {
+					for j := 0; j < ldc; j++ {
+						w := float64(c0[i*ldc+j])
+						if j < tk.nr {
+							w = float64(want[i*ldc+j] - c0[i*ldc+j])
+						}
+						if math.Abs(float64(c[i*ldc+j])-w) > 1e-5*float64(kc+1) {
+							t.Fatalf("%s %dx%d set kc=%d: c[%d,%d]=%g want %g", g.name, tk.mr, tk.nr, kc, i, j, c[i*ldc+j], w)
+						}
 					}
 				}
 			}

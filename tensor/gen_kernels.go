@@ -23,6 +23,8 @@ func main() {
 	kernel(w, "sgemmKernel14x32AVX512Direct", 14, 2, "Z", 64, false, true)
 	kernel(w, "sgemmKernel6x16AVX2Direct", 6, 2, "Y", 32, false, true)
 	kernel(w, "sgemmKernel9x48AVX512Direct", 9, 3, "Z", 64, false, true)
+	kernel(w, "sgemmKernel14x32AVX512DirectSet", 14, 2, "Z", 64, false, true, true)
+	kernel(w, "sgemmKernel6x16AVX2DirectSet", 6, 2, "Y", 32, false, true, true)
 	if err := os.WriteFile("gemm_amd64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -34,7 +36,9 @@ func main() {
 // With direct set, A is read unpacked: row i of the tile at a+i*lda (the
 // signature gains lda after a), so the kernel can sweep a row-major matrix
 // without packing it.
-func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes int, embedded, direct bool) {
+// With set, the tile overwrites C instead of adding to it.
+func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes int, embedded, direct bool, set ...bool) {
+	overwrite := len(set) > 0 && set[0]
 	acc := mr * nv
 	bReg := func(j int) string { return fmt.Sprintf("%s%d", reg, acc+j) }
 	aReg := func(i int) string { return fmt.Sprintf("%s%d", reg, acc+nv+i%2) }
@@ -117,7 +121,9 @@ func kernel(w func(string, ...any), name string, mr, nv int, reg string, vbytes 
 	w("%s_store:", name)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			w("\tVADDPS %d(DX), %s, %s", j*vbytes, cReg(i, j), cReg(i, j))
+			if !overwrite {
+				w("\tVADDPS %d(DX), %s, %s", j*vbytes, cReg(i, j), cReg(i, j))
+			}
 			w("\tVMOVUPS %s, %d(DX)", cReg(i, j), j*vbytes)
 		}
 		if i < mr-1 {
