@@ -24,15 +24,16 @@ func main() {
 	steps := flag.Int("steps", 20, "inference steps")
 	size := flag.Int("size", 512, "image width and height")
 	seed := flag.Int64("seed", 0, "seed")
-	fp16 := flag.Bool("fp16", false, "load with WithDType(Float16) and the fp16 variant")
+	fp16 := flag.Bool("fp16", false, "load the fp16 variant with WithDType(Float16)")
+	latent := flag.Bool("latent", false, "stop at the latents (no VAE decode)")
 	flag.Parse()
-	if err := run(*model, *steps, *size, *seed, *fp16); err != nil {
+	if err := run(*model, *steps, *size, *seed, *fp16, *latent); err != nil {
 		fmt.Fprintln(os.Stderr, "pipebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model string, steps, size int, seed int64, fp16 bool) error {
+func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	ctx := context.Background()
 	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
 	if fp16 {
@@ -47,7 +48,7 @@ func run(model string, steps, size int, seed int64, fp16 bool) error {
 	var stepTimes []time.Duration
 	last := time.Now()
 	req := pipelines.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,
-		Width: size, Height: size, Seed: seed, Callback: func(step, total int) {
+		Width: size, Height: size, Seed: seed, OutputType: map[bool]string{true: "latent"}[latent], Callback: func(step, total int) {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last))
 			last = now

@@ -2,6 +2,7 @@
 peak RSS on the CPU, fp32, 2 threads.
 
     tools/reference/.venv/bin/python tools/reference/bench_pipeline.py testdata/fullsize/sd15 20 512
+    tools/reference/.venv/bin/python tools/reference/bench_pipeline.py testdata/fullsize/sdxl 1 1024 sdxl fp16 latent
 """
 import resource
 import sys
@@ -15,9 +16,13 @@ def main():
     model = sys.argv[1] if len(sys.argv) > 1 else "testdata/fullsize/sd15"
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     size = int(sys.argv[3]) if len(sys.argv) > 3 else 512
+    flags = sys.argv[4:]
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    pipe = AutoPipelineForText2Image.from_pretrained(model, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    kw = dict(variant="fp16") if "fp16" in flags else {}
+    if "sdxl" not in flags:
+        kw.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32, **kw)
     pipe.set_progress_bar_config(disable=True)
     load = time.perf_counter() - t0
     times = {}
@@ -36,13 +41,14 @@ def main():
     g = torch.Generator("cpu").manual_seed(0)
     t1 = time.perf_counter()
     with torch.no_grad():
-        pipe(prompt="a photo of an astronaut riding a horse on mars", num_inference_steps=steps, height=size, width=size, generator=g)
+        pipe(prompt="a photo of an astronaut riding a horse on mars", num_inference_steps=steps, height=size, width=size, generator=g,
+             output_type="latent" if "latent" in flags else "pil")
     total = time.perf_counter() - t1
     n = len(pipe.scheduler.timesteps)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"py  {type(pipe).__name__}  {size}x{size}  {steps} steps ({n} UNet calls)  torch {torch.__version__} threads {torch.get_num_threads()}")
     print(f"py  load {load:.2f}s  encode {times['encode']:.2f}s  denoise(unet) {times['unet']:.2f}s ({times['unet']/n:.2f}s/step)  "
-          f"decode {times['decode']:.2f}s  total {total:.2f}s  peak RSS {rss:.0f} MB")
+          f"decode {times.get('decode', 0):.2f}s  total {total:.2f}s  peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":
