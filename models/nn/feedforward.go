@@ -38,11 +38,14 @@ func NewFeedForward(dim, inner, outDim int, activation string, bias bool) (*Feed
 	return f, nil
 }
 
-// ffChunkRows bounds the rows (tokens) computed at once: the hidden
-// activations are 4-8x wider than the input, so long sequences are run in
-// chunks of rows that reuse one pair of buffers. Rows are independent, so
-// the result is the same as in one piece.
-const ffChunkRows = 1024
+// ffChunkFloats bounds the hidden activations computed at once (16 MiB):
+// they are 4-8x wider than the input, so long sequences are run in chunks
+// of rows (at least ffMinRows) that reuse one pair of buffers. Rows are
+// independent, so the result is the same as in one piece.
+var (
+	ffChunkFloats = 1 << 22
+	ffMinRows     = 256
+)
 
 // Forward maps x [..., Dim] to [..., OutDim].
 func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
@@ -53,8 +56,8 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 	if rows == 0 {
 		return out
 	}
-	chunk := min(rows, ffChunkRows)
 	projW := f.Proj.Out
+	chunk := min(rows, max(ffMinRows, ffChunkFloats/projW))
 	projBuf := make([]float32, chunk*projW)
 	var actBuf []float32
 	if f.Activation == "geglu" {

@@ -148,6 +148,8 @@ func TestCheckLoaded(t *testing.T) {
 // TestFeedForwardChunks checks that the row-chunked feed-forward equals the
 // unchunked computation for sequences longer than a chunk.
 func TestFeedForwardChunks(t *testing.T) {
+	defer func(f, r int) { ffChunkFloats, ffMinRows = f, r }(ffChunkFloats, ffMinRows)
+	ffChunkFloats, ffMinRows = 24*300, 16 // 300-row chunks for the geglu case
 	for _, act := range []string{"geglu", "gelu", "gelu-approximate"} {
 		f, err := NewFeedForward(8, 12, 6, act, true)
 		if err != nil {
