@@ -63,6 +63,7 @@ func TestAttentionShapes(t *testing.T) {
 	}{
 		{1, 1, 1, 1, 1, false, 1 << 18}, {3, 5, 1, 2, 3, false, 1 << 18}, {2, 33, 70, 3, 40, false, 70 * 15},
 		{1, 17, 17, 2, 64, true, 17 * 3}, {2, 29, 100, 1, 48, false, 100}, {1, 80, 80, 4, 8, true, 1 << 18},
+		{1, 20, 4100, 1, 8, false, 1 << 18}, {1, 30, 300, 1, 520, false, 1 << 18},
 	} {
 		q := FromSlice(randSlice(r, c.b*c.lq*c.heads*c.d), c.b, c.lq, c.heads*c.d)
 		k := FromSlice(randSlice(r, c.b*c.lk*c.heads*c.d), c.b, c.lk, c.heads*c.d)
