@@ -16,7 +16,8 @@ func Attention(q, k, v *Dense, heads int, scale float32, causal bool) *Dense {
 	return AttentionInto(New(qs...), q, k, v, heads, scale, causal)
 }
 
-// AttentionInto computes Attention into dst ([B,Lq,heads*D]).
+// AttentionInto computes Attention into dst ([B,Lq,heads*D], not
+// overlapping q, k or v) and returns dst.
 func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *Dense {
 	qs, ks, vs := q.Shape(), k.Shape(), v.Shape()
 	if len(qs) != 3 || len(ks) != 3 || len(vs) != 3 || heads <= 0 || qs[2]%heads != 0 ||

@@ -17,7 +17,8 @@ func Conv2D(x, w, b *Dense, stride, padding int) *Dense {
 	return Conv2DInto(New(xs[0], ws[0], ho, wo), x, w, b, stride, padding)
 }
 
-// Conv2DInto computes Conv2D into dst ([N,O,Ho,Wo]) and returns dst.
+// Conv2DInto computes Conv2D into dst ([N,O,Ho,Wo], not overlapping x) and
+// returns dst.
 func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 4 || len(ws) != 4 || ws[1] != xs[1] || stride < 1 || padding < 0 {

@@ -202,6 +202,11 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 		return
 	}
 	kc = g.kcFor(k)
+	// Few rows (or A already packed): narrow the column panel so the block
+	// of C that every K block updates (m×nc) stays in L2 (512 KiB).
+	if pre == nil && (preA != nil || nsA*mr <= 2*g.mc) {
+		nc = min(nc, max(4*nr, (1<<17)/max(m, 1)/nr*nr))
+	}
 	if threads > 1 && pre == nil && nib >= 2*threads && k*roundUp(min(n, nc), nr) <= lazyBFloats {
 		g.runLazyB(transA, transB, m, n, k, alpha, a, lda, preA, b, ldb, pk, c, ldc, nib)
 		return

@@ -14,7 +14,8 @@ func Linear(x, w, b *Dense) *Dense {
 	return LinearInto(New(xs...), x, w, b)
 }
 
-// LinearInto computes x·wᵀ + b into dst ([..., out]) and returns dst.
+// LinearInto computes x·wᵀ + b into dst ([..., out], not overlapping x) and
+// returns dst.
 func LinearInto(dst, x, w, b *Dense) *Dense {
 	xs, ws := x.Shape(), w.Shape()
 	if len(ws) != 2 || len(xs) == 0 || xs[len(xs)-1] != ws[1] {
