@@ -151,14 +151,22 @@ func Concat(dim int, xs ...*Dense) *Dense {
 	res := New(out...)
 	dst := F32(res)
 	rowLen := out[dim] * inner
-	off := 0
-	for _, x := range xs {
-		src := F32(x)
-		w := x.Shape()[dim] * inner
-		for o := 0; o < outer; o++ {
-			copy(dst[o*rowLen+off:o*rowLen+off+w], src[o*w:(o+1)*w])
+	offs := make([]int, len(xs)+1)
+	for i, x := range xs {
+		offs[i+1] = offs[i] + x.Shape()[dim]*inner
+	}
+	// One copy per (outer index, input), spread over the workers when big.
+	copyOne := func(t int) {
+		o, i := t/len(xs), t%len(xs)
+		w := offs[i+1] - offs[i]
+		copy(dst[o*rowLen+offs[i]:o*rowLen+offs[i]+w], F32(xs[i])[o*w:(o+1)*w])
+	}
+	if n := outer * len(xs); len(dst) >= 1<<18 {
+		parallelFor(n, copyOne)
+	} else {
+		for t := 0; t < n; t++ {
+			copyOne(t)
 		}
-		off += w
 	}
 	return res
 }
