@@ -117,3 +117,21 @@ func TestPermuteShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestConcatLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	a := FromSlice(randSlice(r, 2*300*500), 2, 300, 500)
+	b := FromSlice(randSlice(r, 2*100*500), 2, 100, 500)
+	c := Concat(1, a, b)
+	for _, p := range []struct {
+		part       *Dense
+		start, len int
+	}{{a, 0, 300}, {b, 300, 100}} {
+		got, want := F32(Narrow(c, 1, p.start, p.len)), F32(p.part)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("concat part at %d: [%d]=%g want %g", p.start, i, got[i], want[i])
+			}
+		}
+	}
+}
