@@ -60,7 +60,13 @@ func runGolden(t *testing.T, unetDir, golden string) float64 {
 	if _, err := os.Stat(unetDir); err != nil {
 		t.Skipf("fixture %s not present: %v", unetDir, err)
 	}
-	m, err := Load(unetDir, weights.OpenOptions{})
+	var o weights.OpenOptions
+	if _, err := os.Stat(filepath.Join(unetDir, "diffusion_pytorch_model.safetensors")); err != nil {
+		if _, err := os.Stat(filepath.Join(unetDir, "diffusion_pytorch_model.fp16.safetensors")); err == nil {
+			o.Variant = "fp16" // as golden_unet.py: fp16 weights computed in fp32
+		}
+	}
+	m, err := Load(unetDir, o)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

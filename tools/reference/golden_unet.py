@@ -149,7 +149,11 @@ def nn_blocks():
 
 
 def unet_case(name, unet_dir, hw, requires_aesthetics=False, out=OUT):
-    unet = UNet2DConditionModel.from_pretrained(unet_dir, torch_dtype=torch.float32).eval()
+    variant = None
+    if not os.path.exists(os.path.join(unet_dir, "diffusion_pytorch_model.safetensors")) and \
+            os.path.exists(os.path.join(unet_dir, "diffusion_pytorch_model.fp16.safetensors")):
+        variant = "fp16"  # fp16 weights, computed in fp32 (as the Go loader converts them)
+    unet = UNet2DConditionModel.from_pretrained(unet_dir, torch_dtype=torch.float32, variant=variant).eval()
     cfg = unet.config
     gen = torch.Generator("cpu").manual_seed(0)
     h, w = hw
