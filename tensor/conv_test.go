@@ -66,3 +66,23 @@ func TestConvLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestConvDeep covers patch matrices deeper than one K block with the
+// prepacked weights, in the column-split and the row-task paths.
+func TestConvDeep(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 8))
+	for _, c := range []struct{ n, cin, h, w, o int }{{1, 32, 20, 70, 20}, {2, 32, 8, 8, 400}} {
+		x := FromSlice(randSlice(r, c.n*c.cin*c.h*c.w), c.n, c.cin, c.h, c.w)
+		w := FromSlice(randSlice(r, c.o*c.cin*9), c.o, c.cin, 3, 3)
+		b := FromSlice(randSlice(r, c.o), c.o)
+		want := naiveConv(x, w, b, 1, 1)
+		for _, g := range GemmImplementations() {
+			old := SetDefaultGemm(g)
+			got := Conv2D(x, w, b, 1, 1)
+			SetDefaultGemm(old)
+			if err, mag := maxErr(got, want); err > 1e-5*math.Max(1, mag) {
+				t.Errorf("%s %+v: max err %g (max %g)", g.Name(), c, err, mag)
+			}
+		}
+	}
+}
