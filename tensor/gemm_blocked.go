@@ -185,6 +185,13 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 	// K blocks; only the small A block is packed more than once.
 	if nslAll := (n + nr - 1) / nr; threads > 1 && pre == nil && nsA*mr <= 2*g.mc && nslAll >= 8*threads {
 		chunks := 4 * threads
+		if preA == nil {
+			// Pack A once for all column ranges.
+			abuf := getScratch(roundUp(m, mr) * k)
+			defer putScratch(abuf)
+			g.prepackA(*abuf, transA, m, k, alpha, a, lda)
+			preA = *abuf
+		}
 		parallelFor(chunks, func(ci int) {
 			j0 := ci * nslAll / chunks * nr
 			j1 := min((ci+1)*nslAll/chunks*nr, n)
