@@ -443,3 +443,53 @@ scr_next:
 scr_done:
 	VZEROUPPER
 	RET
+
+// func normAffineAVX512(dst, src, gam, bet *float32, n int, m, r float32)
+// dst[i] = (src[i]-m)*r*g[i] + b[i] for i < n.
+TEXT ·normAffineAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ gam+16(FP), R8
+	MOVQ bet+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Z0
+	VBROADCASTSS r+44(FP), Z1
+	MOVQ CX, BX
+	ANDQ $15, BX
+	SHRQ $4, CX
+	JZ na_tail
+
+na_loop:
+	VMOVUPS (SI), Z2
+	VSUBPS Z0, Z2, Z2
+	VMULPS Z1, Z2, Z2
+	VMULPS (R8), Z2, Z2
+	VADDPS (R9), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ na_loop
+
+na_tail:
+	TESTQ BX, BX
+	JZ na_done
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z2
+	VMOVUPS.Z (R8), K1, Z3
+	VMOVUPS.Z (R9), K1, Z4
+	VSUBPS Z0, Z2, Z2
+	VMULPS Z1, Z2, Z2
+	VMULPS Z3, Z2, Z2
+	VADDPS Z4, Z2, Z2
+	VMOVUPS Z2, K1, (DI)
+
+na_done:
+	VZEROUPPER
+	RET

@@ -24,6 +24,12 @@ func GroupNormSiLU(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense
 	return groupNorm(New(Shape(x)...), x, groups, gamma, beta, eps, true)
 }
 
+// GroupNormSiLUInto computes GroupNormSiLU into dst (same shape as x; may
+// be x itself) and returns dst.
+func GroupNormSiLUInto(dst, x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
+	return groupNorm(dst, x, groups, gamma, beta, eps, true)
+}
+
 func groupNorm(res, x *Dense, groups int, gamma, beta *Dense, eps float32, act bool) *Dense {
 	sh := Shape(x)
 	if len(sh) < 2 || groups <= 0 || sh[1]%groups != 0 {
@@ -128,6 +134,10 @@ func LayerNormInto(res, x *Dense, gamma, beta *Dense, eps float32) *Dense {
 			out := dst[r*d : (r+1)*d]
 			mean, rstd := meanRstd(in, eps)
 			m32, r32 := float32(mean), float32(rstd)
+			if g != nil && b != nil {
+				normAffine(out, in, g, b, m32, r32)
+				continue
+			}
 			for i, v := range in {
 				y := (v - m32) * r32
 				if g != nil {
@@ -193,4 +203,12 @@ func expSubSumGo(v []float32, m float32) float32 {
 		sum += e
 	}
 	return sum
+}
+
+// normAffineGo sets dst[i] = (src[i]-m)*r*g[i] + b[i].
+func normAffineGo(dst, src, g, b []float32, m, r float32) {
+	src, g, b = src[:len(dst)], g[:len(dst)], b[:len(dst)]
+	for i, v := range src {
+		dst[i] = (v-m)*r*g[i] + b[i]
+	}
 }

@@ -199,3 +199,18 @@ func scaleRows(dst []float32, ldd int, src []float32, lds, rows, n int, s []floa
 		affine(dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n], s[i], 0)
 	}
 }
+
+//go:noescape
+func normAffineAVX512(dst, src, gam, bet *float32, n int, m, r float32)
+
+// normAffine sets dst[i] = (src[i]-m)*r*g[i] + b[i], as torch's layer norm
+// rounds it: subtract, scale, multiply, add.
+func normAffine(dst, src, g, b []float32, m, r float32) {
+	n := len(src)
+	if useAVX512Exp && n > 0 {
+		_, _, _ = dst[n-1], g[n-1], b[n-1]
+		normAffineAVX512(&dst[0], &src[0], &g[0], &b[0], n, m, r)
+		return
+	}
+	normAffineGo(dst, src, g, b, m, r)
+}

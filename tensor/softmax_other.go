@@ -56,3 +56,6 @@ func scaleRows(dst []float32, ldd int, src []float32, lds, rows, n int, s []floa
 		affine(dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n], s[i], 0)
 	}
 }
+
+// normAffine sets dst[i] = (src[i]-m)*r*g[i] + b[i].
+func normAffine(dst, src, g, b []float32, m, r float32) { normAffineGo(dst, src, g, b, m, r) }

@@ -95,3 +95,32 @@ func TestMeanRstdOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormTail checks LayerNorm on a width that leaves a vector tail.
+func TestLayerNormTail(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, d := range []int{5, 37, 320} {
+		x := FromSlice(randSlice(r, 3*d), 3, d)
+		g := FromSlice(randSlice(r, d), d)
+		b := FromSlice(randSlice(r, d), d)
+		got := F32(LayerNorm(x, g, b, 1e-5))
+		X, G, B := F32(x), F32(g), F32(b)
+		for row := 0; row < 3; row++ {
+			var m, q float64
+			for _, v := range X[row*d : (row+1)*d] {
+				m += float64(v)
+			}
+			m /= float64(d)
+			for _, v := range X[row*d : (row+1)*d] {
+				q += (float64(v) - m) * (float64(v) - m)
+			}
+			rs := 1 / math.Sqrt(q/float64(d)+1e-5)
+			for i := 0; i < d; i++ {
+				want := (float64(X[row*d+i])-m)*rs*float64(G[i]) + float64(B[i])
+				if diff := math.Abs(float64(got[row*d+i]) - want); diff > 1e-5*math.Max(1, math.Abs(want)) {
+					t.Fatalf("d=%d row %d [%d]: %g want %g", d, row, i, got[row*d+i], want)
+				}
+			}
+		}
+	}
+}
