@@ -9,7 +9,7 @@
 //     (implicit GEMM: patches are packed straight from the image), and
 //     multi-head Attention/AttentionInto (blocks of queries per head, so
 //     memory never grows with heads×Lq×Lk);
-//   - normalisation: GroupNorm/GroupNormInto/GroupNormSiLU,
+//   - normalisation: GroupNorm/GroupNormInto, GroupNormSiLU/GroupNormSiLUInto,
 //     LayerNorm/LayerNormInto, Softmax/SoftmaxInPlace;
 //   - activations: SiLU/SiLUInPlace, GELU (erf), GELUTanh, QuickGELU,
 //     Sigmoid, GEGLU/GEGLUInto;
