@@ -43,7 +43,7 @@ func TestUnsupportedConfig(t *testing.T) {
 		{"encoder_hid_dim", `32`},
 		{"dual_cross_attention", `true`},
 		{"attention_head_dim", `[2, 4, 8]`},
-		{"block_out_channels", `[32, 48]`},
+		{"block_out_channels", `[16, 36]`}, // 36 channels do not split into 8 groups
 	} {
 		t.Run(c.key, func(t *testing.T) {
 			_, err := ReadConfig(writeConfig(t, c.key, c.value))
@@ -78,8 +78,8 @@ func TestConfigDefaultsAndHeads(t *testing.T) {
 	if got := m.DownBlocks[1].Attentions[0].Cfg.Heads; got != 4 {
 		t.Errorf("down_blocks.1 heads %d, want 4", got)
 	}
-	if got := m.DownBlocks[1].Attentions[0].Cfg.DimHead; got != 16 {
-		t.Errorf("down_blocks.1 head dim %d, want 16", got)
+	if got := m.DownBlocks[1].Attentions[0].Cfg.DimHead; got != 8 {
+		t.Errorf("down_blocks.1 head dim %d, want 8 (32 channels, 4 heads)", got)
 	}
 }
 

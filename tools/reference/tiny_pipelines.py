@@ -1,7 +1,7 @@
 """Tiny random-weight pipelines in the Hub layout, built with diffusers'/transformers' own classes.
 
 Configs follow diffusers' fast tests (get_dummy_components). tiny-sd is the main fixture
-(block_out_channels (32, 64)); the other families use (16, 32) with norm_num_groups 8 to keep
+(block_out_channels (16, 32), norm_num_groups 8, like the other families) to keep
 testdata small. Every VAE has the same weights (tiny-sd's): the weight files of the others are
 relative symlinks to testdata/tiny-sd/vae/diffusion_pytorch_model.safetensors (as in a Hub cache
 snapshot), their config.json files are real (SDXL's differ in scaling_factor, force_upcast).
@@ -195,7 +195,7 @@ def build_sd(root, tmp):
         vae=vae(0),
         text_encoder=seeded(2, CLIPTextModel, text_config("quick_gelu")),
         tokenizer=tiny_tokenizer(os.path.join(tmp, "sd-tok"), clip_vocab.EOS, "sd15"),
-        unet=unet(1, small=False),
+        unet=unet(1),
         scheduler=PNDMScheduler.from_config(SD15_SCHEDULER),
         safety_checker=safety_checker(3),
         feature_extractor=feature_extractor(os.path.join(tmp, "sd-fe")),
