@@ -55,6 +55,9 @@ type Plan struct {
 	// present, in image-to-image encoding and in decoding (SDXL does, SD
 	// does not).
 	LatentsStats bool
+	// post, when set, finishes the 8-bit images (padding_mask_crop's
+	// overlay on the original image).
+	post func([]image.Image)
 }
 
 // VAEScaleFactor returns 2^(len(block_out_channels)-1) of vae.
@@ -117,7 +120,6 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 	}
 
 	batch := r.NumImagesPerPrompt
-	vcfg := c.VAE.Config()
 	f := c.Proc.VAEScaleFactor
 	lh, lw := p.Height/f, p.Width/f
 
@@ -169,7 +171,6 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 	default:
 		return nil, fmt.Errorf("unknown task %v", c.Task)
 	}
-	_ = vcfg
 
 	prepared := time.Now()
 	latents, err = loop.Run(ctx, latents)
@@ -184,6 +185,9 @@ func (c *Core) Run(ctx context.Context, p *Plan) (*Output, error) {
 	out, err := c.decode(ctx, latents, p.LatentsStats)
 	if err != nil {
 		return nil, err
+	}
+	if p.post != nil {
+		p.post(out.Images)
 	}
 	tm.Decode = time.Since(denoised)
 	out.Timings = tm

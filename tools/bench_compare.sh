@@ -17,7 +17,7 @@ sd15)
   "$PY" tools/reference/bench_pipeline.py testdata/fullsize/sd15 "${STEPS:-20}" 512
   ;;
 sdxl)
-  go run ./tools/pipebench -model testdata/fullsize/sdxl -steps 1 -size 1024 -fp16 -latent
+  GOMEMLIMIT=15GiB go run ./tools/pipebench -model testdata/fullsize/sdxl -steps 1 -size 1024 -fp16 -latent
   "$PY" tools/reference/bench_pipeline.py testdata/fullsize/sdxl 1 1024 sdxl fp16 latent
   ;;
 *)
