@@ -5,7 +5,6 @@ import (
 	"image"
 	"math"
 
-	"github.com/goautopipe/autopipeline/internal/imaging"
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
@@ -32,43 +31,70 @@ func (p ImageProcessor) DefaultSize(img image.Image, width, height int) (int, in
 
 // Preprocess turns an image into a [1,3,height,width] tensor in [-1, 1].
 func (p ImageProcessor) Preprocess(img image.Image, width, height int) (*tensor.Dense, error) {
+	return p.preprocess(img, width, height, nil)
+}
+
+// preprocess optionally crops img to crop and then resizes it: to exactly
+// width x height, or with a crop, keeping the aspect ratio and filling the
+// rest (diffusers' resize_mode "fill").
+func (p ImageProcessor) preprocess(img image.Image, width, height int, crop *image.Rectangle) (*tensor.Dense, error) {
 	if img == nil {
 		return nil, fmt.Errorf("image: nil image")
 	}
-	width, height = p.DefaultSize(img, width, height)
-	if width <= 0 || height <= 0 {
-		return nil, fmt.Errorf("image: size %dx%d is too small for a VAE scale factor of %d", img.Bounds().Dx(), img.Bounds().Dy(), p.VAEScaleFactor)
+	r, err := p.sized(rgbRaster(img), width, height, crop)
+	if err != nil {
+		return nil, err
 	}
-	pix, w, h := imaging.RGB8(img)
-	if w != width || h != height {
-		pix = imaging.Resize(imaging.Lanczos, pix, w, h, 3, width, height)
-	}
-	out := tensor.New(1, 3, height, width)
+	out := tensor.New(1, 3, r.h, r.w)
 	d := tensor.F32(out)
-	plane := width * height
+	plane := r.w * r.h
 	for i := 0; i < plane; i++ {
 		for c := 0; c < 3; c++ {
-			v := float32(pix[3*i+c]) / 255
+			v := float32(r.pix[3*i+c]) / 255
 			d[c*plane+i] = 2*v - 1
 		}
 	}
 	return out, nil
 }
 
+func (p ImageProcessor) sized(r raster, width, height int, crop *image.Rectangle) (raster, error) {
+	if crop != nil {
+		r = r.crop(*crop)
+	}
+	f := p.VAEScaleFactor
+	if width == 0 {
+		width = r.w - r.w%f
+	}
+	if height == 0 {
+		height = r.h - r.h%f
+	}
+	if width <= 0 || height <= 0 {
+		return r, fmt.Errorf("image: size %dx%d is too small for a VAE scale factor of %d", r.w, r.h, f)
+	}
+	if crop != nil {
+		return r.fill(width, height), nil
+	}
+	return r.resize(width, height), nil
+}
+
 // PreprocessMask turns a mask into a [1,1,height,width] tensor of 0 and 1
-// (grayscale, resized, values < 0.5 become 0, the rest 1).
+// (resized, then grayscale, values < 0.5 become 0, the rest 1).
 func (p ImageProcessor) PreprocessMask(img image.Image, width, height int) (*tensor.Dense, error) {
+	return p.preprocessMask(img, width, height, nil)
+}
+
+func (p ImageProcessor) preprocessMask(img image.Image, width, height int, crop *image.Rectangle) (*tensor.Dense, error) {
 	if img == nil {
 		return nil, fmt.Errorf("mask_image: nil image")
 	}
-	width, height = p.DefaultSize(img, width, height)
-	pix, w, h := imaging.Gray8(img)
-	if w != width || h != height {
-		pix = imaging.Resize(imaging.Lanczos, pix, w, h, 1, width, height)
+	r, err := p.sized(maskRaster(img), width, height, crop)
+	if err != nil {
+		return nil, err
 	}
-	out := tensor.New(1, 1, height, width)
+	r = r.gray()
+	out := tensor.New(1, 1, r.h, r.w)
 	d := tensor.F32(out)
-	for i, v := range pix {
+	for i, v := range r.pix {
 		if float32(v)/255 >= 0.5 {
 			d[i] = 1
 		}

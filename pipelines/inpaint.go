@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"fmt"
+	"image"
 
 	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
@@ -34,7 +35,17 @@ func (c *Core) prepareInpaint(ctx context.Context, p *Plan, st schedulers.State,
 	// SDXL starts from the image latents when denoising_start is set.
 	addNoise := !denoisingStart
 
-	initImage, err := c.Proc.Preprocess(r.Image, p.Width, p.Height)
+	var crop *image.Rectangle
+	if r.PaddingMaskCrop > 0 {
+		rc := CropRegion(r.MaskImage, p.Width, p.Height, r.PaddingMaskCrop)
+		crop = &rc
+		p.post = func(imgs []image.Image) {
+			for i := range imgs {
+				imgs[i] = overlay(r.MaskImage, r.Image, imgs[i], rc)
+			}
+		}
+	}
+	initImage, err := c.Proc.preprocess(r.Image, p.Width, p.Height, crop)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +77,7 @@ func (c *Core) prepareInpaint(ctx context.Context, p *Plan, st schedulers.State,
 		latents = tensor.Scale(noise, sigma)
 	}
 
-	maskCond, err := c.Proc.PreprocessMask(r.MaskImage, p.Width, p.Height)
+	maskCond, err := c.Proc.preprocessMask(r.MaskImage, p.Width, p.Height, crop)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package pipelines
 import (
 	"errors"
 	"fmt"
-	"image"
 	"runtime/debug"
 )
 
@@ -113,9 +112,11 @@ func Validate(r Request, task Task) error {
 			return invalid(fmt.Sprintf("The mask and image should be the same size! mask_image is %dx%d, image is %dx%d.", mb.Dx(), mb.Dy(), ib.Dx(), ib.Dy()))
 		}
 	}
-	if r.PaddingMaskCrop != 0 {
-		return invalid("`padding_mask_crop` is not supported yet")
+	if r.PaddingMaskCrop < 0 {
+		return invalid(fmt.Sprintf("`padding_mask_crop` has to be a non-negative integer but is %d", r.PaddingMaskCrop))
 	}
-	_ = image.Rect
+	if r.PaddingMaskCrop > 0 && r.OutputType == "latent" {
+		return invalid("The output type should be PIL when inpainting mask crop, but is latent.")
+	}
 	return nil
 }

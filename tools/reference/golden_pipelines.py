@@ -32,8 +32,14 @@ def smooth_image(w, h, seed):
     return Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8))
 
 
-def mask_image(w, h):
+def mask_image(w, h, offset=False):
     m = np.zeros((h, w), dtype=np.uint8)
+    if offset:
+        # an off-centre rectangle with a soft edge (exercises the crop
+        # region, the fill resize and the overlay's alpha arithmetic)
+        m[6:30, 10:44] = 128
+        m[8:28, 12:42] = 255
+        return Image.fromarray(m, mode="L")
     m[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 255
     return Image.fromarray(m, mode="L")
 
@@ -41,7 +47,7 @@ def mask_image(w, h):
 def inputs():
     os.makedirs(OUT, exist_ok=True)
     paths = {}
-    for name, (w, h) in {"img64": (64, 64), "img128": (128, 128), "img72x56": (72, 56)}.items():
+    for name, (w, h) in {"img64": (64, 64), "img128": (128, 128), "img72x56": (72, 56), "img96x64": (96, 64)}.items():
         p = f"{OUT}/pipe_input_{name}.png"
         smooth_image(w, h, len(name) + w).save(p)
         paths[name] = p
@@ -49,6 +55,9 @@ def inputs():
         p = f"{OUT}/pipe_input_{name}.png"
         mask_image(w, h).save(p)
         paths[name] = p
+    p = f"{OUT}/pipe_input_mask96x64off.png"
+    mask_image(96, 64, offset=True).save(p)
+    paths["mask96x64off"] = p
     return paths
 
 
@@ -59,6 +68,7 @@ CASES = {
     "sd_t2i_rescale": (AutoPipelineForText2Image, "tiny-sd", dict(prompt="a red cube on a blue table", num_inference_steps=2, guidance_rescale=0.7, seed=3), dict(safety_checker=None)),
     "sd_i2i": (AutoPipelineForImage2Image, "tiny-sd", dict(prompt="a portrait of a dog", image="img72x56", strength=0.6, num_inference_steps=5, seed=1), dict(safety_checker=None)),
     "sd_inpaint4": (AutoPipelineForInpainting, "tiny-sd", dict(prompt="a cat on a bench", image="img64", mask_image="mask64", strength=0.75, num_inference_steps=4, seed=2), dict(safety_checker=None)),
+    "sd_inpaint_crop": (AutoPipelineForInpainting, "tiny-sd", dict(prompt="a cat on a bench", image="img96x64", mask_image="mask96x64off", padding_mask_crop=4, strength=0.8, num_inference_steps=3, seed=8), dict(safety_checker=None)),
     "sd_inpaint9": (AutoPipelineForInpainting, "tiny-sd-inpaint", dict(prompt="a cat on a bench", image="img64", mask_image="mask64", num_inference_steps=3, seed=5), {}),
     "sd2_t2i": (AutoPipelineForText2Image, "tiny-sd2", dict(prompt="a castle in the clouds", num_inference_steps=3, seed=7), {}),
     "sdxl_t2i": (AutoPipelineForText2Image, "tiny-sdxl", dict(prompt="a castle in the clouds", num_inference_steps=3, seed=11), {}),
@@ -80,7 +90,10 @@ def run_case(name, paths):
         if k in call:
             call[k] = Image.open(paths[call[k]]).convert("RGB" if k == "image" else "L")
     g = torch.Generator("cpu").manual_seed(seed)
-    out = pipe(**call, generator=g, output_type="np")
+    pil = "padding_mask_crop" in call  # diffusers only overlays PIL output
+    out = pipe(**call, generator=g, output_type="pil" if pil else "np")
+    if pil:
+        out.images = np.stack([np.asarray(im, dtype=np.float32) / 255.0 for im in out.images])
     images = torch.from_numpy(np.ascontiguousarray(out.images)).float()
     save_file({"images": images}, f"{OUT}/pipe_{name}.safetensors")
     meta = {
@@ -89,7 +102,10 @@ def run_case(name, paths):
         "fixture": fixture, "seed": seed, "load": {k: None for k in load},
         "call": {k: (v if not isinstance(v, Image.Image) else CASES[name][2][k]) for k, v in call.items()},
         "shape": list(images.shape),
+        "pil": pil,
         "nsfw": getattr(out, "nsfw_content_detected", None),
+        "crop": (list(pipe.mask_processor.get_crop_region(Image.open(paths[CASES[name][2]["mask_image"]]).convert("L"), 64, 64, pad=call["padding_mask_crop"]))
+                 if "padding_mask_crop" in call else None),
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__, "transformers": transformers.__version__},
     }
     with open(f"{OUT}/pipe_{name}.json", "w") as f:
