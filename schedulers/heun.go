@@ -67,27 +67,6 @@ type heunState struct {
 
 func (st *heunState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
 
-func (st *heunState) ScaleModelInput(x *tensor.Dense, t float64) (*tensor.Dense, error) {
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(0); err != nil {
-		return nil, err
-	}
-	return scaleBySigma(x, float32(st.sigmas[st.idx])), nil
-}
-
-func (st *heunState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	if i < 0 || i >= len(st.sigmas) {
-		return nil, fmt.Errorf("schedulers: add_noise index %d out of range", i)
-	}
-	return addNoiseSigma(original, noise, float32(st.sigmas[i]))
-}
-
 func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
 	if err := sameShape(modelOutput, sample); err != nil {
 		return nil, err

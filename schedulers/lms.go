@@ -118,27 +118,6 @@ type lmsState struct {
 
 func (st *lmsState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
 
-func (st *lmsState) ScaleModelInput(x *tensor.Dense, t float64) (*tensor.Dense, error) {
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(0); err != nil {
-		return nil, err
-	}
-	return scaleBySigma(x, float32(st.sigmas[st.idx])), nil
-}
-
-func (st *lmsState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	if i < 0 || i >= len(st.sigmas) {
-		return nil, fmt.Errorf("schedulers: add_noise index %d out of range", i)
-	}
-	return addNoiseSigma(original, noise, float32(st.sigmas[i]))
-}
-
 // lmsCoefficient integrates the Lagrange basis polynomial of the given
 // order for current over [sigmas[t], sigmas[t+1]] (exact Gauss-Legendre
 // quadrature: the integrand has degree order-1 <= 3).

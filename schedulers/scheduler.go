@@ -233,3 +233,28 @@ func (b *sigmaBase) checkStep(extra int) error {
 	}
 	return nil
 }
+
+// ScaleModelInput divides the sample by sqrt(sigma²+1), as the
+// k-diffusion style schedulers (Euler, Heun, LMS) do.
+func (b *sigmaBase) ScaleModelInput(x *tensor.Dense, t float64) (*tensor.Dense, error) {
+	if err := b.ensure(b.timesteps, t); err != nil {
+		return nil, err
+	}
+	if err := b.checkStep(0); err != nil {
+		return nil, err
+	}
+	return scaleBySigma(x, float32(b.sigmas[b.idx])), nil
+}
+
+// AddNoise is original + noise·sigma at t's sigma (or the begin/current
+// step's, as diffusers' add_noise picks it).
+func (b *sigmaBase) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
+	i, err := b.noiseIndex(b.timesteps, t)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(b.sigmas) {
+		return nil, fmt.Errorf("schedulers: add_noise index %d out of range", i)
+	}
+	return addNoiseSigma(original, noise, float32(b.sigmas[i]))
+}
