@@ -15,7 +15,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tensor/...
 
 lint:
-	gofmt -l . | tee /dev/stderr | (! read)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 # Regenerate fixtures and golden tensors with diffusers (needs the venv, see tools/reference/README.md).
