@@ -70,6 +70,8 @@ func requestFor(t *testing.T, g goldenCase) pipelines.Request {
 			r.NumImagesPerPrompt = int(v.(float64))
 		case "guidance_scale":
 			r.GuidanceScale = v.(float64)
+		case "clip_skip":
+			r.ClipSkip = int(v.(float64))
 		case "guidance_rescale":
 			r.GuidanceRescale = v.(float64)
 		case "strength":
@@ -173,7 +175,7 @@ func cropOf(t *testing.T, g goldenCase) []int {
 }
 
 func TestParitySD(t *testing.T) {
-	for _, name := range []string{"sd_t2i", "sd_t2i_nosafety", "sd_t2i_rescale", "sd_i2i", "sd_inpaint4", "sd_inpaint9", "sd_inpaint_crop", "sd2_t2i"} {
+	for _, name := range []string{"sd_t2i", "sd_t2i_nosafety", "sd_t2i_rescale", "sd_t2i_clipskip", "sd_i2i", "sd_inpaint4", "sd_inpaint9", "sd_inpaint_crop", "sd2_t2i"} {
 		t.Run(name, func(t *testing.T) { runParity(t, name) })
 	}
 }

@@ -7,6 +7,7 @@ plus the input image and mask PNGs the cases use."""
 import json
 import os
 import sys
+import types
 
 import diffusers
 import numpy as np
@@ -66,6 +67,7 @@ CASES = {
     "sd_t2i": (AutoPipelineForText2Image, "tiny-sd", dict(prompt="a photo of an astronaut riding a horse", num_inference_steps=3, seed=0), {}),
     "sd_t2i_nosafety": (AutoPipelineForText2Image, "tiny-sd", dict(prompt="a photo of an astronaut riding a horse", negative_prompt="blurry", num_inference_steps=3, guidance_scale=6.0, seed=42, num_images_per_prompt=2), dict(safety_checker=None)),
     "sd_t2i_rescale": (AutoPipelineForText2Image, "tiny-sd", dict(prompt="a red cube on a blue table", num_inference_steps=2, guidance_rescale=0.7, seed=3), dict(safety_checker=None)),
+    "sd_t2i_clipskip": (AutoPipelineForText2Image, "tiny-sd", dict(prompt="a red cube on a blue table", num_inference_steps=2, clip_skip=2, seed=5), dict(safety_checker=None)),
     "sd_i2i": (AutoPipelineForImage2Image, "tiny-sd", dict(prompt="a portrait of a dog", image="img72x56", strength=0.6, num_inference_steps=5, seed=1), dict(safety_checker=None)),
     "sd_inpaint4": (AutoPipelineForInpainting, "tiny-sd", dict(prompt="a cat on a bench", image="img64", mask_image="mask64", strength=0.75, num_inference_steps=4, seed=2), dict(safety_checker=None)),
     "sd_inpaint_crop": (AutoPipelineForInpainting, "tiny-sd", dict(prompt="a cat on a bench", image="img96x64", mask_image="mask96x64off", padding_mask_crop=4, strength=0.8, num_inference_steps=3, seed=8), dict(safety_checker=None)),
@@ -85,6 +87,11 @@ def run_case(name, paths):
     call = dict(call)
     pipe = auto.from_pretrained(f"{TD}/{fixture}", **load)
     pipe.set_progress_bar_config(disable=True)
+    te = getattr(pipe, "text_encoder", None)
+    if te is not None and not hasattr(te, "text_model"):
+        # transformers 5 flattened CLIPTextModel (no .text_model); diffusers
+        # 0.42's clip_skip path still reaches text_encoder.text_model.final_layer_norm.
+        te.text_model = types.SimpleNamespace(final_layer_norm=te.final_layer_norm)
     seed = call.pop("seed")
     for k in ("image", "mask_image"):
         if k in call:
