@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -20,9 +21,9 @@ func convert(dst []float32, raw []byte, dtype string) error {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	case "F16":
-		F16ToF32(dst, halves(raw))
+		parallel(dst, halves(raw), F16ToF32)
 	case "BF16":
-		BF16ToF32(dst, halves(raw))
+		parallel(dst, halves(raw), BF16ToF32)
 	case "F64":
 		for i := range dst {
 			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
@@ -166,4 +167,33 @@ func halfBits(h uint16) uint32 {
 		e--
 	}
 	return sign | e<<23 | (man&0x3ff)<<13
+}
+
+// parallel converts large tensors in chunks on every core: the cost of
+// loading a half-precision checkpoint is mostly first-touch page faults
+// on the float32 destination, which parallelise well.
+func parallel(dst []float32, src []uint16, f func([]float32, []uint16)) {
+	const chunk = 1 << 20
+	n := runtime.GOMAXPROCS(0)
+	if len(dst) < 2*chunk || n == 1 {
+		f(dst, src)
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, (len(dst)+chunk-1)/chunk)
+	for i := 0; i < len(dst); i += chunk {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := min(i+chunk, len(dst))
+				f(dst[i:j], src[i:j])
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -70,3 +70,28 @@ func TestWithPrecisionRoundsTensors(t *testing.T) {
 		require.Equal(t, roundBF16(want[i]), v)
 	}
 }
+
+// Large half tensors are converted in parallel chunks; the result equals
+// the sequential conversion.
+func TestConvertParallelChunks(t *testing.T) {
+	n := 5<<20 + 123
+	raw := make([]byte, 2*n)
+	for i := 0; i < n; i++ {
+		raw[2*i], raw[2*i+1] = byte(i*7), byte(i>>3)
+	}
+	for _, dt := range []string{"F16", "BF16"} {
+		got := make([]float32, n)
+		require.NoError(t, convert(got, raw, dt))
+		want := make([]float32, n)
+		if dt == "F16" {
+			F16ToF32(want, halves(raw))
+		} else {
+			BF16ToF32(want, halves(raw))
+		}
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("%s element %d: %x != %x", dt, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}

@@ -1,0 +1,47 @@
+// Command loadbench times loading one UNet folder (optionally its fp16
+// variant) and reports the peak RSS, for comparison with
+// tools/reference/bench_load.py (diffusers' from_pretrained).
+//
+//	go run ./tools/loadbench -dir testdata/fullsize/sd15/unet -variant fp16
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goautopipe/autopipeline/models/unet"
+	"github.com/goautopipe/autopipeline/models/weights"
+)
+
+func main() {
+	dir := flag.String("dir", "testdata/fullsize/sd15/unet", "UNet folder")
+	variant := flag.String("variant", "", "weights variant, e.g. fp16")
+	flag.Parse()
+	t0 := time.Now()
+	m, err := unet.Load(*dir, weights.OpenOptions{Variant: *variant})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+	el := time.Since(t0)
+	fmt.Printf("go  unet.Load %s variant=%q: %.2fs  peak RSS %s  (in_channels %d)\n", *dir, *variant, el.Seconds(), peakRSS(), m.Config().InChannels)
+}
+
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if strings.HasPrefix(s.Text(), "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(s.Text(), "VmHWM:"))
+		}
+	}
+	return "n/a"
+}
