@@ -10,6 +10,7 @@ import (
 
 	"github.com/goautopipe/autopipeline/internal/config"
 	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
@@ -81,6 +82,9 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 	if err := pipelines.CheckModules(cls.Name, sig, comps); err != nil {
 		return nil, err
 	}
+	if err := swapScheduler(comps, o.scheduler); err != nil {
+		return nil, err
+	}
 	cfg := map[string]any{}
 	for k, def := range sig.Config {
 		cfg[k] = def
@@ -137,6 +141,9 @@ func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (pipelines.Pipeli
 	if err := pipelines.CheckModules(cls.Name, sig, comps); err != nil {
 		return nil, err
 	}
+	if err := swapScheduler(comps, o.scheduler); err != nil {
+		return nil, err
+	}
 
 	orig := src.Config()
 	nameOrPath := orig["_name_or_path"]
@@ -182,6 +189,24 @@ func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (pipelines.Pipeli
 		return nil, err
 	}
 	return withDefaults(p, o.defaults), nil
+}
+
+// swapScheduler replaces comps["scheduler"] by className built from its
+// config (no-op when className is empty).
+func swapScheduler(comps map[string]any, className string) error {
+	if className == "" {
+		return nil
+	}
+	cur, ok := comps["scheduler"].(schedulers.Scheduler)
+	if !ok {
+		return fmt.Errorf("autopipeline: WithScheduler(%q): the pipeline has no scheduler", className)
+	}
+	s, err := schedulers.FromConfigAs(className, cur.Config())
+	if err != nil {
+		return fmt.Errorf("autopipeline: WithScheduler(%q): %w", className, err)
+	}
+	comps["scheduler"] = s
+	return nil
 }
 
 func has(m map[string]any, k string) bool {

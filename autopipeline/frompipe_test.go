@@ -12,6 +12,7 @@ import (
 	"github.com/goautopipe/autopipeline/autopipeline"
 	"github.com/goautopipe/autopipeline/models/safety"
 	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -294,4 +295,21 @@ func TestOutputRequestAndDefaultsOf(t *testing.T) {
 	params := autopipeline.ParametersFor(i2i, out.Request, out.Images[0])
 	require.Equal(t, "0.3", params.Extra["Denoising strength"])
 	require.Equal(t, 7.5, params.CFGScale)
+}
+
+func TestWithScheduler(t *testing.T) {
+	ctx := context.Background()
+	p, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2", autopipeline.WithScheduler("EulerDiscreteScheduler"))
+	require.NoError(t, err)
+	s := p.Components()["scheduler"].(schedulers.Scheduler)
+	require.Equal(t, "EulerDiscreteScheduler", s.ClassName())
+	require.Equal(t, "v_prediction", s.Config()["prediction_type"], "keys the class knows are kept")
+	i2i, err := autopipeline.Image2Image.FromPipe(p, autopipeline.WithScheduler("DPMSolverMultistepScheduler"))
+	require.NoError(t, err)
+	require.Equal(t, "DPMSolverMultistepScheduler", i2i.Components()["scheduler"].(schedulers.Scheduler).ClassName())
+	require.Equal(t, "EulerDiscreteScheduler", p.Components()["scheduler"].(schedulers.Scheduler).ClassName(), "the source keeps its scheduler")
+	_, err = i2i.Generate(ctx, pipelines.Request{Prompt: "x", Image: gray(64, 64), NumInferenceSteps: 3})
+	require.NoError(t, err)
+	_, err = autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2", autopipeline.WithScheduler("NoSuchScheduler"))
+	require.ErrorContains(t, err, "NoSuchScheduler")
 }

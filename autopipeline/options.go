@@ -15,6 +15,7 @@ type options struct {
 	configKeys []string
 	components map[string]any
 	defaults   *pipelines.Request
+	scheduler  string
 	hub        hubOptions
 }
 
@@ -61,4 +62,11 @@ func WithComponent(name string, c any) Option {
 // value from r, e.g. WithDefaults(pipelines.Request{Strength: 0.3}).
 func WithDefaults(r pipelines.Request) Option {
 	return func(o *options) { d := r; o.defaults = &d }
+}
+
+// WithScheduler swaps the pipeline's scheduler for another class built from
+// the current scheduler's config, keeping only the keys that class knows —
+// diffusers' `pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)`.
+func WithScheduler(className string) Option {
+	return func(o *options) { o.scheduler = className }
 }
