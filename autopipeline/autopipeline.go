@@ -42,7 +42,8 @@ func Register(family string, task Task, className string, ctor Constructor) {
 // diffusers folder or a Hub repo id ("org/name"). It reads
 // model_index.json first, resolves the class (the checkpoint's family,
 // then the family's class for the task) and only then loads weights.
-func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (pipelines.Pipeline, error) {
+func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (p pipelines.Pipeline, err error) {
+	defer pipelines.Recover(&err)
 	o := collect(opts)
 	if o.dtype < tensor.Float32 || o.dtype > tensor.BFloat16 {
 		return nil, fmt.Errorf("autopipeline: unknown dtype %v", o.dtype)
@@ -100,7 +101,7 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 		}
 	}
 	cfg["_name_or_path"] = nameOrPath
-	p, err := cls.New(comps, cfg)
+	p, err = cls.New(comps, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +113,8 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 // new class does not take are dropped; config values are carried over
 // (WithConfig overrides them) and keys the new class does not use are kept
 // as "_key" so that converting back restores them, as diffusers does.
-func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (pipelines.Pipeline, error) {
+func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (p pipelines.Pipeline, err error) {
+	defer pipelines.Recover(&err)
 	if src == nil {
 		return nil, errors.New("autopipeline: FromPipe: nil pipeline")
 	}
@@ -184,7 +186,7 @@ func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (pipelines.Pipeli
 	if nameOrPath != nil {
 		cfg["_name_or_path"] = nameOrPath
 	}
-	p, err := cls.New(comps, cfg)
+	p, err = cls.New(comps, cfg)
 	if err != nil {
 		return nil, err
 	}
