@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/goautopipe/autopipeline/internal/config"
 	"github.com/goautopipe/autopipeline/pipelines"
@@ -61,24 +63,9 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 		return nil, err
 	}
 	sig := cls.Signature()
-	lo := pipelines.LoadOptions{Variant: o.variant, DType: o.dtype}
-	comps := map[string]any{}
-	for _, m := range sig.Modules {
-		if c, ok := o.components[m]; ok {
-			if c != nil {
-				comps[m] = c
-			}
-			continue
-		}
-		spec, ok := idx.Components[m]
-		if !ok || !spec.Present() {
-			continue
-		}
-		c, err := pipelines.LoadComponent(ctx, filepath.Join(dir, m), m, spec, lo)
-		if err != nil {
-			return nil, fmt.Errorf("autopipeline: %s: %w", nameOrPath, err)
-		}
-		comps[m] = c
+	comps, err := loadComponents(ctx, dir, idx, sig, o)
+	if err != nil {
+		return nil, fmt.Errorf("autopipeline: %s: %w", nameOrPath, err)
 	}
 	if err := pipelines.CheckModules(cls.Name, sig, comps); err != nil {
 		return nil, err
@@ -191,6 +178,56 @@ func (t Task) FromPipe(src pipelines.Pipeline, opts ...Option) (p pipelines.Pipe
 		return nil, err
 	}
 	return withDefaults(p, o.defaults), nil
+}
+
+// loadComponents loads the modules of sig that model_index.json lists
+// (those replaced by WithComponent are taken as given), several at a time:
+// loading is mostly reading files and touching fresh memory, which
+// overlaps well.
+func loadComponents(ctx context.Context, dir string, idx *config.ModelIndex, sig pipelines.Signature, o *options) (map[string]any, error) {
+	lo := pipelines.LoadOptions{Variant: o.variant, DType: o.dtype}
+	comps := map[string]any{}
+	var names []string
+	for _, m := range sig.Modules {
+		if c, ok := o.components[m]; ok {
+			if c != nil {
+				comps[m] = c
+			}
+			continue
+		}
+		if spec, ok := idx.Components[m]; ok && spec.Present() {
+			names = append(names, m)
+		}
+	}
+	loaded := make([]any, len(names))
+	errs := make([]error, len(names))
+	next := make(chan int, len(names))
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(names)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				func() {
+					defer pipelines.Recover(&errs[i])
+					m := names[i]
+					loaded[i], errs[i] = pipelines.LoadComponent(ctx, filepath.Join(dir, m), m, idx.Components[m], lo)
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, m := range names {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		comps[m] = loaded[i]
+	}
+	return comps, nil
 }
 
 // swapScheduler replaces comps["scheduler"] by className built from its

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/goautopipe/autopipeline/models/nn"
 	"github.com/goautopipe/autopipeline/models/weights"
@@ -147,8 +149,26 @@ func (m *TextModel) prepare() error {
 	if m.Projection != nil {
 		ls = append(ls, m.Projection)
 	}
-	for i, l := range ls {
-		if err := l.prepare(); err != nil {
+	// The transposes are independent: spread them over the cores.
+	errs := make([]error, len(ls))
+	next := make(chan int, len(ls))
+	for i := range ls {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = ls[i].prepare()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
 			return fmt.Errorf("clip: linear %d: %w", i, err)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	model := flag.String("model", "testdata/fullsize/sd15", "diffusers checkpoint folder")
-	steps := flag.Int("steps", 20, "inference steps")
+	steps := flag.Int("steps", 20, "inference steps (0: load only)")
 	size := flag.Int("size", 512, "image width and height")
 	seed := flag.Int64("seed", 0, "seed")
 	fp16 := flag.Bool("fp16", false, "load the fp16 variant with WithDType(Float16)")
@@ -45,6 +45,10 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 		return err
 	}
 	load := time.Since(t0)
+	if steps == 0 {
+		fmt.Printf("go  %s  load %.2fs  peak RSS %s\n", p.ClassName(), load.Seconds(), peakRSS())
+		return nil
+	}
 	var stepTimes []time.Duration
 	last := time.Now()
 	req := pipelines.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,

@@ -25,6 +25,10 @@ def main():
     pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32, **kw)
     pipe.set_progress_bar_config(disable=True)
     load = time.perf_counter() - t0
+    if steps == 0:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"py  {type(pipe).__name__}  load {load:.2f}s  peak RSS {rss:.0f} MB")
+        return
     times = {}
 
     def timed(name, fn):
