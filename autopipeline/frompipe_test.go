@@ -5,12 +5,14 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"math"
 	"runtime"
 	"sync"
 	"testing"
 
 	"github.com/goautopipe/autopipeline/autopipeline"
 	"github.com/goautopipe/autopipeline/models/safety"
+	"github.com/goautopipe/autopipeline/models/unet"
 	"github.com/goautopipe/autopipeline/pipelines"
 	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
@@ -312,4 +314,32 @@ func TestWithScheduler(t *testing.T) {
 	require.NoError(t, err)
 	_, err = autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2", autopipeline.WithScheduler("NoSuchScheduler"))
 	require.ErrorContains(t, err, "NoSuchScheduler")
+}
+
+// WithDType(Float16) stores Linear and Conv2D weights as float16 (half the
+// memory); the images stay close to the float32 ones.
+func TestFloat16Storage(t *testing.T) {
+	ctx := context.Background()
+	req := pipelines.Request{Prompt: "a castle", NumInferenceSteps: 2, Seed: 3}
+	f32, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2")
+	require.NoError(t, err)
+	f16, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2", autopipeline.WithDType(tensor.Float16))
+	require.NoError(t, err)
+	u := f16.Components()["unet"].(*unet.Model)
+	require.True(t, tensor.IsHalf(u.ConvIn.Weight), "conv weight kept as float16")
+	require.False(t, tensor.IsHalf(f32.Components()["unet"].(*unet.Model).ConvIn.Weight))
+	a, err := f32.Generate(ctx, req)
+	require.NoError(t, err)
+	b, err := f16.Generate(ctx, req)
+	require.NoError(t, err)
+	var maxDiff float64
+	for i, v := range tensor.F32(a.Pixels) {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(v-tensor.F32(b.Pixels)[i])))
+	}
+	t.Logf("float16 vs float32 weights: max |diff| %.3g", maxDiff)
+	require.Greater(t, maxDiff, 0.0, "the weights were rounded")
+	require.Less(t, maxDiff, 0.05)
+	c, err := f16.Generate(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, tensor.F32(b.Pixels), tensor.F32(c.Pixels))
 }

@@ -5,7 +5,8 @@ import "fmt"
 // maxColFloats bounds the im2col scratch of one convolution tile.
 const maxColFloats = 1 << 21
 
-// Conv2D is a 2-D cross-correlation of x [N,C,H,W] with w [O,C,kh,kw],
+// Conv2D is a 2-D cross-correlation of x [N,C,H,W] with w [O,C,kh,kw]
+// (float32, or float16 bits, see NewHalf),
 // optional bias b [O], the same stride and zero padding on both axes.
 func Conv2D(x, w, b *Dense, stride, padding int) *Dense {
 	xs, ws := x.Shape(), w.Shape()
@@ -35,7 +36,9 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	if len(out) != n*o*ho*wo {
 		panic(fmt.Sprintf("tensor: conv2d output %v, want [%d %d %d %d]", dst.Shape(), n, o, ho, wo))
 	}
-	src, wt := F32(x), F32(w)
+	src := F32(x)
+	wt, release := weightF32(w)
+	defer release()
 	ckk := c * kh * kw
 	p := ho * wo
 	beta := float32(0)

@@ -3,7 +3,8 @@ package tensor
 import "fmt"
 
 // Linear returns x·wᵀ + b for x [..., in], w [out, in] (PyTorch layout,
-// used without a copy) and b [out] or nil.
+// used without a copy; float32 or float16 bits, see NewHalf) and b [out]
+// or nil.
 func Linear(x, w, b *Dense) *Dense {
 	xs := Shape(x)
 	ws := w.Shape()
@@ -38,7 +39,9 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 		}
 		beta = 1
 	}
-	Sgemm(false, true, rows, out, in, 1, F32(x), in, F32(w), in, beta, c, out)
+	wt, release := weightF32(w)
+	defer release()
+	Sgemm(false, true, rows, out, in, 1, F32(x), in, wt, in, beta, c, out)
 	return dst
 }
 

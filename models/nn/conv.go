@@ -37,3 +37,7 @@ func (c *Conv2D) WeightShapes() map[string][]int {
 func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	return tensor.Conv2D(x, c.Weight, c.Bias, c.Stride, c.Padding)
 }
+
+// HalfWeights implements weights.HalfCapable: the weight may be stored as
+// float16 (tensor.Conv2D widens it).
+func (c *Conv2D) HalfWeights() []string { return []string{"weight"} }

@@ -29,3 +29,7 @@ func (l *Linear) WeightShapes() map[string][]int {
 func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
 	return tensor.Linear(x, l.Weight, l.Bias)
 }
+
+// HalfWeights implements weights.HalfCapable: the weight may be stored as
+// float16 (tensor.Linear widens it).
+func (l *Linear) HalfWeights() []string { return []string{"weight"} }

@@ -7,7 +7,11 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/goautopipe/autopipeline/tensor"
 )
+
+func init() { tensor.SetHalfConverter(F16ToF32) }
 
 // convert decodes little-endian raw data of the given dtype into dst.
 func convert(dst []float32, raw []byte, dtype string) error {
@@ -173,25 +177,30 @@ func halfBits(h uint16) uint32 {
 // loading a half-precision checkpoint is mostly first-touch page faults
 // on the float32 destination, which parallelise well.
 func parallel(dst []float32, src []uint16, f func([]float32, []uint16)) {
+	chunks(len(dst), func(i, j int) { f(dst[i:j], src[i:j]) })
+}
+
+// chunks calls f on [i, j) ranges covering [0, n), in parallel on every
+// core when n is large.
+func chunks(n int, f func(i, j int)) {
 	const chunk = 1 << 20
-	n := runtime.GOMAXPROCS(0)
-	if len(dst) < 2*chunk || n == 1 {
-		f(dst, src)
+	workers := runtime.GOMAXPROCS(0)
+	if n < 2*chunk || workers == 1 {
+		f(0, n)
 		return
 	}
 	var wg sync.WaitGroup
-	next := make(chan int, (len(dst)+chunk-1)/chunk)
-	for i := 0; i < len(dst); i += chunk {
+	next := make(chan int, (n+chunk-1)/chunk)
+	for i := 0; i < n; i += chunk {
 		next <- i
 	}
 	close(next)
-	for w := 0; w < n; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				j := min(i+chunk, len(dst))
-				f(dst[i:j], src[i:j])
+				f(i, min(i+chunk, n))
 			}
 		}()
 	}

@@ -173,6 +173,31 @@ func (f *file) Tensor(name string) (*tensor.Dense, error) {
 	return newDense(out, e.shape), nil
 }
 
+// rawHalf views a stored F16 tensor (2-byte aligned) without copying.
+func (f *file) rawHalf(name string) ([]uint16, []int, bool) {
+	e, ok := f.hdr.entries[name]
+	if !ok || e.dtype != "F16" || !littleEndian {
+		return nil, nil, false
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return nil, nil, false
+	}
+	start := 8 + f.hdr.size
+	raw := f.data[start+e.begin : start+e.end]
+	n := numel(e.shape)
+	if n == 0 || uintptr(unsafe.Pointer(&raw[0]))%2 != 0 {
+		return nil, nil, false
+	}
+	f.views.Store(true)
+	shape := e.shape
+	if len(shape) == 0 {
+		shape = []int{1}
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&raw[0])), n), append([]int(nil), shape...), true
+}
+
 // Close releases the file. When zero-copy views of the mapping have been
 // handed out the mapping is kept (its pages stay backed by the file, so the
 // kernel can reclaim them), otherwise it is unmapped.

@@ -11,6 +11,15 @@ import (
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
+// HalfCapable is implemented by layer structs whose weights may be stored
+// as float16 (tensor.NewHalf) because the kernels that use them widen half
+// weights themselves (Linear and Conv2D weights). The names are st tag
+// names. Half storage is used when the source was opened with Precision
+// Float16.
+type HalfCapable interface {
+	HalfWeights() []string
+}
+
 // Shaper is implemented by layer structs that know the shapes of their
 // tensors: it maps a field's tag name (e.g. "weight"; "name.0", "name.1",
 // ... for the elements of a slice of tensors) to the expected shape.
@@ -202,6 +211,13 @@ func (l *loader) walk(v reflect.Value, prefix string) error {
 	if s, ok := v.Addr().Interface().(Shaper); ok {
 		shapes = s.WeightShapes()
 	}
+	var halfOK map[string]bool
+	if h, ok := v.Addr().Interface().(HalfCapable); ok {
+		halfOK = map[string]bool{}
+		for _, k := range h.HalfWeights() {
+			halfOK[k] = true
+		}
+	}
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -219,6 +235,12 @@ func (l *loader) walk(v reflect.Value, prefix string) error {
 			return fmt.Errorf("weights: load: %s.%s: empty st tag name", t, f.Name)
 		}
 		full := join(prefix, ti.name)
+		if halfOK[ti.name] && v.Field(i).Type() == denseType {
+			if err := l.tensorAs(v.Field(i), full, shapes[ti.name], ti.optional, true); err != nil {
+				return fmt.Errorf("%w (field %s.%s)", err, t, f.Name)
+			}
+			continue
+		}
 		if err := l.field(v.Field(i), full, ti.name, shapes, ti.optional); err != nil {
 			return fmt.Errorf("%w (field %s.%s)", err, t, f.Name)
 		}
@@ -267,6 +289,12 @@ func (l *loader) field(fv reflect.Value, full, key string, shapes map[string][]i
 }
 
 func (l *loader) tensor(fv reflect.Value, name string, want []int, optional bool) error {
+	return l.tensorAs(fv, name, want, optional, false)
+}
+
+// tensorAs loads one tensor; half allows float16 storage when the source
+// keeps half precision (see WithPrecision).
+func (l *loader) tensorAs(fv reflect.Value, name string, want []int, optional, half bool) error {
 	if want == nil && !fv.IsNil() {
 		want = tensor.Shape(fv.Interface().(*tensor.Dense))
 	}
@@ -286,7 +314,13 @@ func (l *loader) tensor(fv reflect.Value, name string, want []int, optional bool
 		l.bad = append(l.bad, fmt.Sprintf("%s: checkpoint %v, model %v", srcName, info.Shape, want))
 		return nil
 	}
-	t, err := l.src.Tensor(srcName)
+	var t *tensor.Dense
+	var err error
+	if hs, ok := l.src.(halfSource); ok && half && hs.keepsHalf() {
+		t, err = hs.halfTensor(srcName)
+	} else {
+		t, err = l.src.Tensor(srcName)
+	}
 	if err != nil {
 		return fmt.Errorf("weights: load %s: %w", srcName, err)
 	}

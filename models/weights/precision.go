@@ -21,6 +21,76 @@ type precisionSource struct {
 	p tensor.DType
 }
 
+// halfSource is a source that can hand out float16 storage.
+type halfSource interface {
+	keepsHalf() bool
+	halfTensor(name string) (*tensor.Dense, error)
+}
+
+// rawHalf is implemented by sources that can view stored F16 data
+// without converting it.
+type rawHalf interface {
+	rawHalf(name string) ([]uint16, []int, bool)
+}
+
+func (s *precisionSource) keepsHalf() bool { return s.p == tensor.Float16 }
+
+// halfTensor returns the named tensor as float16 bits: a view of the file
+// when it is stored as F16, else the float32 values rounded to half.
+func (s *precisionSource) halfTensor(name string) (*tensor.Dense, error) {
+	if r, ok := s.Source.(rawHalf); ok {
+		if bits, shape, ok := r.rawHalf(name); ok {
+			return tensor.NewHalf(bits, shape...), nil
+		}
+	}
+	t, err := s.Source.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	x := tensor.F32(t)
+	bits := make([]uint16, len(x))
+	chunks(len(x), func(i, j int) {
+		for k := i; k < j; k++ {
+			bits[k] = f32ToF16Bits(x[k])
+		}
+	})
+	return tensor.NewHalf(bits, tensor.Shape(t)...), nil
+}
+
+// f32ToF16Bits rounds to the nearest half (ties to even) and returns its bits.
+func f32ToF16Bits(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	man := b & 0x7fffff
+	if b&0x7fffffff > 0x7f800000 { // NaN: keep it quiet, keep the payload's top bits
+		return sign | 0x7e00 | uint16(man>>13)
+	}
+	exp := int32(b>>23&0xff) - 127 + 15
+	if exp >= 31 {
+		return sign | 0x7c00
+	}
+	if exp <= 0 { // subnormal half (or zero): units of 2^-24
+		if exp < -10 {
+			return sign
+		}
+		m32 := man | 0x800000
+		shift := uint32(14 - exp)
+		half := uint32(1) << (shift - 1)
+		rest := m32 & (1<<shift - 1)
+		m := m32 >> shift
+		if rest > half || (rest == half && m&1 == 1) {
+			m++
+		}
+		return sign | uint16(m)
+	}
+	h := uint32(exp)<<10 | man>>13
+	rest := man & 0x1fff
+	if rest > 0x1000 || (rest == 0x1000 && h&1 == 1) {
+		h++ // a carry into the exponent is right, up to infinity
+	}
+	return sign | uint16(h)
+}
+
 func (s *precisionSource) Tensor(name string) (*tensor.Dense, error) {
 	t, err := s.Source.Tensor(name)
 	if err != nil {
@@ -35,9 +105,11 @@ func (s *precisionSource) Tensor(name string) (*tensor.Dense, error) {
 		return t, nil
 	}
 	x := tensor.F32(t)
-	for i, v := range x {
-		x[i] = round(v)
-	}
+	chunks(len(x), func(i, j int) {
+		for k := i; k < j; k++ {
+			x[k] = round(x[k])
+		}
+	})
 	return t, nil
 }
 

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/goautopipe/autopipeline/tensor"
@@ -94,4 +95,28 @@ func TestConvertParallelChunks(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestF32ToF16Bits(t *testing.T) {
+	all := make([]uint16, 1<<16)
+	for i := range all {
+		all[i] = uint16(i)
+	}
+	f := make([]float32, len(all))
+	F16ToF32(f, all)
+	for i, v := range f {
+		if v != v {
+			continue
+		}
+		require.Equal(t, uint16(i), f32ToF16Bits(v), "half %#04x", i)
+	}
+	r := rand.New(rand.NewSource(2))
+	one := make([]float32, 1)
+	for n := 0; n < 200000; n++ {
+		x := float32(r.NormFloat64() * math.Pow(2, float64(r.Intn(44)-30)))
+		F16ToF32(one, []uint16{f32ToF16Bits(x)})
+		require.Equal(t, math.Float32bits(roundF16(x)), math.Float32bits(one[0]), "value %g", x)
+	}
+	require.Equal(t, uint16(0x7c00), f32ToF16Bits(70000))
+	require.Equal(t, uint16(0x7e00), f32ToF16Bits(float32(math.NaN()))&0x7e00)
 }

@@ -92,6 +92,14 @@ func (s *sharded) Tensor(name string) (*tensor.Dense, error) {
 	return f.Tensor(name)
 }
 
+func (s *sharded) rawHalf(name string) ([]uint16, []int, bool) {
+	f, ok := s.where[name]
+	if !ok {
+		return nil, nil, false
+	}
+	return f.rawHalf(name)
+}
+
 // Metadata merges the shards' __metadata__ maps.
 func (s *sharded) Metadata() map[string]string {
 	out := map[string]string{}

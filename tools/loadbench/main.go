@@ -15,20 +15,26 @@ import (
 
 	"github.com/goautopipe/autopipeline/models/unet"
 	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/autopipeline/tensor"
 )
 
 func main() {
 	dir := flag.String("dir", "testdata/fullsize/sd15/unet", "UNet folder")
 	variant := flag.String("variant", "", "weights variant, e.g. fp16")
+	half := flag.Bool("half", false, "keep Linear/Conv2D weights as float16 (WithDType(Float16))")
 	flag.Parse()
+	o := weights.OpenOptions{Variant: *variant}
+	if *half {
+		o.Precision = tensor.Float16
+	}
 	t0 := time.Now()
-	m, err := unet.Load(*dir, weights.OpenOptions{Variant: *variant})
+	m, err := unet.Load(*dir, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
 	}
 	el := time.Since(t0)
-	fmt.Printf("go  unet.Load %s variant=%q: %.2fs  peak RSS %s  (in_channels %d)\n", *dir, *variant, el.Seconds(), peakRSS(), m.Config().InChannels)
+	fmt.Printf("go  unet.Load %s variant=%q half=%v: %.2fs  peak RSS %s  (in_channels %d)\n", *dir, *variant, *half, el.Seconds(), peakRSS(), m.Config().InChannels)
 }
 
 func peakRSS() string {

@@ -1,0 +1,85 @@
+package tensor
+
+import (
+	"math"
+	"sync"
+
+	gt "gorgonia.org/tensor"
+)
+
+// Half-precision weights: a weight tensor may hold IEEE float16 bits
+// (a uint16 container) instead of float32, halving its memory. Linear and
+// Conv2D widen such a weight to float32 scratch for each call (a few
+// percent of the product's cost); the result equals computing with the
+// float32 values of those halves.
+
+// NewHalf wraps float16 bits (without copying) in a tensor of the given shape.
+func NewHalf(bits []uint16, shape ...int) *Dense {
+	sh := append([]int(nil), shape...)
+	return gt.New(gt.WithBacking(bits), gt.WithShape(sh...))
+}
+
+// IsHalf reports whether t holds float16 bits.
+func IsHalf(t *Dense) bool { return t != nil && t.Dtype() == gt.Uint16 }
+
+// HalfBits returns the float16 bits of a half tensor.
+func HalfBits(t *Dense) []uint16 { return t.Uint16s() }
+
+var halfConv struct {
+	sync.RWMutex
+	f func(dst []float32, src []uint16)
+}
+
+// SetHalfConverter installs a faster float16 → float32 conversion (the
+// weights package installs its assembly one).
+func SetHalfConverter(f func(dst []float32, src []uint16)) {
+	halfConv.Lock()
+	halfConv.f = f
+	halfConv.Unlock()
+}
+
+// HalfToFloat32 widens float16 bits to float32.
+func HalfToFloat32(dst []float32, src []uint16) {
+	halfConv.RLock()
+	f := halfConv.f
+	halfConv.RUnlock()
+	if f != nil {
+		f(dst, src)
+		return
+	}
+	for i, h := range src {
+		dst[i] = halfToF32(h)
+	}
+}
+
+func halfToF32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
+	case man == 0:
+		return math.Float32frombits(sign)
+	}
+	// subnormal half: man × 2^-24
+	v := float32(man) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
+	}
+	return v
+}
+
+// weightF32 returns w's values as float32: its own data, or for a half
+// weight a pooled scratch copy that release returns to the pool.
+func weightF32(w *Dense) (data []float32, release func()) {
+	if !IsHalf(w) {
+		return F32(w), func() {}
+	}
+	h := HalfBits(w)
+	p := getScratch(len(h))
+	HalfToFloat32(*p, h)
+	return *p, func() { putScratch(p) }
+}

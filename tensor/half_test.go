@@ -1,0 +1,80 @@
+package tensor
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// halfOf rounds float32 values to float16 bits (ties to even) for the test.
+func halfOf(v float32) uint16 {
+	b := math.Float32bits(v)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127 + 15
+	man := b & 0x7fffff
+	if exp <= 0 || exp >= 31 {
+		return sign // test values stay in the normal range
+	}
+	h := uint32(exp)<<10 | man>>13
+	rest := man & 0x1fff
+	if rest > 0x1000 || (rest == 0x1000 && h&1 == 1) {
+		h++
+	}
+	return sign | uint16(h)
+}
+
+func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	mk := func(n int) ([]uint16, []float32) {
+		h := make([]uint16, n)
+		f := make([]float32, n)
+		for i := range h {
+			h[i] = halfOf(float32(r.NormFloat64()) * 0.1)
+		}
+		for i, v := range h {
+			f[i] = halfToF32(v)
+		}
+		return h, f
+	}
+	x := New(3, 70)
+	for i := range F32(x) {
+		F32(x)[i] = float32(r.NormFloat64())
+	}
+	hw, fw := mk(50 * 70)
+	a := Linear(x, NewHalf(hw, 50, 70), nil)
+	b := Linear(x, FromSlice(fw, 50, 70), nil)
+	for i := range F32(a) {
+		if math.Float32bits(F32(a)[i]) != math.Float32bits(F32(b)[i]) {
+			t.Fatalf("linear %d: %v != %v", i, F32(a)[i], F32(b)[i])
+		}
+	}
+	img := New(2, 5, 9, 9)
+	for i := range F32(img) {
+		F32(img)[i] = float32(r.NormFloat64())
+	}
+	hc, fc := mk(7 * 5 * 3 * 3)
+	c := Conv2D(img, NewHalf(hc, 7, 5, 3, 3), nil, 1, 1)
+	d := Conv2D(img, FromSlice(fc, 7, 5, 3, 3), nil, 1, 1)
+	for i := range F32(c) {
+		if math.Float32bits(F32(c)[i]) != math.Float32bits(F32(d)[i]) {
+			t.Fatalf("conv %d: %v != %v", i, F32(c)[i], F32(d)[i])
+		}
+	}
+	if !IsHalf(NewHalf(hc, 7, 5, 3, 3)) || IsHalf(x) {
+		t.Fatal("IsHalf")
+	}
+}
+
+func TestHalfToF32Specials(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 5.9604645e-08}, {0x8000, float32(math.Copysign(0, -1))}, {0x7bff, 65504}} {
+		if got := halfToF32(c.h); math.Float32bits(got) != math.Float32bits(c.want) {
+			t.Errorf("%#04x: %v, want %v", c.h, got, c.want)
+		}
+	}
+	if !math.IsInf(float64(halfToF32(0x7c00)), 1) || halfToF32(0x7e00) == halfToF32(0x7e00) {
+		t.Error("inf / NaN")
+	}
+}
