@@ -30,10 +30,12 @@ func collect(opts []Option) *options {
 }
 
 // WithDType sets the precision of the weights (tensor.Float32, Float16 or
-// BFloat16), like diffusers' torch_dtype: with Float16 every weight is
-// rounded to half precision when it is loaded, so the model holds the same
-// weight values as a half-precision one. Computation is always float32, and
-// weights are kept in float32 memory.
+// BFloat16), like diffusers' torch_dtype. With Float16 the Linear and
+// Conv2D weights of the UNet, VAE and safety checker are stored as float16
+// (half the memory; a view of *.fp16.safetensors files, no copy) and
+// widened per layer during computation; every other weight is rounded to
+// float16 values. BFloat16 rounds every weight to bfloat16 values (float32
+// memory). Computation is always float32.
 func WithDType(dt tensor.DType) Option { return func(o *options) { o.dtype = dt } }
 
 // WithVariant loads weight files of a variant: "fp16" reads
