@@ -72,8 +72,13 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	return nil
 }
 
-// peakRSS reads VmHWM from /proc/self/status (Linux).
+// peakRSS reads VmHWM (and the current anonymous / file-backed split) from
+// /proc/self/status (Linux).
 func peakRSS() string {
+	return status("VmHWM:") + " (now: anon " + status("RssAnon:") + ", file " + status("RssFile:") + ")"
+}
+
+func status(key string) string {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return "n/a"
@@ -81,8 +86,8 @@ func peakRSS() string {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if strings.HasPrefix(s.Text(), "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(s.Text(), "VmHWM:"))
+		if strings.HasPrefix(s.Text(), key) {
+			return strings.TrimSpace(strings.TrimPrefix(s.Text(), key))
 		}
 	}
 	return "n/a"
