@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/nlpodyssey/safetensors"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,11 +96,26 @@ func openFile(path string) (*file, error) {
 		return nil, fmt.Errorf("weights: open %s: %w", path, err)
 	}
 	h, err := parseHeader(data, size)
+	if err == nil {
+		err = crossCheck(data)
+	}
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("weights: open %s: %w", path, err)
 	}
 	return &file{path: path, hdr: h, data: data, release: release}, nil
+}
+
+// crossCheck validates the file a second time with
+// github.com/nlpodyssey/safetensors, the reference Go reader of the format
+// (header bounds, data offsets covering the buffer without gaps or
+// overlaps, dtype sizes), after parseHeader has given its own, more
+// specific errors.
+func crossCheck(data []byte) error {
+	if _, _, err := safetensors.ReadMetadata(data); err != nil {
+		return fmt.Errorf("invalid safetensors file: %w", err)
+	}
+	return nil
 }
 
 // sniffPickle recognises the first bytes of torch.save outputs: a zip

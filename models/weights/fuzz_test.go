@@ -31,6 +31,9 @@ func FuzzParseHeader(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if int64(len(buf)) == fileSize {
+			_ = crossCheck(buf) // the second validation must not panic either
+		}
 		dataLen := fileSize - 8 - h.size
 		if h.size != int64(binary.LittleEndian.Uint64(buf)) || dataLen < 0 {
 			t.Fatalf("bad header size %d for file of %d", h.size, fileSize)
