@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/goautopipe/autopipeline/internal/config"
+	"github.com/goautopipe/autopipeline/internal/parallel"
 	"github.com/goautopipe/autopipeline/pipelines"
 	"github.com/goautopipe/autopipeline/schedulers"
 	"github.com/goautopipe/autopipeline/tensor"
@@ -201,26 +200,11 @@ func loadComponents(ctx context.Context, dir string, idx *config.ModelIndex, sig
 	}
 	loaded := make([]any, len(names))
 	errs := make([]error, len(names))
-	next := make(chan int, len(names))
-	for i := range names {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(names)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				func() {
-					defer pipelines.Recover(&errs[i])
-					m := names[i]
-					loaded[i], errs[i] = pipelines.LoadComponent(ctx, filepath.Join(dir, m), m, idx.Components[m], lo)
-				}()
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(names), func(i int) {
+		defer pipelines.Recover(&errs[i])
+		m := names[i]
+		loaded[i], errs[i] = pipelines.LoadComponent(ctx, filepath.Join(dir, m), m, idx.Components[m], lo)
+	})
 	for i, m := range names {
 		if errs[i] != nil {
 			return nil, errs[i]

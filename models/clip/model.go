@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 
+	"github.com/goautopipe/autopipeline/internal/parallel"
 	"github.com/goautopipe/autopipeline/models/nn"
 	"github.com/goautopipe/autopipeline/models/weights"
 	"github.com/goautopipe/autopipeline/tensor"
@@ -151,22 +150,7 @@ func (m *TextModel) prepare() error {
 	}
 	// The transposes are independent: spread them over the cores.
 	errs := make([]error, len(ls))
-	next := make(chan int, len(ls))
-	for i := range ls {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = ls[i].prepare()
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(ls), func(i int) { errs[i] = ls[i].prepare() })
 	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("clip: linear %d: %w", i, err)

@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"unsafe"
 
+	"github.com/goautopipe/autopipeline/internal/parallel"
 	"github.com/goautopipe/autopipeline/tensor"
 )
 
@@ -25,9 +25,9 @@ func convert(dst []float32, raw []byte, dtype string) error {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	case "F16":
-		parallel(dst, halves(raw), F16ToF32)
+		inChunks(dst, halves(raw), F16ToF32)
 	case "BF16":
-		parallel(dst, halves(raw), BF16ToF32)
+		inChunks(dst, halves(raw), BF16ToF32)
 	case "F64":
 		for i := range dst {
 			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
@@ -173,10 +173,10 @@ func halfBits(h uint16) uint32 {
 	return sign | e<<23 | (man&0x3ff)<<13
 }
 
-// parallel converts large tensors in chunks on every core: the cost of
+// inChunks converts large tensors in chunks on every core: the cost of
 // loading a half-precision checkpoint is mostly first-touch page faults
 // on the float32 destination, which parallelise well.
-func parallel(dst []float32, src []uint16, f func([]float32, []uint16)) {
+func inChunks(dst []float32, src []uint16, f func([]float32, []uint16)) {
 	chunks(len(dst), func(i, j int) { f(dst[i:j], src[i:j]) })
 }
 
@@ -184,25 +184,9 @@ func parallel(dst []float32, src []uint16, f func([]float32, []uint16)) {
 // core when n is large.
 func chunks(n int, f func(i, j int)) {
 	const chunk = 1 << 20
-	workers := runtime.GOMAXPROCS(0)
-	if n < 2*chunk || workers == 1 {
+	if n < 2*chunk {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	next := make(chan int, (n+chunk-1)/chunk)
-	for i := 0; i < n; i += chunk {
-		next <- i
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i, min(i+chunk, n))
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For((n+chunk-1)/chunk, func(c int) { f(c*chunk, min((c+1)*chunk, n)) })
 }
