@@ -1,4 +1,4 @@
-module github.com/goautopipe/autopipeline
+module github.com/goautopipe/diffusers
 
 go 1.26.8
 

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/internal/config"
-	"github.com/goautopipe/autopipeline/internal/parallel"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/schedulers"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/internal/config"
+	"github.com/goautopipe/diffusers/internal/parallel"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Task selects what the pipeline does.

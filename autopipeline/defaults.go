@@ -4,7 +4,7 @@ import (
 	"context"
 	"reflect"
 
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // defaultsPipeline fills the zero fields of each Request from d.

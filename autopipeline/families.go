@@ -2,6 +2,6 @@ package autopipeline
 
 // The pipeline families, registered from their init functions.
 import (
-	_ "github.com/goautopipe/autopipeline/pipelines/sd"
-	_ "github.com/goautopipe/autopipeline/pipelines/sdxl"
+	_ "github.com/goautopipe/diffusers/pipelines/sd"
+	_ "github.com/goautopipe/diffusers/pipelines/sdxl"
 )

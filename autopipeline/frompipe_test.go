@@ -10,12 +10,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/models/safety"
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/schedulers"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/models/safety"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
 

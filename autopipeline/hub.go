@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/hub"
-	"github.com/goautopipe/autopipeline/internal/config"
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/hub"
+	"github.com/goautopipe/diffusers/internal/config"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 type hubOptions struct {

@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/hub"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/hub"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
 

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goautopipe/autopipeline/internal/imaging"
+	"github.com/goautopipe/diffusers/internal/imaging"
 	_ "golang.org/x/image/webp" // registered for LoadImage
 )
 

@@ -1,8 +1,8 @@
 package autopipeline
 
 import (
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Option configures FromPretrained and FromPipe.

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // Parameters are the generation parameters written into a PNG's

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/goautopipe/autopipeline/hub"
+	"github.com/goautopipe/diffusers/hub"
 )
 
 // Fetch an SDXL pipeline's fp16 weights, without its VAE (replaced by the

@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/vae"
-	"github.com/goautopipe/autopipeline/schedulers"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/vae"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // Base is what every pipeline class shares: its name, its components and

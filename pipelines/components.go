@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/goautopipe/autopipeline/internal/config"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/internal/config"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // LoadOptions are the options that reach component loaders.

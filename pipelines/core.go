@@ -6,11 +6,11 @@ import (
 	"image"
 	"time"
 
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/vae"
-	"github.com/goautopipe/autopipeline/schedulers"
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/vae"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 // SafetyChecker flags images; flagged images are returned black.

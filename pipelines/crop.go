@@ -3,7 +3,7 @@ package pipelines
 import (
 	"image"
 
-	"github.com/goautopipe/autopipeline/internal/imaging"
+	"github.com/goautopipe/diffusers/internal/imaging"
 )
 
 // Inpainting with padding_mask_crop, as diffusers does it: the region

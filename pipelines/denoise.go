@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/schedulers"
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 // Loop is the one denoising loop every pipeline runs: classifier-free

@@ -5,7 +5,7 @@ import (
 	"image"
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // ImageProcessor converts between images and the VAE's pixel tensors, the

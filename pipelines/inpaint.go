@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"image"
 
-	"github.com/goautopipe/autopipeline/schedulers"
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 // prepareInpaint prepares the initial latents of an inpainting run and

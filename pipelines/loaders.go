@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/models/safety"
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/vae"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/schedulers"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/models/safety"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/vae"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // The model classes a diffusers checkpoint names in model_index.json, and

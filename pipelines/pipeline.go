@@ -5,7 +5,7 @@ import (
 	"image"
 	"time"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Task names what a pipeline does.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // TextEncoding is one text encoder's output for a prompt.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"image"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // FeatureExtractor turns images into a model's pixel values

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // trainSchedule is the training-time noise schedule shared by all classes.

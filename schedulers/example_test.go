@@ -3,7 +3,7 @@ package schedulers_test
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/schedulers"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 func ExampleFromConfigAs() {

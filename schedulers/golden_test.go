@@ -9,8 +9,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 type goldenSteps struct {

@@ -3,8 +3,8 @@ package schedulers
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 // Heun implements HeunDiscreteScheduler (Karras et al. 2022, Algorithm 1):

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // This file holds what the sigma-parameterised ("k-diffusion") schedulers

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/tensor"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 var sd15 = map[string]any{

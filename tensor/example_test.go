@@ -3,7 +3,7 @@ package tensor_test
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Sgemm multiplies row-major matrices with optional transposition:

@@ -2,7 +2,7 @@
 
 package tensor
 
-import "github.com/goautopipe/autopipeline/tensor/internal/openblas"
+import "github.com/goautopipe/diffusers/tensor/internal/openblas"
 
 // openblasGemm calls OpenBLAS's cblas_sgemm. It exists only in builds
 // with the openblas tag, as a yardstick for the native kernels.

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/schedulers"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // task is what a subcommand does.

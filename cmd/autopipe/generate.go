@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/hub"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/schedulers"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/hub"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // generate runs subcommand t: parse, load inputs and the pipeline,

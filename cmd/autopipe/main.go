@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/stretchr/testify/require"
 )
 

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/goautopipe/autopipeline/hub"
+	"github.com/goautopipe/diffusers/hub"
 )
 
 // isTerminal reports whether w is a terminal (a character device).

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goautopipe/autopipeline/hub"
+	"github.com/goautopipe/diffusers/hub"
 	"github.com/stretchr/testify/require"
 )
 

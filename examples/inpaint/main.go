@@ -22,9 +22,9 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	fixtures "github.com/goautopipe/autopipeline"
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/demo"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *model == "" {
-		dir, err := fixtures.Extract("", "tiny-sd")
+		dir, err := demo.Extract("")
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/stretchr/testify/require"
 )
 

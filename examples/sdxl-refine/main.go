@@ -24,8 +24,8 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/internal/config"
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Architecture names read from config.json "architectures".

@@ -3,7 +3,7 @@ package clip_test
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/models/clip"
+	"github.com/goautopipe/diffusers/models/clip"
 )
 
 func ExampleTokenizer_Encode() {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // activation maps config.json's hidden_act to a tensor function.

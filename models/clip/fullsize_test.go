@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
+	"github.com/goautopipe/diffusers/models/weights"
 )
 
 // fullsizeDir holds the ViT-L/14 text encoder with random weights written by

@@ -3,7 +3,7 @@ package clip
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // linear is torch.nn.Linear (weight [out, in] in the checkpoint). After

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/internal/parallel"
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/internal/parallel"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // TextOutput is what Forward returns, for ids of shape [B, L].

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 type encoderGolden struct {

@@ -3,7 +3,7 @@ package nn
 import (
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // AttentionConfig sizes an Attention layer (diffusers' Attention with

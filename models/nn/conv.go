@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // Conv2D is torch.nn.Conv2d with a square kernel, equal stride and padding
 // on both axes, no dilation and no groups. Weight layout [Out, In, K, K].

@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // TimestepEmbedding is diffusers' TimestepEmbedding with the SiLU
 // activation and no condition projection: linear_2(silu(linear_1(x))).

@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // FeedForward is diffusers' FeedForward: net.0 (a projection with its

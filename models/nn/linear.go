@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // Linear is torch.nn.Linear: y = x Wᵀ + b, with W in PyTorch layout [out, in].
 type Linear struct {

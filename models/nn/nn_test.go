@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 const blockGolden = "../../testdata/golden/unet_nn_blocks.safetensors"

@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // GroupNorm is torch.nn.GroupNorm with affine parameters, over x [N, C, ...].
 type GroupNorm struct {

@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // ResnetConfig sizes a ResnetBlock2D (diffusers' ResnetBlock2D with
 // time_embedding_norm "default" and the SiLU non-linearity).

@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // Downsample2D is diffusers' Downsample2D: a 3x3 stride-2 convolution
 // ("conv"), or a 2x2 average pool when UseConv is false. With Padding 0 the

@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // TransformerConfig sizes a BasicTransformerBlock and a Transformer2DModel

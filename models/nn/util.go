@@ -1,6 +1,6 @@
 package nn
 
-import "github.com/goautopipe/autopipeline/tensor"
+import "github.com/goautopipe/diffusers/tensor"
 
 // divInPlace divides every element of x by d (as torch's x / d).
 func divInPlace(x *tensor.Dense, d float32) {

@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // VisionConfig is the vision_config of the checker's CLIPConfig.

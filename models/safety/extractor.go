@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/goautopipe/autopipeline/internal/imaging"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/internal/imaging"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // FeatureExtractor is transformers' CLIPImageProcessor: resize the

@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // blockArgs are the sizes a block constructor needs, derived from the

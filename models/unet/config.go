@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/internal/config"
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Config is the typed config.json of a diffusers UNet2DConditionModel.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/nn"
+	"github.com/goautopipe/diffusers/models/nn"
 )
 
 // expectedTensors lists the checkpoint names and shapes an unloaded model

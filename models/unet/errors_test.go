@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // writeConfig copies the tiny-sd UNet config with one key changed.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Load a UNet component folder and predict the noise for a batch of two

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Opt-in checks at full size. TestFullSizeGolden compares against diffusers

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func openGolden(t *testing.T, name string) weights.Source {

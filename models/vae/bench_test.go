@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 // BenchmarkDecode512 decodes one 64x64 latent to a 512x512 image with the

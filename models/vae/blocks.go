@@ -3,8 +3,8 @@ package vae
 import (
 	"context"
 
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // resnetEps is the GroupNorm epsilon diffusers uses throughout the VAE.

@@ -3,8 +3,8 @@ package vae
 import (
 	"context"
 
-	"github.com/goautopipe/autopipeline/models/nn"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Encoder is diffusers' VAE Encoder with double_z: image [N, in, H, W] to

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/internal/config"
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Config is an AutoencoderKL config.json. Fields absent from the file take

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // legacyAttn matches the weights of a VAE mid-block attention under either

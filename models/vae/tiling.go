@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // TileOptions sets the tile geometry of tiled encode/decode, as diffusers'

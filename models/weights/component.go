@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // OpenOptions selects which weight files of a component to open.

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/goautopipe/autopipeline/internal/parallel"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/internal/parallel"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func init() { tensor.SetHalfConverter(F16ToF32) }

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 type common struct {

@@ -3,7 +3,7 @@ package weights
 import (
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // WithPrecision wraps src so that every tensor it returns is rounded to

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // sharded is a checkpoint split over several safetensors files, described

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // node is one segment of a dotted tensor-name tree.

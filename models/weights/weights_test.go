@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func seq(n int, scale float32) []float32 {

@@ -9,7 +9,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // WriteFile writes float32 tensors to a safetensors file (names sorted,

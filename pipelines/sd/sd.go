@@ -3,9 +3,9 @@ package sd
 import (
 	"context"
 
-	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Family is the AutoPipeline family name of Stable Diffusion 1.x/2.x.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 var defaults = pipelines.Defaults{

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/models/clip"
-	"github.com/goautopipe/autopipeline/pipelines"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // Family is the AutoPipeline family name of Stable Diffusion XL.

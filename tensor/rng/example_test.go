@@ -3,7 +3,7 @@ package rng_test
 import (
 	"fmt"
 
-	"github.com/goautopipe/autopipeline/tensor/rng"
+	"github.com/goautopipe/diffusers/tensor/rng"
 )
 
 func ExampleGenerator_Randn() {

@@ -3,7 +3,7 @@ package rng
 import (
 	"math"
 
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Generator is a seeded random stream equal to torch.Generator("cpu").

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goautopipe/autopipeline/models/unet"
-	"github.com/goautopipe/autopipeline/models/weights"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {

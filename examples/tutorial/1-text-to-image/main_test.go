@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
 	"github.com/stretchr/testify/require"
 )
 

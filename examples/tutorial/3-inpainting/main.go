@@ -17,9 +17,9 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/pipelines"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 const (

@@ -16,8 +16,8 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {

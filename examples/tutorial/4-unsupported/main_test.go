@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/goautopipe/autopipeline/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -19,8 +19,8 @@ import (
 	"reflect"
 	"sort"
 
-	"github.com/goautopipe/autopipeline/autopipeline"
-	"github.com/goautopipe/autopipeline/tensor"
+	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goautopipe/autopipeline/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
 	"github.com/stretchr/testify/require"
 )
 
