@@ -55,8 +55,8 @@ func NewBase(class string, task Task, sig Signature, comps, cfg map[string]any) 
 func (b *Base) ClassName() string { return b.class }
 
 // Components implements Pipeline.
-func (b *Base) Components() map[string]any {
-	out := make(map[string]any, len(b.comps))
+func (b *Base) Components() Components {
+	out := make(Components, len(b.comps))
 	for k, v := range b.comps {
 		out[k] = v
 	}

@@ -37,7 +37,7 @@ type Pipeline interface {
 	// Components returns the component objects by their model_index.json
 	// names. The map is new; the objects are the pipeline's own, shared
 	// with every pipeline made from it by FromPipe.
-	Components() map[string]any
+	Components() Components
 	// Config returns a copy of the pipeline's configuration:
 	// requires_safety_checker, _name_or_path, keys carried over by FromPipe...
 	Config() map[string]any

@@ -117,7 +117,7 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 	if o.scheduler == "" {
 		return pipe, nil
 	}
-	cur, ok := pipe.Components()["scheduler"].(schedulers.Scheduler)
+	cur, ok := pipe.Components().Scheduler(), pipe.Components().Scheduler() != nil
 	if !ok {
 		return nil, errors.New("the pipeline has no scheduler to replace")
 	}
