@@ -30,7 +30,8 @@
 // EulerAncestralDiscreteScheduler, LMSDiscreteScheduler,
 // HeunDiscreteScheduler, DPMSolverMultistepScheduler (dpmsolver,
 // dpmsolver++, sde-dpmsolver, sde-dpmsolver++; orders 1-3) and
-// UniPCMultistepScheduler; prediction types epsilon, v_prediction and
+// UniPCMultistepScheduler and LCMScheduler (latent consistency models:
+// WithOriginalInferenceSteps, WithStrength); prediction types epsilon, v_prediction and
 // sample where the reference supports them; Karras and exponential sigmas,
 // zero-terminal-SNR rescaling, all timestep spacings.
 //

@@ -62,6 +62,8 @@ type stateOptions struct {
 	timesteps []float64
 	sigmas    []float64
 	eta       float64
+	// lcm holds LCMScheduler's set_timesteps arguments.
+	lcm lcmOptions
 }
 
 // WithTimesteps uses explicit timesteps (descending) instead of a step count,
