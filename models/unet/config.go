@@ -173,7 +173,7 @@ func (c *Config) resolve() (*resolved, error) {
 		{"class_embed_type", c.ClassEmbedType}, {"num_class_embeds", c.NumClassEmbeds},
 		{"encoder_hid_dim", c.EncoderHidDim}, {"encoder_hid_dim_type", c.EncoderHidDimType},
 		{"time_embedding_act_fn", c.TimeEmbeddingActFn}, {"timestep_post_act", c.TimestepPostAct},
-		{"time_cond_proj_dim", c.TimeCondProjDim}, {"cross_attention_norm", c.CrossAttentionNorm},
+		{"cross_attention_norm", c.CrossAttentionNorm},
 		{"reverse_transformer_layers_per_block", c.ReverseTransformerLayersPerBlock},
 	} {
 		if !isNull(k.v) {

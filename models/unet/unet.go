@@ -14,6 +14,7 @@ import (
 type Model struct {
 	ConvIn        *nn.Conv2D            `st:"conv_in"`
 	TimeEmbedding *nn.TimestepEmbedding `st:"time_embedding"`
+	TimeCondProj  *nn.Linear            `st:"time_embedding.cond_proj,optional"`
 	AddEmbedding  *nn.TimestepEmbedding `st:"add_embedding"`
 	DownBlocks    []*Block              `st:"down_blocks"`
 	MidBlock      *MidBlock             `st:"mid_block"`
@@ -30,9 +31,13 @@ type Model struct {
 
 // AddedCond is the SDXL "text_time" conditioning: TextEmbeds [N, D] (the
 // pooled text embeddings) and TimeIDs [N, k] (original size, crop
-// coordinates, target size or aesthetic score).
+// coordinates, target size or aesthetic score); and, for models with
+// time_cond_proj_dim (latent consistency models), TimestepCond
+// [N, time_cond_proj_dim] (diffusers' timestep_cond, the guidance-scale
+// embedding).
 type AddedCond struct {
 	TextEmbeds, TimeIDs *tensor.Dense
+	TimestepCond        *tensor.Dense
 }
 
 // Config returns the model's config (diffusers' defaults filled in).
@@ -80,6 +85,9 @@ func New(cfg Config) (*Model, error) {
 		timeProj:      nn.Timesteps{Dim: boc[0], FlipSinToCos: cfg.FlipSinToCos, FreqShift: cfg.FreqShift},
 		ConvNormOut:   nn.NewGroupNorm(r.groups, boc[0], eps),
 		ConvOut:       nn.NewConv2D(boc[0], cfg.OutChannels, cfg.ConvOutKernel),
+	}
+	if err := m.addTimeCond(); err != nil {
+		return nil, fmt.Errorf("unet: %w", err)
 	}
 	if r.hasTextTime {
 		m.addTimeProj = nn.Timesteps{Dim: r.addTimeDim, FlipSinToCos: cfg.FlipSinToCos, FreqShift: cfg.FreqShift}
@@ -172,7 +180,7 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 			ts[i] = timestep[0]
 		}
 	}
-	emb := m.TimeEmbedding.Forward(m.timeProj.Forward(ts))
+	emb := m.TimeEmbedding.Forward(m.timeInput(ts, added))
 	if m.AddEmbedding != nil {
 		tid := tensor.F32(added.TimeIDs)
 		te := m.addTimeProj.Forward(tid) // [N*k, addTimeDim]
@@ -251,6 +259,9 @@ func (m *Model) checkInputs(sample *tensor.Dense, timestep []float32, ehs *tenso
 				return fmt.Errorf("unet: encoder hidden states have width %d, the model expects cross_attention_dim=%d", es[2], d)
 			}
 		}
+	}
+	if err := m.checkTimeCond(nb, added); err != nil {
+		return err
 	}
 	if m.r.hasTextTime {
 		if added == nil || added.TextEmbeds == nil {

@@ -13,7 +13,13 @@
 // so a large decode never holds the full-resolution activations of the whole
 // image at once.
 //
+// AutoencoderTiny (LoadTiny) is diffusers' tiny autoencoder (TAESD,
+// TAESDXL): plain convolutions and ReLUs, a deterministic encoder whose
+// output is already in the pipelines' latent space (scaling_factor 1), and
+// ScaleLatents/UnscaleLatents for its 8-bit latent storage range.
+//
 // Only DownEncoderBlock2D / UpDecoderBlock2D with the SiLU activation and
-// group norm are supported (every SD 1.x, 2.x and SDXL VAE); other autoencoders
-// (tiny AutoencoderTiny, consistency decoders, spatial-norm decoders) are not.
+// group norm are supported for AutoencoderKL (every SD 1.x, 2.x and SDXL
+// VAE); other autoencoders (consistency decoders, spatial-norm decoders) are
+// not.
 package vae

@@ -110,6 +110,10 @@ def main():
 
     tiny_pipelines.write_all(out)
 
+    import tiny_fast  # noqa: E402 (links to tiny-sd and tiny-sd2)
+
+    tiny_fast.write_all(out)
+
 
 if __name__ == "__main__":
     main()
