@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -100,4 +101,45 @@ func TestTinyLoadRejectsWrongWeights(t *testing.T) {
 	require.NoError(t, err)
 	defer src.Close()
 	assert.Error(t, v.LoadFrom(src))
+}
+
+func convParams(c *nn.Conv2D) int {
+	n := c.Out * c.In * c.Kernel * c.Kernel
+	if c.HasBias {
+		n += c.Out
+	}
+	return n
+}
+
+func tinyParams(layers []*tinyLayer) int {
+	n := 0
+	for _, l := range layers {
+		switch {
+		case l.Conv != nil:
+			n += convParams(l.Conv)
+		case l.Block != nil:
+			for _, c := range l.Block.Conv {
+				if c != nil {
+					n += convParams(c)
+				}
+			}
+			if l.Block.Skip != nil {
+				n += convParams(l.Block.Skip)
+			}
+		}
+	}
+	return n
+}
+
+// TestTinyRealConfigs builds TAESD, TAESDXL and SDXS's tiny VAE from their
+// Hub configs and checks the parameter count diffusers gives them.
+func TestTinyRealConfigs(t *testing.T) {
+	for _, p := range []string{"madebyollin--taesd/config.json", "madebyollin--taesdxl/config.json", "IDKiro--sdxs-512-0.9/vae/config.json"} {
+		c, err := ReadTinyConfig("../../testdata/configs/" + p)
+		require.NoError(t, err, p)
+		v, err := NewTiny(c)
+		require.NoError(t, err, p)
+		assert.Equal(t, 2_445_063, tinyParams(v.Encoder.Layers)+tinyParams(v.Decoder.Layers), p)
+		assert.Equal(t, 8, c.DownFactor(), p)
+	}
 }

@@ -10,7 +10,7 @@ import tempfile
 
 import torch
 from accelerate import init_empty_weights
-from diffusers import AutoencoderKL, UNet2DConditionModel
+from diffusers import AutoencoderKL, AutoencoderTiny, UNet2DConditionModel
 from diffusers.utils import logging as dlog
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
@@ -29,6 +29,18 @@ PARAMS = {
     "runwayml--stable-diffusion-v1-5/text_encoder": 123_060_480,
     "stabilityai--stable-diffusion-2-1/text_encoder": 340_387_840,
     "stabilityai--stable-diffusion-xl-base-1.0/text_encoder_2": 694_659_840,
+    # Few-step models: SD 1.5's UNet plus time_embedding.cond_proj (256 x 320); SD 2.1's and SDXL's
+    # layouts for the turbo models; TAESD/TAESDXL as diffusers instantiates AutoencoderTiny (the
+    # published taesd_encoder.pth / taesd_decoder.pth hold the same tensors).
+    "SimianLuo--LCM_Dreamshaper_v7/unet": 859_520_964 + 256 * 320,
+    "stabilityai--sd-turbo/unet": 865_910_724,
+    "stabilityai--sd-turbo/text_encoder": 340_387_840,
+    "stabilityai--sdxl-turbo/unet": 2_567_463_684,
+    "stabilityai--sdxl-turbo/text_encoder_2": 694_659_840,
+    "madebyollin--taesd/.": 2_445_063,
+    "madebyollin--taesdxl/.": 2_445_063,
+    "IDKiro--sdxs-512-0.9/vae": 2_445_063,
+    "IDKiro--sdxs-512-0.9/vae_large": 83_653_863,
 }
 
 PAD = {
@@ -38,6 +50,11 @@ PAD = {
     "stabilityai--stable-diffusion-xl-base-1.0/tokenizer": 49407,
     "stabilityai--stable-diffusion-xl-base-1.0/tokenizer_2": 0,
     "stabilityai--stable-diffusion-xl-refiner-1.0/tokenizer_2": 0,
+    "SimianLuo--LCM_Dreamshaper_v7/tokenizer": 49407,
+    "stabilityai--sd-turbo/tokenizer": 0,
+    "stabilityai--sdxl-turbo/tokenizer": 49407,
+    "stabilityai--sdxl-turbo/tokenizer_2": 0,
+    "IDKiro--sdxs-512-0.9/tokenizer": 0,
 }
 
 
@@ -57,13 +74,19 @@ def build(comp, cfg):
             return UNet2DConditionModel.from_config(cfg)
         if cls == "AutoencoderKL":
             return AutoencoderKL.from_config(cfg)
+        if cls == "AutoencoderTiny":
+            return AutoencoderTiny.from_config(cfg)
         arch = cfg["architectures"][0]
         tc = CLIPTextConfig.from_dict(cfg)
         return {"CLIPTextModel": CLIPTextModel, "CLIPTextModelWithProjection": CLIPTextModelWithProjection}[arch](tc)
 
 
 def check_model(repo, comp):
-    cfg = load(os.path.join(ROOT, repo, comp, "config.json"))
+    path = os.path.join(ROOT, repo, comp, "config.json")
+    if not os.path.isfile(path):
+        print(f"  {comp:15s} (config not stored)")
+        return
+    cfg = load(path)
     m = build(comp, cfg)
     assert all(p.device.type == "meta" for p in m.parameters())
     n = count(m)
@@ -102,6 +125,10 @@ def main():
     torch.set_num_threads(2)
     vocab_dir = os.path.join("testdata", "clip-tokenizer", "sd15")
     for repo in sorted(os.listdir(ROOT)):
+        if not os.path.isfile(os.path.join(ROOT, repo, "model_index.json")):
+            print(f"{repo}: component")
+            check_model(repo, ".")
+            continue
         index = load(os.path.join(ROOT, repo, "model_index.json"))
         print(f"{repo}: {index['_class_name']}")
         for comp, (lib, cls) in sorted((k, v) for k, v in index.items() if not k.startswith("_") and isinstance(v, list)):
@@ -109,6 +136,11 @@ def main():
                 continue
             d = os.path.join(ROOT, repo, comp)
             if comp in ("unet", "vae", "text_encoder", "text_encoder_2"):
+                check_model(repo, comp)
+                if comp == "vae" and os.path.isdir(os.path.join(ROOT, repo, "vae_large")):
+                    check_model(repo, "vae_large")
+                continue
+            if False:
                 check_model(repo, comp)
             elif comp == "scheduler":
                 check_scheduler(repo)

@@ -289,6 +289,100 @@ REPOS = {
 }
 
 
+def taesd(version="0.20.0.dev0"):
+    """madebyollin/taesd and taesdxl (the same architecture; the weights differ)."""
+    return {
+        "_class_name": "AutoencoderTiny",
+        "_diffusers_version": version,
+        "act_fn": "relu",
+        "decoder_block_out_channels": [64, 64, 64, 64],
+        "encoder_block_out_channels": [64, 64, 64, 64],
+        "force_upcast": False,
+        "in_channels": 3,
+        "latent_channels": 4,
+        "latent_magnitude": 3,
+        "latent_shift": 0.5,
+        "num_decoder_blocks": [3, 3, 3, 1],
+        "num_encoder_blocks": [1, 3, 3, 3],
+        "out_channels": 3,
+        "scaling_factor": 1.0,
+        "upsampling_scaling_factor": 2,
+    }
+
+
+SD21_TEXT = dict(hidden_act="gelu", hidden_size=1024, intermediate_size=4096, num_attention_heads=16,
+                 num_hidden_layers=23, projection_dim=512)
+TURBO_SCHED = dict(interpolation_type="linear", prediction_type="epsilon", sample_max_value=1.0,
+                   timestep_spacing="trailing", use_karras_sigmas=False)
+
+
+def lcm_scheduler():
+    cfg = scheduler(
+        "LCMScheduler", "0.22.0.dev0", clip_sample_range=1.0, dynamic_thresholding_ratio=0.995,
+        original_inference_steps=50, prediction_type="epsilon", rescale_betas_zero_snr=False,
+        sample_max_value=1.0, set_alpha_to_one=True, thresholding=False, timestep_scaling=10.0,
+        timestep_spacing="leading")
+    del cfg["skip_prk_steps"]
+    return cfg
+
+
+def fast_repos():
+    """LCM, Turbo, TAESD and SDXS checkpoints (the few-step models)."""
+    sd21_unet = dict(attention_head_dim=[5, 10, 20, 20], cross_attention_dim=1024, use_linear_projection=True)
+    return {
+        "SimianLuo--LCM_Dreamshaper_v7": {
+            "model_index.json": index("LatentConsistencyModelPipeline", "0.22.0.dev0", comps(SD_NAMES, "LCMScheduler"),
+                                      requires_safety_checker=True),
+            "unet/config.json": sd_unet("0.22.0.dev0", time_cond_proj_dim=256),
+            "vae/config.json": vae("0.22.0.dev0", 768),
+            "text_encoder/config.json": clip_text("4.34.1"),
+            "scheduler/scheduler_config.json": lcm_scheduler(),
+            "tokenizer/": tokenizer_files(clip_vocab.EOS, "sd15"),
+        },
+        "stabilityai--sd-turbo": {
+            "model_index.json": index(
+                "StableDiffusionPipeline", "0.24.0.dev0",
+                comps(SD_NAMES, "EulerDiscreteScheduler", safety_checker=[None, None], feature_extractor=[None, None]),
+                requires_safety_checker=False),
+            "unet/config.json": sd_unet("0.24.0.dev0", **sd21_unet),
+            "vae/config.json": vae("0.24.0.dev0", 768),
+            "text_encoder/config.json": clip_text("4.35.0", **SD21_TEXT),
+            "scheduler/scheduler_config.json": scheduler("EulerDiscreteScheduler", "0.24.0.dev0", **TURBO_SCHED),
+            "tokenizer/": tokenizer_files("!", "sd15"),
+        },
+        "stabilityai--sdxl-turbo": {
+            "model_index.json": index(
+                "StableDiffusionXLPipeline", "0.24.0.dev0", comps(XL_NAMES, "EulerAncestralDiscreteScheduler"),
+                force_zeros_for_empty_prompt=True),
+            "unet/config.json": xl_unet(_diffusers_version="0.24.0.dev0", sample_size=64),
+            "vae/config.json": vae("0.24.0.dev0", 512, force_upcast=True, scaling_factor=0.13025),
+            "text_encoder/config.json": clip_text("4.35.0", dtype="float16"),
+            "text_encoder_2/config.json": bigg_text(),
+            "scheduler/scheduler_config.json": scheduler("EulerAncestralDiscreteScheduler", "0.24.0.dev0", **TURBO_SCHED),
+            "tokenizer/": tokenizer_files(clip_vocab.EOS, "sdxl"),
+            "tokenizer_2/": tokenizer_files("!", "sdxl"),
+        },
+        "madebyollin--taesd": {"config.json": taesd()},
+        "madebyollin--taesdxl": {"config.json": taesd()},
+        "IDKiro--sdxs-512-0.9": {
+            # The pruned SDXS UNet's config is not stored (its layout is not known here).
+            "model_index.json": index(
+                "StableDiffusionPipeline", "0.25.0",
+                comps(SD_NAMES, "EulerDiscreteScheduler", safety_checker=[None, None], feature_extractor=[None, None],
+                      vae=["diffusers", "AutoencoderTiny"]),
+                requires_safety_checker=False),
+            "vae/config.json": taesd("0.25.0"),
+            "vae_large/config.json": vae("0.25.0", 768),
+            "text_encoder/config.json": clip_text("4.36.2", **SD21_TEXT),
+            "scheduler/scheduler_config.json": scheduler("EulerDiscreteScheduler", "0.25.0", **TURBO_SCHED),
+            "tokenizer/": tokenizer_files("!", "sd15"),
+        },
+    }
+
+
+REPOS.update(fast_repos())
+
+
 def _write(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
