@@ -6,7 +6,6 @@ import (
 
 	"github.com/goautopipe/diffusers/hub"
 	"github.com/goautopipe/diffusers/internal/config"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 type hubOptions struct {
@@ -54,7 +53,7 @@ func resolveHub(ctx context.Context, nameOrPath string, t Task, o *options) (str
 	if err != nil {
 		return "", err
 	}
-	cls, err := pipelines.ClassFor(pipelines.Task(t), idx.ClassName)
+	cls, err := t.classFor(idx.ClassName)
 	if err != nil {
 		return "", err
 	}
