@@ -3,7 +3,6 @@ package autopipeline
 import (
 	"context"
 	"reflect"
-
 )
 
 // defaultsPipeline fills the zero fields of each Request from d.

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/internal/engine"
+	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"

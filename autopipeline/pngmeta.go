@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
 )
 
 // Parameters are the generation parameters written into a PNG's
