@@ -1,6 +1,7 @@
 package autopipeline
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -20,6 +21,9 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 	}
 	o, err := collect(opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.loadVAE(context.Background()); err != nil {
 		return nil, err
 	}
 	if d, ok := src.(*defaultsPipeline); ok {

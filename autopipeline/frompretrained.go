@@ -25,6 +25,9 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
+	if err := o.loadVAE(ctx); err != nil {
+		return nil, err
+	}
 	// 1. Find the checkpoint folder (downloading from the Hub if needed).
 	dir, err := resolve(ctx, nameOrPath, t, o)
 	if err != nil {

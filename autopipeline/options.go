@@ -19,6 +19,7 @@ type options struct {
 	components pipelines.Components
 	defaults   *Request
 	scheduler  string
+	vae        string
 	hub        hubOptions
 }
 

@@ -71,6 +71,11 @@ func requestFor(t *testing.T, g goldenCase) pipelines.Request {
 			r.NumImagesPerPrompt = int(v.(float64))
 		case "guidance_scale":
 			r.GuidanceScale = v.(float64)
+			if r.GuidanceScale == 0 {
+				r.GuidanceScale = autopipeline.NoGuidance
+			}
+		case "original_inference_steps":
+			r.OriginalInferenceSteps = int(v.(float64))
 		case "clip_skip":
 			r.ClipSkip = int(v.(float64))
 		case "guidance_rescale":
@@ -96,7 +101,7 @@ func requestFor(t *testing.T, g goldenCase) pipelines.Request {
 
 func taskFor(class string) autopipeline.Task {
 	switch class {
-	case "StableDiffusionImg2ImgPipeline", "StableDiffusionXLImg2ImgPipeline":
+	case "StableDiffusionImg2ImgPipeline", "StableDiffusionXLImg2ImgPipeline", "LatentConsistencyModelImg2ImgPipeline":
 		return autopipeline.Image2Image
 	case "StableDiffusionInpaintPipeline", "StableDiffusionXLInpaintPipeline":
 		return autopipeline.Inpainting
@@ -109,7 +114,11 @@ func taskFor(class string) autopipeline.Task {
 func runParity(t *testing.T, name string) {
 	g, want := readGolden(t, name)
 	var opts []autopipeline.Option
-	for k := range g.Load {
+	for k, v := range g.Load {
+		if k == "vae" {
+			opts = append(opts, autopipeline.WithVAE(td+v.(string)))
+			continue
+		}
 		opts = append(opts, autopipeline.WithComponent(k, nil))
 	}
 	task := taskFor(g.Class)

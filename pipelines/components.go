@@ -26,8 +26,11 @@ func get[T any](c Components, name string) T {
 // UNet returns the "unet" component.
 func (c Components) UNet() *unet.Model { return get[*unet.Model](c, "unet") }
 
-// VAE returns the "vae" component.
+// VAE returns the "vae" component when it is an AutoencoderKL.
 func (c Components) VAE() *vae.AutoencoderKL { return get[*vae.AutoencoderKL](c, "vae") }
+
+// TinyVAE returns the "vae" component when it is an AutoencoderTiny (TAESD).
+func (c Components) TinyVAE() *vae.AutoencoderTiny { return get[*vae.AutoencoderTiny](c, "vae") }
 
 // Scheduler returns the "scheduler" component.
 func (c Components) Scheduler() schedulers.Scheduler {

@@ -62,6 +62,9 @@ type Request struct {
 	// Timesteps or Sigmas, when set, replace the scheduler's spacing.
 	Timesteps []float64
 	Sigmas    []float64
+	// OriginalInferenceSteps is the latent consistency pipelines'
+	// original_inference_steps (default 0: the LCMScheduler config's, 50).
+	OriginalInferenceSteps int
 
 	// PaddingMaskCrop crops the inpainting region with that margin.
 	PaddingMaskCrop int

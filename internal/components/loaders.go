@@ -25,6 +25,9 @@ func init() {
 	Register("AutoencoderKL", func(ctx context.Context, dir string, o Options) (any, error) {
 		return vae.Load(dir, o.weights(dir))
 	})
+	Register("AutoencoderTiny", func(ctx context.Context, dir string, o Options) (any, error) {
+		return vae.LoadTiny(dir, o.weights(dir))
+	})
 	text := func(ctx context.Context, dir string, o Options) (any, error) {
 		return clip.LoadTextModel(dir, o.weights(dir))
 	}

@@ -51,13 +51,13 @@ func NewBase(s Spec, comps pipelines.Components, cfg map[string]any) (Base, erro
 	if core.UNet, err = As[*unet.Model](s.Class, "unet", comps); err != nil {
 		return b, err
 	}
-	if core.VAE, err = As[*vae.AutoencoderKL](s.Class, "vae", comps); err != nil {
+	if core.VAE, err = As[vae.Model](s.Class, "vae", comps); err != nil {
 		return b, err
 	}
 	if core.Scheduler, err = As[schedulers.Scheduler](s.Class, "scheduler", comps); err != nil {
 		return b, err
 	}
-	core.Proc = ImageProcessor{VAEScaleFactor: vaeScaleFactor(core.VAE)}
+	core.Proc = ImageProcessor{VAEScaleFactor: core.VAE.Latents().DownFactor}
 	b.Core = core
 	return b, nil
 }

@@ -33,11 +33,11 @@ func (c *Core) decode(ctx context.Context, latents *tensor.Dense) (*pipelines.Ou
 // unscaleLatents undoes the VAE's scaling (and latents statistics, for
 // families that use them) on a copy of the latents.
 func (c *Core) unscaleLatents(latents *tensor.Dense) *tensor.Dense {
-	cfg := c.VAE.Config()
-	sf := float32(cfg.ScalingFactor)
+	ls := c.VAE.Latents()
+	sf := float32(ls.ScalingFactor)
 	z := tensor.Clone(latents)
-	if c.Traits.LatentsStats && hasLatentsStats(cfg.LatentsMean, cfg.LatentsStd) {
-		tensor.DenormalizeLatentsInPlace(z, cfg.LatentsMean, cfg.LatentsStd, sf)
+	if c.Traits.LatentsStats && hasLatentsStats(ls.Mean, ls.Std) {
+		tensor.DenormalizeLatentsInPlace(z, ls.Mean, ls.Std, sf)
 		return z
 	}
 	d := tensor.F32(z)

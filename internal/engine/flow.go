@@ -21,7 +21,7 @@ type Core struct {
 	Defaults  Defaults
 	Traits    Traits
 	UNet      *unet.Model
-	VAE       *vae.AutoencoderKL
+	VAE       vae.Model // AutoencoderKL or AutoencoderTiny
 	Scheduler schedulers.Scheduler
 	Safety    SafetyChecker // nil when the pipeline has none
 	Proc      ImageProcessor
@@ -35,6 +35,10 @@ type Traits struct {
 	// present, in image-to-image encoding and in decoding (SDXL does, SD
 	// does not).
 	LatentsStats bool
+	// ConsistencySchedule gives the scheduler the image-to-image strength
+	// and original_inference_steps when it makes its timesteps, instead of
+	// cutting them afterwards (the latent consistency pipelines).
+	ConsistencySchedule bool
 }
 
 // Size is the image size a generation runs at.
@@ -134,9 +138,4 @@ func (c *Core) finish(ctx context.Context, r pipelines.Request, latents *tensor.
 		post(out.Images)
 	}
 	return out, nil
-}
-
-// vaeScaleFactor returns 2^(len(block_out_channels)-1) of v.
-func vaeScaleFactor(v *vae.AutoencoderKL) int {
-	return 1 << (len(v.Config().BlockOutChannels) - 1)
 }

@@ -95,7 +95,7 @@ func (c *Core) inpaintNoise(r pipelines.Request, size Size, s schedule, g *rng.G
 	f := c.Proc.VAEScaleFactor
 	sigma := float32(s.state.InitNoiseSigma())
 	draw := func() *tensor.Dense {
-		return g.Randn(r.NumImagesPerPrompt, c.VAE.Config().LatentChannels, size.Height/f, size.Width/f)
+		return g.Randn(r.NumImagesPerPrompt, c.VAE.Latents().Channels, size.Height/f, size.Width/f)
 	}
 	switch {
 	case s.fromImage:
@@ -128,7 +128,7 @@ func maskOut(img, mask *tensor.Dense) *tensor.Dense {
 // concatMaskHook extends the model input of a 9-channel UNet with the mask
 // and the masked-image latents (doubled for guidance).
 func (c *Core) concatMaskHook(mask, maskedLatents *tensor.Dense, cfg bool) (func(*tensor.Dense) *tensor.Dense, error) {
-	unetCh, latentCh := c.UNet.Config().InChannels, c.VAE.Config().LatentChannels
+	unetCh, latentCh := c.UNet.Config().InChannels, c.VAE.Latents().Channels
 	mch, ich := mask.Shape()[1], maskedLatents.Shape()[1]
 	if latentCh+mch+ich != unetCh {
 		return nil, fmt.Errorf("Incorrect configuration settings! The config of `pipeline.unet` expects %d but received `num_channels_latents`: %d + `num_channels_mask`: %d + `num_channels_masked_image`: %d = %d. Please verify the config of `pipeline.unet` or your `mask_image` or `image` input.", unetCh, latentCh, mch, ich, latentCh+mch+ich)

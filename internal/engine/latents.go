@@ -63,15 +63,14 @@ func (c *Core) prepareImage2Image(ctx context.Context, r pipelines.Request, s sc
 // encodeImage encodes [-1,1] pixels to scaled latents, sampling the VAE's
 // posterior with g (diffusers' retrieve_latents(..., generator)).
 func (c *Core) encodeImage(ctx context.Context, img *tensor.Dense, g *rng.Generator, stats bool) (*tensor.Dense, error) {
-	dist, err := c.VAE.Encode(ctx, img)
+	z, err := c.VAE.EncodeLatents(ctx, img, g)
 	if err != nil {
 		return nil, err
 	}
-	z := dist.Sample(g)
-	cfg := c.VAE.Config()
-	sf := float32(cfg.ScalingFactor)
-	if stats && hasLatentsStats(cfg.LatentsMean, cfg.LatentsStd) {
-		tensor.NormalizeLatentsInPlace(z, cfg.LatentsMean, cfg.LatentsStd, sf)
+	ls := c.VAE.Latents()
+	sf := float32(ls.ScalingFactor)
+	if stats && hasLatentsStats(ls.Mean, ls.Std) {
+		tensor.NormalizeLatentsInPlace(z, ls.Mean, ls.Std, sf)
 		return z, nil
 	}
 	return tensor.Scale(z, sf), nil

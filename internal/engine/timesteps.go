@@ -22,6 +22,12 @@ func (c *Core) timesteps(r pipelines.Request) (schedule, error) {
 	if len(r.Timesteps) > 0 || len(r.Sigmas) > 0 {
 		steps = 0
 	}
+	if c.Traits.ConsistencySchedule {
+		return c.consistencyTimesteps(r, steps)
+	}
+	if r.OriginalInferenceSteps != 0 {
+		return schedule{}, invalid("original_inference_steps is only used by latent consistency pipelines")
+	}
 	st, err := c.Scheduler.NewState(steps, schedulerOptions(r)...)
 	if err != nil {
 		return schedule{}, err

@@ -61,18 +61,23 @@ type Pipeline struct {
 }
 
 func (c class) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pipeline, error) {
-	base, err := engine.NewBase(c.spec(), comps, cfg)
+	return newPipeline(c.spec(), comps, cfg)
+}
+
+// newPipeline builds the components shared by the SD and LCM classes.
+func newPipeline(s engine.Spec, comps pipelines.Components, cfg map[string]any) (*Pipeline, error) {
+	base, err := engine.NewBase(s, comps, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p := &Pipeline{Base: base}
-	if p.tok, err = engine.As[*clip.Tokenizer](c.name, "tokenizer", comps); err != nil {
+	if p.tok, err = engine.As[*clip.Tokenizer](s.Class, "tokenizer", comps); err != nil {
 		return nil, err
 	}
-	if p.enc, err = engine.As[*clip.TextModel](c.name, "text_encoder", comps); err != nil {
+	if p.enc, err = engine.As[*clip.TextModel](s.Class, "text_encoder", comps); err != nil {
 		return nil, err
 	}
-	if p.Core.Safety, err = engine.SafetyFrom(c.name, comps); err != nil {
+	if p.Core.Safety, err = engine.SafetyFrom(s.Class, comps); err != nil {
 		return nil, err
 	}
 	return p, nil
