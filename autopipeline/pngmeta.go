@@ -40,6 +40,9 @@ type Parameters struct {
 func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 	out := Parameters{Prompt: r.Prompt, NegativePrompt: r.NegativePrompt, Steps: r.NumInferenceSteps,
 		CFGScale: r.GuidanceScale, Seed: r.Seed}
+	if r.GuidanceScale == NoGuidance {
+		out.CFGScale = 0 // diffusers' guidance_scale=0.0
+	}
 	if img != nil {
 		out.Width, out.Height = img.Bounds().Dx(), img.Bounds().Dy()
 	}

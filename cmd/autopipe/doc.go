@@ -13,7 +13,13 @@
 // (--num_inference_steps, --guidance_scale, --strength, --negative_prompt,
 // --prompt_2, ...); a value left out takes the pipeline's default.
 // --scheduler swaps in another diffusers scheduler class, built from the
-// checkpoint's scheduler configuration (e.g. EulerDiscreteScheduler).
+// checkpoint's scheduler configuration (e.g. EulerDiscreteScheduler, or a
+// short name: euler, euler_a, dpm++, lcm, ...). --vae replaces the
+// checkpoint's autoencoder (a folder or Hub id; AutoencoderKL or
+// AutoencoderTiny) and --taesd picks the tiny one (madebyollin/taesd, or
+// taesdxl for SDXL). Few-step checkpoints run with their own defaults
+// (LCM: 4 steps, guidance 8.5); --guidance_scale 0 turns guidance off as
+// the Turbo model cards ask.
 //
 // Images are written as PNG files (--out; with several images the names get
 // _0, _1, ... before the extension) carrying the generation parameters in a

@@ -38,6 +38,8 @@ type options struct {
 	seed                      int64
 	out                       string
 	progress                  bool
+	vae                       string // --vae, or the TAESD repo picked by --taesd
+	taesd                     bool
 
 	set map[string]bool // flags given on the command line
 }
@@ -51,7 +53,8 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 
 	fs.StringVar(&o.model, "model", "", "checkpoint: a local diffusers folder or a Hub repo id such as stabilityai/stable-diffusion-xl-base-1.0 (required)")
 	fs.StringVar(&o.variant, "variant", "", "weight files variant to load, e.g. fp16 (*.fp16.safetensors)")
-	fs.StringVar(&o.scheduler, "scheduler", "", "diffusers scheduler class to use instead of the checkpoint's, e.g. EulerDiscreteScheduler")
+	fs.StringVar(&o.scheduler, "scheduler", "", "scheduler to use instead of the checkpoint's: a diffusers class (EulerDiscreteScheduler) or a short name ("+samplerNames()+")")
+	addVAEFlags(fs, o)
 	fs.StringVar(&o.prompt, "prompt", "", "what to draw (required)")
 	fs.StringVar(&o.negativePrompt, "negative_prompt", "", "what to steer away from")
 	fs.StringVar(&o.prompt2, "prompt_2", "", "prompt for SDXL's second text encoder (default: --prompt)")
@@ -62,8 +65,8 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 	if t == taskInpaint {
 		fs.StringVar(&o.maskImage, "mask_image", "", "mask: white is repainted, black kept; a file or an http(s) URL (required)")
 	}
-	fs.IntVar(&o.steps, "num_inference_steps", 50, "number of denoising steps")
-	fs.Float64Var(&o.guidance, "guidance_scale", 0, "classifier-free guidance weight (default: the pipeline's, 7.5 for SD, 5 for SDXL; 1 or less turns guidance off)")
+	fs.IntVar(&o.steps, "num_inference_steps", 0, "number of denoising steps (default: the pipeline's, 50; 4 for LCM)")
+	fs.Float64Var(&o.guidance, "guidance_scale", 0, "classifier-free guidance weight (default: the pipeline's, 7.5 for SD, 5 for SDXL, 8.5 for LCM; 0 turns guidance off, as Turbo model cards use)")
 	if t != taskText2Image {
 		fs.Float64Var(&o.strength, "strength", 0, "how much of the input image is re-noised, in (0, 1] (default: the pipeline's, 0.8 for img2img, 1 for inpainting)")
 	}
@@ -131,7 +134,7 @@ func (o *options) check(t task) error {
 		return usagef("--image is required for %s", t.name)
 	case t == taskInpaint && o.maskImage == "":
 		return usagef("--mask_image is required for inpaint")
-	case o.steps < 1:
+	case o.steps < 0 || (o.set["num_inference_steps"] && o.steps == 0):
 		return usagef("--num_inference_steps %d: want at least 1", o.steps)
 	case o.images < 1:
 		return usagef("--num_images_per_prompt %d: want at least 1", o.images)
@@ -158,8 +161,14 @@ func (o *options) check(t task) error {
 	case o.out == "":
 		return usagef("--out cannot be empty")
 	}
+	if o.scheduler != "" {
+		o.scheduler = schedulerClass(o.scheduler)
+	}
 	if o.scheduler != "" && !slices.Contains(schedulers.Classes(), o.scheduler) {
-		return usagef("--scheduler %q is not available; choose one of: %s", o.scheduler, strings.Join(schedulers.Classes(), ", "))
+		return usagef("--scheduler %q is not available; choose one of: %s, or %s", o.scheduler, samplerNames(), strings.Join(schedulers.Classes(), ", "))
+	}
+	if o.vae != "" && o.taesd {
+		return usagef("--vae and --taesd are exclusive")
 	}
 	return nil
 }

@@ -66,9 +66,9 @@ func (o *options) request(ctx context.Context) (autopipeline.Request, error) {
 		Seed: o.seed,
 	}
 	// A zero field means "the pipeline's default": an explicit 0 turns
-	// guidance off, as 1 does.
+	// guidance off, as diffusers' guidance_scale=0.0.
 	if o.set["guidance_scale"] && o.guidance == 0 {
-		r.GuidanceScale = 1
+		r.GuidanceScale = autopipeline.NoGuidance
 	}
 	if r.Seed == -1 {
 		r.Seed = rand.Int64N(1 << 32)
@@ -108,6 +108,13 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 	}
 	if showProgress {
 		opts = append(opts, autopipeline.WithDownloadProgress(newDownloadBar(stderr).Update))
+	}
+	vae, err := o.vaeOption(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if vae != nil {
+		opts = append(opts, vae)
 	}
 	pipe, err := t.FromPretrained(ctx, o.model, opts...)
 	if err != nil {

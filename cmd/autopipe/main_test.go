@@ -207,7 +207,7 @@ func TestHelp(t *testing.T) {
 	code, stdout, _ = autopipe(t, "help", "inpaint")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "--mask_image string")
-	require.Contains(t, stdout, "--num_inference_steps int\n    \tnumber of denoising steps (default 50)")
+	require.Contains(t, stdout, "--num_inference_steps int\n    \tnumber of denoising steps (default: the pipeline's, 50; 4 for LCM)")
 	code, stdout, _ = autopipe(t, "img2img", "-h")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "--strength float")
