@@ -28,22 +28,19 @@ var lcmDefaults = engine.DefaultsTable{
 }
 
 func init() {
-	pipelines.Register(pipelines.Family{
-		Name:        LCMFamily,
-		Text2Image:  lcmClass{engine.Text2Image, LCMText2ImageClass},
-		Image2Image: lcmClass{engine.Image2Image, LCMImage2ImageClass},
-	})
+	engine.RegisterFamily(LCMFamily, [3]string{LCMText2ImageClass, LCMImage2ImageClass, ""},
+		func(c engine.ClassInfo) pipelines.Class { return lcmClass{c} })
 }
 
-type lcmClass class
+// lcmClass is one of the LCM family's pipeline classes.
+type lcmClass struct{ engine.ClassInfo }
 
-func (c lcmClass) Name() string                   { return c.name }
-func (c lcmClass) Signature() pipelines.Signature { return signature }
+func (lcmClass) Signature() pipelines.Signature { return signature }
 
 // New builds a latent consistency pipeline; its UNet must take the
 // guidance embedding (time_cond_proj_dim).
 func (c lcmClass) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pipeline, error) {
-	s := engine.Spec{Class: c.name, Task: c.task, Signature: signature, Defaults: lcmDefaults[c.task],
+	s := engine.Spec{Class: c.Class, Task: c.Task, Signature: signature, Defaults: lcmDefaults[c.Task],
 		Traits: engine.Traits{ConsistencySchedule: true}}
 	p, err := newPipeline(s, comps, cfg)
 	if err != nil {
@@ -51,10 +48,10 @@ func (c lcmClass) New(comps pipelines.Components, cfg map[string]any) (pipelines
 	}
 	dim, err := p.Core.UNet.Config().CondProjDim()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name, err)
+		return nil, fmt.Errorf("%s: %w", c.Class, err)
 	}
 	if dim == 0 {
-		return nil, fmt.Errorf("%s: the UNet has no time_cond_proj_dim (the guidance embedding of latent consistency models): %w", c.name, pipelines.ErrUnsupported)
+		return nil, fmt.Errorf("%s: the UNet has no time_cond_proj_dim (the guidance embedding of latent consistency models): %w", c.Class, pipelines.ErrUnsupported)
 	}
 	return &LCMPipeline{Pipeline: p, condDim: dim}, nil
 }
