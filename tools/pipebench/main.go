@@ -24,6 +24,8 @@ func main() {
 	seed := flag.Int64("seed", 0, "seed")
 	fp16 := flag.Bool("fp16", false, "load the fp16 variant with WithDType(Float16)")
 	latent := flag.Bool("latent", false, "stop at the latents (no VAE decode)")
+	flag.StringVar(&vaeDir, "vae", "", "autoencoder folder replacing the checkpoint's (WithVAE), e.g. a TAESD")
+	flag.Float64Var(&guidance, "guidance", 0, "guidance scale (0: the pipeline's default; -1: NoGuidance)")
 	flag.Parse()
 	if err := run(*model, *steps, *size, *seed, *fp16, *latent); err != nil {
 		fmt.Fprintln(os.Stderr, "pipebench:", err)
@@ -31,9 +33,18 @@ func main() {
 	}
 }
 
+// vaeDir and guidance are the few-step options (-vae, -guidance).
+var (
+	vaeDir   string
+	guidance float64
+)
+
 func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	ctx := context.Background()
 	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
+	if vaeDir != "" {
+		opts = append(opts, autopipeline.WithVAE(vaeDir))
+	}
 	if fp16 {
 		opts = append(opts, autopipeline.WithDType(autopipeline.Float16), autopipeline.WithVariant("fp16"))
 	}
@@ -50,7 +61,7 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	var stepTimes []time.Duration
 	last := time.Now()
 	req := autopipeline.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,
-		Width: size, Height: size, Seed: seed, OutputType: map[bool]string{true: "latent"}[latent], Callback: func(step, total int) {
+		Width: size, Height: size, Seed: seed, GuidanceScale: guidance, OutputType: map[bool]string{true: "latent"}[latent], Callback: func(step, total int) {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last))
 			last = now
@@ -63,7 +74,7 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	}
 	total := time.Since(t1)
 	tm := out.Timings
-	fmt.Printf("go  %s  %dx%d  %d steps (%d UNet calls)\n", p.ClassName(), size, size, steps, len(stepTimes))
+	fmt.Printf("go  %s  %dx%d  %d steps (%d UNet calls)  vae %T\n", p.ClassName(), size, size, steps, len(stepTimes), p.Components()["vae"])
 	fmt.Printf("go  load %.2fs  encode %.2fs  prepare %.2fs  denoise %.2fs (%.2fs/step)  decode %.2fs  total %.2fs  peak RSS %s\n",
 		load.Seconds(), tm.Encode.Seconds(), tm.Prepare.Seconds(), tm.Denoise.Seconds(),
 		tm.Denoise.Seconds()/float64(len(stepTimes)), tm.Decode.Seconds(), total.Seconds(), peakRSS())

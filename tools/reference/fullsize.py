@@ -4,7 +4,7 @@ for opt-in tests and benchmarks (testdata/fullsize/ is git-ignored).
     tools/reference/.venv/bin/python tools/reference/fullsize.py [--fp16] [--seed N] [--out DIR] WHICH...
 
 WHICH is <model>/<component> or <model> (meaning <model>/unet), or "all":
-    models:      sd15, sd-inpaint, sd21, sdxl, sdxl-refiner
+    models:      sd15, sd-inpaint, sd21, sdxl, sdxl-refiner, lcm, sd-turbo, sdxl-turbo, taesd, taesdxl
     components:  unet, vae, text_encoder, text_encoder_2 (those the model has)
     all:         sd15/unet sd21/unet sdxl/unet sd-inpaint/unet sd15/vae sd15/text_encoder
 Each goes to <out>/<model>/<component>/ (default out testdata/fullsize) in the Hub layout:
@@ -22,7 +22,7 @@ import sys
 import time
 
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
+from diffusers import AutoencoderKL, AutoencoderTiny, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
 MODELS = {
@@ -31,7 +31,14 @@ MODELS = {
     "sd21": "stabilityai--stable-diffusion-2-1",
     "sdxl": "stabilityai--stable-diffusion-xl-base-1.0",
     "sdxl-refiner": "stabilityai--stable-diffusion-xl-refiner-1.0",
+    "lcm": "SimianLuo--LCM_Dreamshaper_v7",
+    "sd-turbo": "stabilityai--sd-turbo",
+    "sdxl-turbo": "stabilityai--sdxl-turbo",
+    # component repos: their config.json is at the top (WHICH is just the name)
+    "taesd": "madebyollin--taesd",
+    "taesdxl": "madebyollin--taesdxl",
 }
+COMPONENT_REPOS = ("taesd", "taesdxl")
 ALL = ["sd15/unet", "sd21/unet", "sdxl/unet", "sd-inpaint/unet", "sd15/vae", "sd15/text_encoder"]
 CONFIGS = os.path.join("testdata", "configs")
 
@@ -67,9 +74,10 @@ def build(model, comp, seed):
     with open(path) as f:
         cfg = json.load(f)
     torch.manual_seed(seed)
-    if comp in ("unet", "vae"):
-        cls = UNet2DConditionModel if comp == "unet" else AutoencoderKL
-        return cls.from_config(cfg), "diffusion_pytorch_model"
+    diffusers_cls = {"UNet2DConditionModel": UNet2DConditionModel, "AutoencoderKL": AutoencoderKL,
+                     "AutoencoderTiny": AutoencoderTiny}
+    if cfg.get("_class_name") in diffusers_cls:
+        return diffusers_cls[cfg["_class_name"]].from_config(cfg), "diffusion_pytorch_model"
     arch = cfg["architectures"][0]
     cls = {"CLIPTextModel": CLIPTextModel, "CLIPTextModelWithProjection": CLIPTextModelWithProjection}[arch]
     return cls(CLIPTextConfig.from_dict(cfg)), "model"
@@ -103,7 +111,7 @@ def parse(which):
             items += [tuple(x.split("/")) for x in ALL]
             continue
         model, _, comp = w.partition("/")
-        comp = comp or "unet"
+        comp = comp or ("." if model in COMPONENT_REPOS else "unet")
         if model not in MODELS:
             sys.exit(f"unknown model {model!r}; known: {', '.join(MODELS)}")
         if not os.path.isfile(os.path.join(CONFIGS, MODELS[model], comp, "config.json")):
