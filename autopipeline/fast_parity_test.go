@@ -87,3 +87,29 @@ func TestWithVAE(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// TestFromPipeAs converts between the SD and LCM families with explicit
+// classes, as LatentConsistencyModelPipeline.from_pipe(sd_pipe) does.
+func TestFromPipeAs(t *testing.T) {
+	ctx := context.Background()
+	lcm, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-lcm")
+	require.NoError(t, err)
+	sd, err := autopipeline.FromPipeAs("StableDiffusionImg2ImgPipeline", lcm)
+	require.NoError(t, err)
+	assert.Equal(t, "StableDiffusionImg2ImgPipeline", sd.ClassName())
+	assert.Same(t, lcm.Components().UNet(), sd.Components().UNet())
+	// the SD family's AutoPipeline mapping now applies
+	inp, err := autopipeline.Inpainting.FromPipe(sd)
+	require.NoError(t, err)
+	assert.Equal(t, "StableDiffusionInpaintPipeline", inp.ClassName())
+	back, err := autopipeline.FromPipeAs("LatentConsistencyModelImg2ImgPipeline", inp)
+	require.NoError(t, err)
+	assert.Equal(t, "LatentConsistencyModelImg2ImgPipeline", back.ClassName())
+
+	plain, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd", autopipeline.WithComponent("safety_checker", nil))
+	require.NoError(t, err)
+	_, err = autopipeline.FromPipeAs("LatentConsistencyModelPipeline", plain)
+	assert.ErrorIs(t, err, autopipeline.ErrUnsupported, "a UNet without time_cond_proj_dim")
+	_, err = autopipeline.FromPipeAs("NoSuchPipeline", plain)
+	assert.ErrorIs(t, err, autopipeline.ErrUnsupported)
+}

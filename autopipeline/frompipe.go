@@ -3,6 +3,7 @@ package autopipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/goautopipe/diffusers/internal/panics"
@@ -19,18 +20,48 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 	if src == nil {
 		return nil, errors.New("autopipeline: FromPipe: nil pipeline")
 	}
-	o, err := collect(opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.loadVAE(context.Background()); err != nil {
-		return nil, err
-	}
 	if d, ok := src.(*defaultsPipeline); ok {
 		src = d.Pipeline
 	}
 	cls, err := t.classFor(src.ClassName())
 	if err != nil {
+		return nil, err
+	}
+	return fromPipe(cls, src, opts)
+}
+
+// FromPipeAs builds the pipeline class named className (a diffusers class
+// such as "LatentConsistencyModelPipeline") from a loaded pipeline of any
+// family, sharing its components as FromPipe does: diffusers'
+// LatentConsistencyModelPipeline.from_pipe(sd_pipe), where AutoPipeline's
+// from_pipe stays within the source's family.
+func FromPipeAs(className string, src Pipeline, opts ...Option) (p Pipeline, err error) {
+	defer panics.Recover(&err, "FromPipeAs")
+	if src == nil {
+		return nil, errors.New("autopipeline: FromPipeAs: nil pipeline")
+	}
+	if d, ok := src.(*defaultsPipeline); ok {
+		src = d.Pipeline
+	}
+	fam, ok := pipelines.FamilyOf(className)
+	if !ok {
+		return nil, fmt.Errorf("autopipeline: FromPipeAs: unknown pipeline class %q: %w", className, ErrUnsupported)
+	}
+	for _, c := range fam.Classes() {
+		if c.Name() == className {
+			return fromPipe(c, src, opts)
+		}
+	}
+	return nil, fmt.Errorf("autopipeline: FromPipeAs: unknown pipeline class %q: %w", className, ErrUnsupported)
+}
+
+// fromPipe builds class cls from src's components and config.
+func fromPipe(cls pipelines.Class, src Pipeline, opts []Option) (Pipeline, error) {
+	o, err := collect(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.loadVAE(context.Background()); err != nil {
 		return nil, err
 	}
 	sig := cls.Signature()
@@ -44,7 +75,7 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 	if err := swapScheduler(comps, o.scheduler); err != nil {
 		return nil, err
 	}
-	p, err = cls.New(comps, carriedConfig(sig, src.Config(), o))
+	p, err := cls.New(comps, carriedConfig(sig, src.Config(), o))
 	if err != nil {
 		return nil, err
 	}
