@@ -94,6 +94,17 @@ const maxTinyWidth = 1 << 14
 
 // Validate checks the config describes a model this package can build.
 func (c TinyConfig) Validate() error {
+	if err := c.validateLayout(); err != nil {
+		return err
+	}
+	if err := c.validateValues(); err != nil {
+		return err
+	}
+	return c.validateWidths()
+}
+
+// validateLayout checks the stage lists agree.
+func (c TinyConfig) validateLayout() error {
 	ne, nd := len(c.EncoderBlockOutChannels), len(c.DecoderBlockOutChannels)
 	switch {
 	case ne == 0 || nd == 0 || ne > 16 || nd > 16:
@@ -104,6 +115,13 @@ func (c TinyConfig) Validate() error {
 		return fmt.Errorf("num_decoder_blocks has %d entries, decoder_block_out_channels %d", len(c.NumDecoderBlocks), nd)
 	case ne != nd:
 		return fmt.Errorf("encoder has %d stages, decoder %d: the latent scale would differ", ne, nd)
+	}
+	return nil
+}
+
+// validateValues checks the scalar settings.
+func (c TinyConfig) validateValues() error {
+	switch {
 	case !positive(c.InChannels, c.OutChannels, c.LatentChannels) || c.InChannels > maxTinyWidth || c.OutChannels > maxTinyWidth || c.LatentChannels > maxTinyWidth:
 		return fmt.Errorf("in_channels, out_channels and latent_channels must be in [1, %d]", maxTinyWidth)
 	case c.ActFn != "relu" && c.ActFn != "silu" && c.ActFn != "swish":
@@ -115,6 +133,11 @@ func (c TinyConfig) Validate() error {
 	case c.LatentMagnitude == 0:
 		return fmt.Errorf("latent_magnitude is 0")
 	}
+	return nil
+}
+
+// validateWidths checks the per-stage widths and block counts.
+func (c TinyConfig) validateWidths() error {
 	for _, l := range [][]int{c.EncoderBlockOutChannels, c.DecoderBlockOutChannels} {
 		for _, v := range l {
 			if v <= 0 || v > maxTinyWidth {
