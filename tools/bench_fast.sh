@@ -23,8 +23,8 @@ run() { # label, go flags..., --, python args...
   local label=$1; shift
   local goargs=() ; while [ "$1" != "--" ]; do goargs+=("$1"); shift; done; shift
   echo "== $label"
-  /usr/bin/time -f "go  wall %es  maxrss %MkB" /tmp/pipebench-fast "${goargs[@]}"
-  /usr/bin/time -f "py  wall %es  maxrss %MkB" "$PY" tools/reference/bench_pipeline.py "$@"
+  /usr/bin/time -f "go  wall %es  cpu user %Us sys %Ss  maxrss %MkB" /tmp/pipebench-fast "${goargs[@]}"
+  /usr/bin/time -f "py  wall %es  cpu user %Us sys %Ss  maxrss %MkB" "$PY" tools/reference/bench_pipeline.py "$@"
 }
 case "${1:-sd-turbo}" in
 sd-turbo)

@@ -52,3 +52,29 @@ func BenchmarkDecode512(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTinyDecode512 decodes one 64x64 latent to a 512x512 image with a
+// TAESD-size AutoencoderTiny (random weights from
+// `tools/reference/fullsize.py taesd`, in testdata/fullsize/taesd or
+// AUTOPIPE_TAESD_DIR):
+//
+//	go test ./models/vae -run '^$' -bench TinyDecode512 -benchtime 3x
+//
+// The same decode in diffusers: tools/reference/bench_taesd.py.
+func BenchmarkTinyDecode512(b *testing.B) {
+	dir := os.Getenv("AUTOPIPE_TAESD_DIR")
+	if dir == "" {
+		dir = "../../testdata/fullsize/taesd"
+	}
+	v, err := LoadTiny(dir, weights.OpenOptions{})
+	if err != nil {
+		b.Skipf("%s: %v (run tools/reference/fullsize.py taesd)", dir, err)
+	}
+	z := rng.New(0).Randn(1, 4, 64, 64)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Decode(context.Background(), z); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
