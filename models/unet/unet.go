@@ -45,22 +45,11 @@ func Load(dir string, o weights.OpenOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", o)
-	if err != nil {
-		return nil, fmt.Errorf("unet: %w", err)
-	}
-	defer src.Close()
-	if err := weights.Load(src, m); err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	if err := nn.CheckLoaded(m); err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	return m, nil
+	return weights.LoadModel(dir, o, weights.Spec[*Model]{
+		Name:     "unet",
+		Basename: "diffusion_pytorch_model",
+		New:      func(weights.Source) (*Model, error) { return New(cfg) },
+	})
 }
 
 // New returns an unloaded model laid out by cfg (fill it with weights.Load).
