@@ -153,3 +153,8 @@ func sigmaToAlphaSigma(s float32) (alpha, sigma float32) {
 	alpha = 1 / sqrt32(s*s+1)
 	return alpha, s * alpha
 }
+
+// state returns the alphaState of a DDPM-family generation.
+func (ts trainSchedule) state(timesteps []float64, steps int) alphaState {
+	return alphaState{schedule: schedule{timesteps: timesteps, steps: steps}, alphasCumprod: ts.alphasCumprod}
+}

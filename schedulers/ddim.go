@@ -81,29 +81,13 @@ func (s *DDIM) NewState(steps int, opts ...Option) (State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ddimState{s: s, timesteps: ts, steps: steps, eta: float32(o.eta)}, nil
+	return &ddimState{alphaState: s.ts.state(ts, steps), s: s, eta: float32(o.eta)}, nil
 }
 
 type ddimState struct {
-	s         *DDIM
-	timesteps []float64
-	steps     int
-	eta       float32
-}
-
-func (st *ddimState) Timesteps() []float64    { return st.timesteps }
-func (st *ddimState) Sigmas() []float64       { return nil }
-func (st *ddimState) NumInferenceSteps() int  { return st.steps }
-func (st *ddimState) Order() int              { return 1 }
-func (st *ddimState) InitNoiseSigma() float64 { return 1 }
-func (st *ddimState) SetBeginIndex(int)       {}
-
-func (st *ddimState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *ddimState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+	alphaState
+	s   *DDIM
+	eta float32
 }
 
 func (st *ddimState) alphaAt(t int) (float32, error) {

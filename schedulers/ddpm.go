@@ -75,34 +75,18 @@ func (s *DDPM) NewState(steps int, opts ...Option) (State, error) {
 		if len(ts) == 0 || int(ts[0]) >= s.ts.numTrain {
 			return nil, fmt.Errorf("schedulers: custom timesteps must start below num_train_timesteps")
 		}
-		return &ddpmState{s: s, timesteps: ts, steps: len(ts)}, nil
+		return &ddpmState{alphaState: s.ts.state(ts, len(ts)), s: s}, nil
 	}
 	ts, err := integerTimesteps(s.spacing, s.ts.numTrain, steps, s.offset)
 	if err != nil {
 		return nil, err
 	}
-	return &ddpmState{s: s, timesteps: ts, steps: steps}, nil
+	return &ddpmState{alphaState: s.ts.state(ts, steps), s: s}, nil
 }
 
 type ddpmState struct {
-	s         *DDPM
-	timesteps []float64
-	steps     int
-}
-
-func (st *ddpmState) Timesteps() []float64    { return st.timesteps }
-func (st *ddpmState) Sigmas() []float64       { return nil }
-func (st *ddpmState) NumInferenceSteps() int  { return st.steps }
-func (st *ddpmState) Order() int              { return 1 }
-func (st *ddpmState) InitNoiseSigma() float64 { return 1 }
-func (st *ddpmState) SetBeginIndex(int)       {}
-
-func (st *ddpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *ddpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+	alphaState
+	s *DDPM
 }
 
 // previous returns the timestep after t in the schedule, or -1.

@@ -166,27 +166,15 @@ func (s *DPMSolver) NewState(steps int, opts ...Option) (State, error) {
 		last = float64(sqrt32((1 - a) / a))
 	}
 	sigmas = f32All(append(sigmas, last))
-	b := sigmaBase{stepIndex: newStepIndex(true), timesteps: ts, sigmas: sigmas, steps: len(ts), order: 1}
-	return &dpmState{sigmaBase: b, s: s, outputs: make([][]float32, s.order)}, nil
+	b := multistepState{sigmaBase: newSigmaBase(ts, sigmas, len(ts), 1, true)}
+	return &dpmState{multistepState: b, s: s, outputs: make([][]float32, s.order)}, nil
 }
 
 type dpmState struct {
-	sigmaBase
+	multistepState
 	s         *DPMSolver
 	outputs   [][]float32 // last solver_order converted model outputs, newest last
 	lowerNums int
-}
-
-func (st *dpmState) InitNoiseSigma() float64 { return 1 }
-
-func (st *dpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) { return x, nil }
-
-func (st *dpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	return addNoiseAlphaSigma(st.sigmas, i, original, noise)
 }
 
 func (st *dpmState) convert(m, x []float32) []float32 {
@@ -212,13 +200,7 @@ func (st *dpmState) convert(m, x []float32) []float32 {
 }
 
 func (st *dpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	s := st.s

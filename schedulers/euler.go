@@ -147,25 +147,17 @@ func (s *Euler) NewState(steps int, opts ...Option) (State, error) {
 			timesteps[i] = float64(0.25 * log32(float32(sigmas[i])))
 		}
 	}
-	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: timesteps, sigmas: sigmas, steps: steps, order: 1}
-	return &eulerState{sigmaBase: b, s: s}, nil
+	b := kState{sigmaBase: newSigmaBase(timesteps, sigmas, steps, 1, false), spacing: s.spacing}
+	return &eulerState{kState: b, s: s}, nil
 }
 
 type eulerState struct {
-	sigmaBase
+	kState
 	s *Euler
 }
 
-func (st *eulerState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
-
 func (st *eulerState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	sigma := float32(st.sigmas[st.idx])

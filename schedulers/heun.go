@@ -51,12 +51,12 @@ func (s *Heun) NewState(steps int, opts ...Option) (State, error) {
 	for _, v := range ts[1:] {
 		ts2 = append(ts2, v, v)
 	}
-	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: ts2, sigmas: sig2, steps: steps, order: 2}
-	return &heunState{sigmaBase: b, s: s}, nil
+	b := kState{sigmaBase: newSigmaBase(ts2, sig2, steps, 2, false), spacing: s.spacing}
+	return &heunState{kState: b, s: s}, nil
 }
 
 type heunState struct {
-	sigmaBase
+	kState
 	s *Heun
 	// first-order results kept for the correction step; nil when the next
 	// step is a first-order one
@@ -64,8 +64,6 @@ type heunState struct {
 	dt             float32
 	prevSample     []float32
 }
-
-func (st *heunState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
 
 func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
 	if err := sameShape(modelOutput, sample); err != nil {

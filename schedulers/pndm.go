@@ -65,7 +65,7 @@ func (s *PNDM) NewState(steps int, opts ...Option) (State, error) {
 	for i := range desc {
 		asc[i] = desc[n-1-i]
 	}
-	st := &pndmState{s: s, steps: steps}
+	st := &pndmState{alphaState: s.ts.state(nil, steps), s: s}
 	if s.skipPRK {
 		// _timesteps[:-1], _timesteps[-2:-1], _timesteps[-1:], reversed:
 		// the second-to-last training-order timestep appears twice.
@@ -102,30 +102,14 @@ func (s *PNDM) NewState(steps int, opts ...Option) (State, error) {
 }
 
 type pndmState struct {
-	s         *PNDM
-	timesteps []float64
-	steps     int
-	prk       int // number of leading PRK timesteps
+	alphaState
+	s   *PNDM
+	prk int // number of leading PRK timesteps
 
 	counter  int
 	ets      [][]float32
 	curModel []float32 // running PRK combination, nil when zero
 	curSamp  []float32
-}
-
-func (st *pndmState) Timesteps() []float64    { return st.timesteps }
-func (st *pndmState) Sigmas() []float64       { return nil }
-func (st *pndmState) NumInferenceSteps() int  { return st.steps }
-func (st *pndmState) Order() int              { return 1 }
-func (st *pndmState) InitNoiseSigma() float64 { return 1 }
-func (st *pndmState) SetBeginIndex(int)       {}
-
-func (st *pndmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *pndmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
 }
 
 func (st *pndmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {

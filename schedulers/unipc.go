@@ -123,31 +123,17 @@ func (s *UniPC) NewState(steps int, opts ...Option) (State, error) {
 		}
 	}
 	sigmas = f32All(append(sigmas, last))
-	b := sigmaBase{stepIndex: newStepIndex(true), timesteps: ts, sigmas: sigmas, steps: len(ts), order: 1}
-	return &unipcState{sigmaBase: b, s: s, outputs: make([][]float32, s.order)}, nil
+	b := multistepState{sigmaBase: newSigmaBase(ts, sigmas, len(ts), 1, true)}
+	return &unipcState{multistepState: b, s: s, outputs: make([][]float32, s.order)}, nil
 }
 
 type unipcState struct {
-	sigmaBase
+	multistepState
 	s          *UniPC
 	outputs    [][]float32 // converted model outputs, newest last
 	lowerNums  int
 	lastSample []float32
 	thisOrder  int
-}
-
-func (st *unipcState) InitNoiseSigma() float64 { return 1 }
-
-func (st *unipcState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *unipcState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	return addNoiseAlphaSigma(st.sigmas, i, original, noise)
 }
 
 func (st *unipcState) convert(m, x []float32) []float32 {
@@ -171,13 +157,7 @@ func (st *unipcState) convert(m, x []float32) []float32 {
 }
 
 func (st *unipcState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	s := st.s
