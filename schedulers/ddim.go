@@ -27,35 +27,19 @@ func init() {
 // DDIM implements DDIMScheduler (Song et al. 2020).
 type DDIM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	clip       bool
-	clipRange  float32
+	settings
+	clip       clipping
 	finalAlpha float64
-	spacing    string
-	offset     int
 }
 
 func newDDIM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &DDIM{baseScheduler: baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
-	s.clip = p.bool("clip_sample")
-	s.clipRange = float32(p.float("clip_sample_range"))
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	if p.bool("thresholding") {
-		return nil, fmt.Errorf("thresholding is not supported")
-	}
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	set, clip, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
-	s.finalAlpha = ts.alphasCumprod[0]
-	if p.bool("set_alpha_to_one") {
-		s.finalAlpha = 1
-	}
+	s := &DDIM{baseScheduler: baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}, settings: set, clip: clip}
+	s.finalAlpha = set.ts.finalAlpha(p.bool("set_alpha_to_one"))
 	return s, p.err
 }
 
@@ -138,9 +122,7 @@ func (st *ddimState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 			x0 = sat*x[i] - sbt*m[i]
 			eps = sat*m[i] + sbt*x[i]
 		}
-		if s.clip {
-			x0 = clamp32(x0, -s.clipRange, s.clipRange)
-		}
+		x0 = s.clip.apply(x0)
 		o[i] = sap*x0 + dirCoef*eps
 	}
 	if st.eta > 0 {

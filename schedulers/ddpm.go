@@ -29,32 +29,19 @@ func init() {
 // types.
 type DDPM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	variance   string
-	clip       bool
-	clipRange  float32
-	spacing    string
-	offset     int
+	settings
+	clip     clipping
+	variance string
 }
 
 func newDDPM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
-	s.variance = p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
-	s.clip = p.bool("clip_sample")
-	s.clipRange = float32(p.float("clip_sample_range"))
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	if p.bool("thresholding") {
-		return nil, fmt.Errorf("thresholding is not supported")
-	}
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	set, clip, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
+	s := &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}, settings: set, clip: clip}
+	s.variance = p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
 	return s, p.err
 }
 
@@ -138,9 +125,7 @@ func (st *ddpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 		default:
 			x0 = sat*x[i] - sbt*m[i]
 		}
-		if s.clip {
-			x0 = clamp32(x0, -s.clipRange, s.clipRange)
-		}
+		x0 = s.clip.apply(x0)
 		o[i] = c0*x0 + c1*x[i]
 	}
 	if ti > 0 {
@@ -148,22 +133,24 @@ func (st *ddpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 			return nil, fmt.Errorf("schedulers: DDPM needs a generator")
 		}
 		noise := data(g.Randn(tensor.Shape(sample)...))
-		variance := bp / bt * curBeta
-		if variance < 1e-20 {
-			variance = 1e-20
-		}
-		var scale float32
-		switch s.variance {
-		case "fixed_small":
-			scale = sqrt32(variance)
-		case "fixed_small_log":
-			scale = exp32(0.5 * log32(variance))
-		case "fixed_large":
-			scale = sqrt32(curBeta)
-		}
+		scale := s.noiseScale(bp/bt*curBeta, curBeta)
 		for i := range o {
 			o[i] = o[i] + scale*noise[i]
 		}
 	}
 	return out, nil
+}
+
+// noiseScale is the standard deviation of the noise added at a step, for
+// the configured variance_type; variance is the posterior variance (clamped
+// to 1e-20 as diffusers does) and beta the step's beta.
+func (s *DDPM) noiseScale(variance, beta float32) float32 {
+	variance = max(variance, 1e-20)
+	switch s.variance {
+	case "fixed_small_log":
+		return exp32(0.5 * log32(variance))
+	case "fixed_large":
+		return sqrt32(beta)
+	}
+	return sqrt32(variance) // fixed_small
 }

@@ -12,8 +12,7 @@ import (
 // timesteps after the first are repeated.
 type Heun struct {
 	kScheduler
-	clip      bool
-	clipRange float32
+	clip clipping
 }
 
 func newHeun(cfg map[string]any) (Scheduler, error) {
@@ -22,7 +21,7 @@ func newHeun(cfg map[string]any) (Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Heun{kScheduler: k, clip: p.bool("clip_sample"), clipRange: float32(p.float("clip_sample_range"))}
+	s := &Heun{kScheduler: k, clip: readClipping(p)}
 	return s, p.err
 }
 
@@ -97,9 +96,7 @@ func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 		dt := next - sigma
 		for i := range d {
 			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
-			if st.s.clip {
-				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
-			}
+			x0 = st.s.clip.apply(x0)
 			d[i] = (x[i] - x0) / sigma
 			o[i] = x[i] + d[i]*dt
 		}
@@ -107,9 +104,7 @@ func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 	} else {
 		for i := range o {
 			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
-			if st.s.clip {
-				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
-			}
+			x0 = st.s.clip.apply(x0)
 			d := (x[i] - x0) / next
 			d = (st.prevDerivative[i] + d) / 2
 			o[i] = st.prevSample[i] + d*st.dt

@@ -35,24 +35,17 @@ func init() {
 // kScheduler holds the config shared by LMS and Heun.
 type kScheduler struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	spacing    string
-	offset     int
+	settings
 	spacingOpt sigmaSpacing
 }
 
 func readK(p *params, class string, order int, predictions ...string) (kScheduler, error) {
-	s := kScheduler{baseScheduler: baseScheduler{class: class, cfg: p.m, order: order}}
-	s.prediction = p.oneOf("prediction_type", predictions...)
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	s.spacingOpt = readSigmaSpacing(p, false)
-	ts, err := readTrainSchedule(p, false, false)
+	set, err := readSettings(p, noRescale, predictions...)
 	if err != nil {
-		return s, err
+		return kScheduler{}, err
 	}
-	s.ts = ts
+	s := kScheduler{baseScheduler: baseScheduler{class: class, cfg: p.m, order: order}, settings: set}
+	s.spacingOpt = readSigmaSpacing(p, false)
 	return s, p.err
 }
 

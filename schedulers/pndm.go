@@ -23,30 +23,20 @@ func init() {
 // steps (unless skip_prk_steps) followed by linear multistep (PLMS) steps.
 type PNDM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
+	settings
 	skipPRK    bool
 	finalAlpha float64
-	spacing    string
-	offset     int
 }
 
 func newPNDM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &PNDM{baseScheduler: baseScheduler{class: "PNDMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "v_prediction")
-	s.skipPRK = p.bool("skip_prk_steps")
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	ts, err := readTrainSchedule(p, false, false)
+	set, err := readSettings(p, noRescale, "epsilon", "v_prediction")
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
-	s.finalAlpha = ts.alphasCumprod[0]
-	if p.bool("set_alpha_to_one") {
-		s.finalAlpha = 1
-	}
+	s := &PNDM{baseScheduler: baseScheduler{class: "PNDMScheduler", cfg: cfg, order: 1}, settings: set}
+	s.skipPRK = p.bool("skip_prk_steps")
+	s.finalAlpha = set.ts.finalAlpha(p.bool("set_alpha_to_one"))
 	return s, p.err
 }
 
