@@ -100,17 +100,23 @@ func readSettings(p *params, rescale betaRescale, predictions ...string) (settin
 	return s, err
 }
 
-// readAlphaSettings reads what DDIM and DDPM read alike: the settings,
-// clip_sample with its range, and thresholding (refused).
-func readAlphaSettings(p *params) (settings, clipping, error) {
+// alphaSettings are what DDIM and DDPM read alike: the settings and
+// clip_sample with its range.
+type alphaSettings struct {
+	settings
+	clip clipping
+}
+
+// readAlphaSettings reads the alphaSettings and refuses thresholding.
+func readAlphaSettings(p *params) (alphaSettings, error) {
 	set, err := readSettings(p, rescaleAlphas, "epsilon", "sample", "v_prediction")
 	if err != nil {
-		return set, clipping{}, err
+		return alphaSettings{}, err
 	}
 	if p.bool("thresholding") {
-		return set, clipping{}, fmt.Errorf("thresholding is not supported")
+		return alphaSettings{}, fmt.Errorf("thresholding is not supported")
 	}
-	return set, readClipping(p), nil
+	return alphaSettings{settings: set, clip: readClipping(p)}, nil
 }
 
 // finalAlpha is the alphas_cumprod DDIM and PNDM step to after the last

@@ -27,20 +27,18 @@ func init() {
 // DDIM implements DDIMScheduler (Song et al. 2020).
 type DDIM struct {
 	baseScheduler
-	settings
-	clip       clipping
+	alphaSettings
 	finalAlpha float64
 }
 
 func newDDIM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	set, clip, err := readAlphaSettings(p)
+	a, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s := &DDIM{baseScheduler: baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}, settings: set, clip: clip}
-	s.finalAlpha = set.ts.finalAlpha(p.bool("set_alpha_to_one"))
-	return s, p.err
+	base := baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}
+	return &DDIM{baseScheduler: base, alphaSettings: a, finalAlpha: a.ts.finalAlpha(p.bool("set_alpha_to_one"))}, p.err
 }
 
 // integerTimesteps computes the DDPM-family inference timesteps.

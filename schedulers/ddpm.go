@@ -29,20 +29,18 @@ func init() {
 // types.
 type DDPM struct {
 	baseScheduler
-	settings
-	clip     clipping
+	alphaSettings
 	variance string
 }
 
 func newDDPM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	set, clip, err := readAlphaSettings(p)
+	a, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s := &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}, settings: set, clip: clip}
-	s.variance = p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
-	return s, p.err
+	variance := p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
+	return &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}, alphaSettings: a, variance: variance}, p.err
 }
 
 // NewState implements Scheduler. Explicit timesteps must be strictly

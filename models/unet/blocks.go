@@ -83,6 +83,21 @@ func (a blockArgs) transformer(ch, layers int) (*nn.Transformer2DModel, error) {
 	})
 }
 
+// addLayer appends a resnet from in channels to a.out and, in a
+// cross-attention block, the transformer that follows it.
+func (b *Block) addLayer(a blockArgs, in int) error {
+	b.Resnets = append(b.Resnets, a.resnet(in, a.out, a.outputScale))
+	if !a.crossAttn {
+		return nil
+	}
+	t, err := a.transformer(a.out, a.tLayers)
+	if err != nil {
+		return err
+	}
+	b.Attentions = append(b.Attentions, t)
+	return nil
+}
+
 func newDownBlock(a blockArgs) (*Block, error) {
 	b := &Block{Type: "DownBlock2D"}
 	if a.crossAttn {
@@ -93,13 +108,8 @@ func newDownBlock(a blockArgs) (*Block, error) {
 		if i == 0 {
 			in = a.in
 		}
-		b.Resnets = append(b.Resnets, a.resnet(in, a.out, a.outputScale))
-		if a.crossAttn {
-			t, err := a.transformer(a.out, a.tLayers)
-			if err != nil {
-				return nil, err
-			}
-			b.Attentions = append(b.Attentions, t)
+		if err := b.addLayer(a, in); err != nil {
+			return nil, err
 		}
 	}
 	if a.addSampler {
@@ -122,13 +132,8 @@ func newUpBlock(a blockArgs) (*Block, error) {
 		if i == 0 {
 			in = a.prevOut
 		}
-		b.Resnets = append(b.Resnets, a.resnet(in+skip, a.out, a.outputScale))
-		if a.crossAttn {
-			t, err := a.transformer(a.out, a.tLayers)
-			if err != nil {
-				return nil, err
-			}
-			b.Attentions = append(b.Attentions, t)
+		if err := b.addLayer(a, in+skip); err != nil {
+			return nil, err
 		}
 	}
 	if a.addSampler {

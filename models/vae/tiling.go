@@ -135,24 +135,7 @@ func crop(x *tensor.Dense, y0, y1, x0, x1 int) *tensor.Dense {
 func blendV(a, b *tensor.Dense, extent int) {
 	as, bs := tensor.Shape(a), tensor.Shape(b)
 	extent = min(as[2], bs[2], extent)
-	if extent <= 0 {
-		return
-	}
-	ad, bd := tensor.F32(a), tensor.F32(b)
-	planes := bs[0] * bs[1]
-	ah, aw, bh, bw := as[2], as[3], bs[2], bs[3]
-	cols := min(aw, bw)
-	for y := 0; y < extent; y++ {
-		r := float64(y) / float64(extent)
-		wa, wb := float32(1-r), float32(r)
-		for p := 0; p < planes; p++ {
-			arow := ad[(p*ah+ah-extent+y)*aw:][:cols]
-			brow := bd[(p*bh+y)*bw:][:cols]
-			for k := range brow {
-				brow[k] = float32(arow[k]*wa) + float32(brow[k]*wb)
-			}
-		}
-	}
+	blend(a, b, extent, min(as[3], bs[3]), band{start: as[2] - extent, step: as[3], line: 1}, band{step: bs[3], line: 1})
 }
 
 // blendH blends the last columns of a into the first columns of b (in place
@@ -160,21 +143,31 @@ func blendV(a, b *tensor.Dense, extent int) {
 func blendH(a, b *tensor.Dense, extent int) {
 	as, bs := tensor.Shape(a), tensor.Shape(b)
 	extent = min(as[3], bs[3], extent)
+	blend(a, b, extent, min(as[2], bs[2]), band{start: as[3] - extent, step: 1, line: as[3]}, band{step: 1, line: bs[3]})
+}
+
+// band locates the blended rows or columns of an [N, C, H, W] tensor:
+// element e of the band (0 <= e < extent) on line l of a plane lies at
+// (start+e)*step + l*line from the plane's start.
+type band struct{ start, step, line int }
+
+// blend sets b = a*(1-e/extent) + b*(e/extent) over the bands of a and b,
+// lines values per band element and plane.
+func blend(a, b *tensor.Dense, extent, lines int, ab, bb band) {
 	if extent <= 0 {
 		return
 	}
+	as, bs := tensor.Shape(a), tensor.Shape(b)
 	ad, bd := tensor.F32(a), tensor.F32(b)
-	planes := bs[0] * bs[1]
-	ah, aw, bh, bw := as[2], as[3], bs[2], bs[3]
-	rows := min(ah, bh)
-	for x := 0; x < extent; x++ {
-		r := float64(x) / float64(extent)
+	planes, aPlane, bPlane := bs[0]*bs[1], as[2]*as[3], bs[2]*bs[3]
+	for e := 0; e < extent; e++ {
+		r := float64(e) / float64(extent)
 		wa, wb := float32(1-r), float32(r)
 		for p := 0; p < planes; p++ {
-			for y := 0; y < rows; y++ {
-				ai := (p*ah+y)*aw + aw - extent + x
-				bi := (p*bh+y)*bw + x
-				bd[bi] = float32(ad[ai]*wa) + float32(bd[bi]*wb)
+			ai := p*aPlane + (ab.start+e)*ab.step
+			bi := p*bPlane + (bb.start+e)*bb.step
+			for l := 0; l < lines; l++ {
+				bd[bi+l*bb.line] = float32(ad[ai+l*ab.line]*wa) + float32(bd[bi+l*bb.line]*wb)
 			}
 		}
 	}
