@@ -158,14 +158,14 @@ func newMidBlockCrossAttn(a blockArgs) (*MidBlock, error) {
 // forwardDown runs a down block and appends its skip outputs to skips.
 func (b *Block) forwardDown(h, temb, ctx *tensor.Dense, skips []*tensor.Dense) (*tensor.Dense, []*tensor.Dense) {
 	for i, r := range b.Resnets {
-		h = r.Forward(h, temb)
+		h = r.Forward(h, temb) // [N, out, H, W]
 		if b.Attentions != nil {
 			h = b.Attentions[i].Forward(h, ctx)
 		}
 		skips = append(skips, h)
 	}
 	for _, d := range b.Downsamplers {
-		h = d.Forward(h)
+		h = d.Forward(h) // [N, out, ceil(H/2), ceil(W/2)]
 		skips = append(skips, h)
 	}
 	return h, skips
@@ -178,14 +178,14 @@ func (b *Block) forwardUp(h, temb, ctx *tensor.Dense, skips []*tensor.Dense, oh,
 		s := skips[len(skips)-1]
 		skips[len(skips)-1] = nil
 		skips = skips[:len(skips)-1]
-		h = tensor.Concat(1, h, s)
-		h = r.Forward(h, temb)
+		h = tensor.Concat(1, h, s) // [N, C + C_skip, H, W]
+		h = r.Forward(h, temb)     // [N, out, H, W]
 		if b.Attentions != nil {
 			h = b.Attentions[i].Forward(h, ctx)
 		}
 	}
 	for _, u := range b.Upsamplers {
-		h = u.Forward(h, oh, ow)
+		h = u.Forward(h, oh, ow) // [N, out, oh, ow] (2H, 2W when oh, ow are 0)
 	}
 	return h, skips
 }

@@ -153,13 +153,13 @@ func (m *Model) blocks(ctx context.Context, h, emb, ehs *tensor.Dense) (*tensor.
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h, skips = b.forwardDown(h, emb, ehs, skips) // [N, C_i, H/2^i, W/2^i]
+		h, skips = b.forwardDown(h, emb, ehs, skips) // [N, C_i, H/2^(i+1), W/2^(i+1)], the last block not halving
 	}
 	if m.MidBlock != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h = m.MidBlock.forward(h, emb, ehs)
+		h = m.MidBlock.forward(h, emb, ehs) // same shape
 	}
 	for i, b := range m.UpBlocks {
 		if err := ctx.Err(); err != nil {
@@ -173,7 +173,7 @@ func (m *Model) blocks(ctx context.Context, h, emb, ehs *tensor.Dense) (*tensor.
 			ss := skips0[len(skips0)-1].Shape()
 			oh, ow = ss[2], ss[3]
 		}
-		h, skips = b.forwardUp(h, emb, ehs, skips, oh, ow)
+		h, skips = b.forwardUp(h, emb, ehs, skips, oh, ow) // [N, C_j, oh, ow], the last block keeping the size
 	}
 	return h, nil
 }

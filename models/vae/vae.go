@@ -142,7 +142,7 @@ func (v *AutoencoderKL) encodeTile(ctx context.Context, x *tensor.Dense) (*tenso
 		return nil, err
 	}
 	if v.QuantConv != nil {
-		h = v.QuantConv.Forward(h)
+		h = v.QuantConv.Forward(h) // [N, 2*latent_channels, h, w]
 	}
 	return h, nil
 }
@@ -163,7 +163,7 @@ func (v *AutoencoderKL) Decode(ctx context.Context, z *tensor.Dense) (*tensor.De
 
 func (v *AutoencoderKL) decodeTile(ctx context.Context, z *tensor.Dense) (*tensor.Dense, error) {
 	if v.PostQuantConv != nil {
-		z = v.PostQuantConv.Forward(z)
+		z = v.PostQuantConv.Forward(z) // [N, latent_channels, h, w]
 	}
 	return v.Decoder.forward(ctx, z)
 }
