@@ -17,7 +17,7 @@ func resizeSeq(n int) []float32 {
 
 // The expected values are torch.nn.functional.interpolate(x, size,
 // mode="nearest") of x = torch.arange(...).reshape(shape), torch 2.15.
-func TestResizeNearest(t *testing.T) {
+func TestResizeNearestTorch(t *testing.T) {
 	// Upsampling to sizes that are not multiples.
 	got := ResizeNearest(FromSlice(resizeSeq(6), 1, 1, 2, 3), 3, 5)
 	require.Equal(t, []int{1, 1, 3, 5}, Shape(got))
