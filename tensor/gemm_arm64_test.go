@@ -14,7 +14,10 @@ func TestNEONRegistered(t *testing.T) {
 	g, ok := GemmByName("neon").(*blockedGemm)
 	require.True(t, ok, "neon GEMM not registered")
 	require.Equal(t, "neon", DefaultGemm().Name())
-	require.Len(t, g.direct, 1)
+	require.Len(t, g.direct, 2)
+	tk, ok := g.directFor(40)
+	require.True(t, ok)
+	require.Equal(t, 8, tk.nr, "heads of 40 take the 8×8 tile")
 	require.Equal(t, [2]int{g.mr, g.nr}, [2]int{g.direct[0].mr, g.direct[0].nr}, "the first direct tile must match the packed tile")
 }
 

@@ -3,9 +3,10 @@
 // gen_neon writes gemm_arm64.s, the GEMM micro-kernels for arm64 (NEON).
 // Run with `go generate` in package tensor on any host.
 //
-// The tile is 8×12: 24 accumulators (V8–V31, row i in V8+3i..V10+3i),
-// A in V0–V1 (packed) or broadcast into V0, V1, V5, V6, V7 (unpacked), B
-// in V2–V4. The packed kernel multiplies by lanes of A with FMLA (by
+// The main tile is 8×12: 24 accumulators (V8–V31, row i in
+// V8+3i..V10+3i), A in V0–V1 (packed) or broadcast into V0, V1, V5, V6, V7
+// (unpacked), B in V2–V4. An 8×8 unpacked-A tile (V8–V23) serves products
+// 8·n wide (attention heads of 40, 80, 160) without padding to 12. The packed kernel multiplies by lanes of A with FMLA (by
 // element). The Go assembler has no mnemonic for that form nor for vector
 // FADD, so those two are emitted as WORDs with the instruction in a
 // comment; every other instruction uses the assembler's own syntax.
@@ -19,11 +20,13 @@ import (
 
 const (
 	mr    = 8
-	nv    = 3 // B vectors (4 floats each) per k step
-	nr    = 4 * nv
 	acc0  = 8 // first accumulator register
 	unrol = 4 // k steps per main-loop iteration
 )
+
+// nv is the tile's width in B vectors (4 floats each): 3 for the 8×12
+// kernels, 2 for the 8×8 one.
+var nv = 3
 
 func main() {
 	var b strings.Builder
@@ -36,6 +39,8 @@ func main() {
 	kernel(w, "sgemmKernel8x12NEON", false, false)
 	kernel(w, "sgemmKernel8x12NEONDirect", true, false)
 	kernel(w, "sgemmKernel8x12NEONDirectSet", true, true)
+	nv = 2
+	direct8x8(w, "sgemmKernel8x8NEONDirect")
 	if err := os.WriteFile("gemm_arm64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -57,6 +62,59 @@ func faddVec(d, n, m int) uint32 {
 // kernel emits C[8×12] += A·B (or C = A·B with set). A is packed (8 values
 // per k step) unless direct, where row i of the tile is at a+i*lda.
 func kernel(w func(string, ...any), name string, direct, set bool) {
+	main := func() {
+		for u := 0; u < unrol; u++ {
+			step(w, direct)
+		}
+	}
+	tile(w, name, direct, set, main, func() { step(w, direct) })
+}
+
+// direct8x8 emits C[8×8] += A·B with A unpacked. The main loop loads four
+// k values of each row into V24–V31 and multiplies by their lanes, so a
+// k step costs 2 loads of B and a quarter of the A loads.
+func direct8x8(w func(string, ...any), name string) {
+	mult := func(lane, b int) {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nv; j++ {
+				d := accReg(i, j)
+				w("\tWORD $0x%08x // FMLA V%d.4S, V%d.4S, V%d.S[%d]", fmlaElem(d, b+j, 24+i, lane), d, b+j, 24+i, lane)
+			}
+		}
+	}
+	main := func() {
+		for i := 0; i < mr; i++ {
+			w("\tVLD1.P 16(R%d), [V%d.S4]", 5+i, 24+i)
+		}
+		for u := 0; u < unrol; u++ {
+			b := 2 * (u % 2)
+			w("\tVLD1.P 32(R2), %s", vlist(b, nv))
+			mult(u, b)
+		}
+	}
+	tail := func() {
+		for i := 0; i < mr; i++ {
+			w("\tFMOVS.P 4(R%d), F%d", 5+i, 24+i)
+		}
+		w("\tVLD1.P 32(R2), %s", vlist(0, nv))
+		mult(0, 0)
+	}
+	tile(w, name, true, false, main, tail)
+}
+
+// vlist is the register list [Vr.S4, ..., V(r+n-1).S4].
+func vlist(r, n int) string {
+	regs := make([]string, n)
+	for i := range regs {
+		regs[i] = fmt.Sprintf("V%d.S4", r+i)
+	}
+	return "[" + strings.Join(regs, ", ") + "]"
+}
+
+// tile emits a kernel's frame: arguments, C prefetch, zeroed
+// accumulators, main (unrol k steps) while kc >= unrol, tail (one k step)
+// for the rest, and the store.
+func tile(w func(string, ...any), name string, direct, set bool, main, tail func()) {
 	w("")
 	if direct {
 		w("// func %s(kc int, a *float32, lda int, b, c *float32, ldc int)", name)
@@ -85,7 +143,7 @@ func kernel(w func(string, ...any), name string, direct, set bool) {
 	w("\tMOVD R3, R13")
 	for i := 0; i < mr; i++ {
 		w("\tPRFM (R13), PSTL1KEEP")
-		w("\tPRFM %d(R13), PSTL1KEEP", nr*4-4)
+		w("\tPRFM %d(R13), PSTL1KEEP", nv*16-4)
 		w("\tADD R4, R13, R13")
 	}
 	for i := 0; i < mr; i++ {
@@ -97,15 +155,13 @@ func kernel(w func(string, ...any), name string, direct, set bool) {
 	w("\tCMP $%d, R0", unrol)
 	w("\tBLT %s_tail", name)
 	w("%s_loop:", name)
-	for u := 0; u < unrol; u++ {
-		step(w, direct)
-	}
+	main()
 	w("\tSUB $%d, R0, R0", unrol)
 	w("\tCMP $%d, R0", unrol)
 	w("\tBGE %s_loop", name)
 	w("%s_tail:", name)
 	w("\tCBZ R0, %s_store", name)
-	step(w, direct)
+	tail()
 	w("\tSUB $1, R0, R0")
 	w("\tB %s_tail", name)
 	w("%s_store:", name)
@@ -115,7 +171,7 @@ func kernel(w func(string, ...any), name string, direct, set bool) {
 
 // step emits one k step: load B (and A), then 24 multiply-adds.
 func step(w func(string, ...any), direct bool) {
-	w("\tVLD1.P %d(R2), [V2.S4, V3.S4, V4.S4]", nr*4)
+	w("\tVLD1.P 48(R2), [V2.S4, V3.S4, V4.S4]")
 	if !direct {
 		w("\tVLD1.P %d(R1), [V0.S4, V1.S4]", mr*4)
 		for i := 0; i < mr; i++ {
@@ -139,15 +195,14 @@ func step(w func(string, ...any), direct bool) {
 // store adds the tile to C row by row (or overwrites it).
 func store(w func(string, ...any), set bool) {
 	for i := 0; i < mr; i++ {
-		r0, r2 := accReg(i, 0), accReg(i, nv-1)
 		if !set {
-			w("\tVLD1 (R3), [V0.S4, V1.S4, V2.S4]")
+			w("\tVLD1 (R3), %s", vlist(0, nv))
 			for j := 0; j < nv; j++ {
 				d := accReg(i, j)
 				w("\tWORD $0x%08x // FADD V%d.4S, V%d.4S, V%d.4S", faddVec(d, d, j), d, d, j)
 			}
 		}
-		w("\tVST1 [V%d.S4, V%d.S4, V%d.S4], (R3)", r0, r0+1, r2)
+		w("\tVST1 %s, (R3)", vlist(accReg(i, 0), nv))
 		if i < mr-1 {
 			w("\tADD R4, R3, R3")
 		}
