@@ -1,7 +1,8 @@
 //go:build ignore
 
 // gen_neon writes gemm_arm64.s, the GEMM micro-kernels for arm64 (NEON).
-// Run with `go generate` in package tensor on any host.
+// Run `go run gen_neon.go` in tensor/ on any host (or `go generate` on an
+// arm64 one).
 //
 // The main tile is 8×12: 24 accumulators (V8–V31, row i in
 // V8+3i..V10+3i), A in V0–V1 (packed) or broadcast into V0, V1, V5, V6, V7
