@@ -26,7 +26,7 @@
 // "text_time", encoder_hid_dim(_type), time_embedding_type other than
 // "positional", resnet_time_scale_shift other than "default",
 // dual_cross_attention, resnet_skip_time_act, time_embedding_act_fn,
-// timestep_post_act, time_cond_proj_dim, class_embeddings_concat,
+// timestep_post_act, class_embeddings_concat,
 // cross_attention_norm, reverse_transformer_layers_per_block,
 // mid_block_only_cross_attention, attention_type other than "default".
 // Forward has no attention masks, ControlNet residuals, cross-attention
