@@ -162,28 +162,22 @@ func LoadTiny(dir string, o weights.OpenOptions) (*AutoencoderTiny, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := NewTiny(c)
-	if err != nil {
-		return nil, err
-	}
-	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", o)
-	if err != nil {
-		return nil, fmt.Errorf("vae: %w", err)
-	}
-	// The model keeps zero-copy views of the source, so it stays open.
-	if err := v.LoadFrom(src); err != nil {
-		src.Close()
-		return nil, err
-	}
-	return v, nil
+	s := tinySpec
+	s.New = func(weights.Source) (*AutoencoderTiny, error) { return NewTiny(c) }
+	return weights.LoadModel(dir, o, s)
+}
+
+// tinySpec fills an AutoencoderTiny (diffusers names) and checks every
+// convolution's bias against its configuration.
+var tinySpec = weights.Spec[*AutoencoderTiny]{
+	Name:     "vae",
+	Basename: "diffusion_pytorch_model",
+	Finish:   func(v *AutoencoderTiny) error { return nn.CheckLoaded(v) },
 }
 
 // LoadFrom fills the model's weights from src (diffusers names).
 func (v *AutoencoderTiny) LoadFrom(src weights.Source) error {
-	if err := weights.Load(src, v); err != nil {
-		return fmt.Errorf("vae: load weights: %w", err)
-	}
-	if err := nn.CheckLoaded(v); err != nil {
+	if err := weights.Fill(src, v, tinySpec); err != nil {
 		return fmt.Errorf("vae: load weights: %w", err)
 	}
 	return nil
