@@ -50,7 +50,9 @@
 // FromPretrained and FromPipe take options: WithDType (weight precision,
 // like torch_dtype), WithVariant ("fp16" files), WithScheduler (swap the
 // scheduler class, like from_config), WithConfig, WithComponent (replace
-// or drop a component), WithDefaults (call defaults), and for the Hub
+// or drop a component), WithVAE (an autoencoder from a folder or Hub id,
+// AutoencoderKL or the tiny AutoencoderTiny such as madebyollin/taesd),
+// WithDefaults (call defaults), and for the Hub
 // WithRevision, WithOffline, WithDownloadProgress and WithHubOptions
 // (token, cache folder, endpoint; HF_TOKEN, HF_HOME, HF_HUB_OFFLINE are
 // honoured as huggingface_hub does).

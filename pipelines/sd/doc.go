@@ -9,4 +9,13 @@
 // (the last hidden state, or an earlier layer with clip skip) and refusing
 // the request fields only SDXL takes; defaults are diffusers' (50 steps,
 // guidance 7.5, strength 0.8 for image-to-image and 1.0 for inpainting).
+//
+// The package also registers the "lcm" family (lcm.go): diffusers'
+// LatentConsistencyModelPipeline and LatentConsistencyModelImg2ImgPipeline,
+// which share the SD components but run without a classifier-free
+// guidance batch: the guidance scale reaches the UNet as its timestep_cond
+// embedding, the LCMScheduler takes the image-to-image strength and
+// original_inference_steps when it picks its timesteps, and the defaults
+// are 4 steps and guidance 8.5. The family has no inpainting class, as in
+// diffusers.
 package sd
