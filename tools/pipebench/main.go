@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,7 +42,10 @@ var (
 
 func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	ctx := context.Background()
-	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
+	var opts []autopipeline.Option
+	if !isSDXL(model) { // SD classes take a safety checker, which the benchmark leaves out
+		opts = append(opts, autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil))
+	}
 	if vaeDir != "" {
 		opts = append(opts, autopipeline.WithVAE(vaeDir))
 	}
@@ -100,4 +104,10 @@ func status(key string) string {
 		}
 	}
 	return "n/a"
+}
+
+// isSDXL reports whether the checkpoint folder's pipeline class is an SDXL one.
+func isSDXL(model string) bool {
+	b, err := os.ReadFile(filepath.Join(model, "model_index.json"))
+	return err == nil && strings.Contains(string(b), "StableDiffusionXL")
 }
