@@ -13,11 +13,13 @@ import (
 // TestParityFast compares the few-step pipelines with diffusers: LCM
 // text-to-image and image-to-image (1, 2 and 4 steps), SD and LCM with a
 // tiny AutoencoderTiny as their VAE (decode and image-to-image encode), an
-// SD-2-style trailing-Euler turbo checkpoint with guidance off, and a
+// SD-2-style trailing-Euler turbo checkpoint and an SDXL one with trailing
+// Euler ancestral (guidance off; with TAESD; image-to-image), and a
 // checkpoint that ships an AutoencoderTiny.
 func TestParityFast(t *testing.T) {
 	for _, name := range []string{"lcm_t2i4", "lcm_t2i1", "lcm_t2i2x2", "lcm_i2i4", "lcm_i2i1",
-		"sd_taesd_t2i", "sd_taesd_i2i", "lcm_taesd_t2i", "turbo_t2i1", "turbo_t2i4", "turbo_i2i2", "sdxs_t2i1"} {
+		"sd_taesd_t2i", "sd_taesd_i2i", "lcm_taesd_t2i", "turbo_t2i1", "turbo_t2i4", "turbo_i2i2", "sdxs_t2i1",
+		"sdxlturbo_t2i1", "sdxlturbo_t2i2_taesd", "sdxlturbo_i2i2"} {
 		t.Run(name, func(t *testing.T) { runParity(t, name) })
 	}
 }

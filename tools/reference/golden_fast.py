@@ -2,7 +2,7 @@
 tiny-VAE pipelines, with diffusers' own classes on the fixtures of tiny_fast.py.
 
 Run from the repository root: tools/reference/.venv/bin/python tools/reference/golden_fast.py [PART...]
-PART is one of vae, unet, pipes (all by default). Writes, fp32 on CPU:
+PART is one of vae, unet, pipes or a pipeline case name (all by default). Writes, fp32 on CPU:
   testdata/golden/vae_taesd.{safetensors,json}: testdata/tiny-taesd encode, decode, forward, scale_latents
       on random inputs (batch 2).
   testdata/golden/unet_tiny_lcm.{safetensors,json}: testdata/tiny-lcm/unet on random latents with timestep_cond
@@ -95,6 +95,9 @@ CASES = {
     "turbo_t2i4": (AutoPipelineForText2Image, "tiny-sd-turbo", dict(prompt=PROMPT, num_inference_steps=4, guidance_scale=0.0, seed=9), {}),
     "turbo_i2i2": (AutoPipelineForImage2Image, "tiny-sd-turbo", dict(prompt="a portrait of a dog", image="img64", strength=0.5, num_inference_steps=2, guidance_scale=0.0, seed=10), {}),
     "sdxs_t2i1": (AutoPipelineForText2Image, "tiny-sdxs", dict(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, seed=11), {}),
+    "sdxlturbo_t2i1": (AutoPipelineForText2Image, "tiny-sdxl-turbo", dict(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, seed=12), {}),
+    "sdxlturbo_t2i2_taesd": (AutoPipelineForText2Image, "tiny-sdxl-turbo", dict(prompt=PROMPT, num_inference_steps=2, guidance_scale=0.0, seed=13), dict(vae="tiny-taesd")),
+    "sdxlturbo_i2i2": (AutoPipelineForImage2Image, "tiny-sdxl-turbo", dict(prompt="a portrait of a dog", image="img64", strength=0.5, num_inference_steps=2, guidance_scale=0.0, seed=14), {}),
 }
 
 
@@ -122,15 +125,18 @@ def run_case(name):
     print(name, meta["class"], meta["vae_class"], list(images.shape))
 
 
-def gold_pipes():
+def gold_pipes(names=None):
     assert os.path.exists(f"{OUT}/pipe_input_img64.png"), "run golden_pipelines.py first (input images)"
-    for name in CASES:
+    for name in names or CASES:
         run_case(name)
 
 
 def main():
     parts = sys.argv[1:] or ["vae", "unet", "pipes"]
     for p in parts:
+        if p in CASES:
+            run_case(p)
+            continue
         {"vae": gold_vae, "unet": gold_unet, "pipes": gold_pipes}[p]()
 
 

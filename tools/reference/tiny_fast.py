@@ -5,6 +5,7 @@
 - testdata/tiny-taesd: an AutoencoderTiny component folder with tiny-sd's latent scale (2 stages).
 - testdata/tiny-sd-turbo: tiny-sd2's components with sd-turbo's scheduler (EulerDiscreteScheduler, trailing).
 - testdata/tiny-sdxs: a StableDiffusionPipeline whose VAE is an AutoencoderTiny (as IDKiro/sdxs-512-0.9 ships).
+- testdata/tiny-sdxl-turbo: tiny-sdxl's components with sdxl-turbo's scheduler (EulerAncestralDiscreteScheduler, trailing).
 
 Weight files shared with an existing fixture are relative symlinks to it (identical bytes checked first).
 Imported by fixtures.py after tiny_pipelines (it links to tiny-sd and tiny-sd2); also runnable alone from the
@@ -15,8 +16,8 @@ import os
 import shutil
 
 import torch
-from diffusers import (AutoencoderTiny, EulerDiscreteScheduler, LatentConsistencyModelPipeline, LCMScheduler,
-                       StableDiffusionPipeline)
+from diffusers import (AutoencoderTiny, EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,
+                       LatentConsistencyModelPipeline, LCMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline)
 from transformers import CLIPTextModel
 
 import clip_vocab
@@ -106,8 +107,20 @@ def build_sdxs(root, tmp):
     return out
 
 
+def build_sdxl_turbo(root, tmp):
+    out = os.path.join(root, "tiny-sdxl-turbo")
+    pipe = StableDiffusionXLPipeline.from_pretrained(os.path.join(root, "tiny-sdxl"))
+    pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(TURBO_SCHEDULER)
+    pipe.save_pretrained(out, safe_serialization=True)
+    tp.finish(out, {"tokenizer": (clip_vocab.EOS, "sdxl"), "tokenizer_2": ("!", "sdxl")})
+    for sub in ("unet", "text_encoder", "text_encoder_2"):
+        link(out, sub, root, "tiny-sdxl")
+    tp.link_vae(out, root)
+    return out
+
+
 BUILDERS = [("tiny-taesd", build_taesd), ("tiny-lcm", build_lcm), ("tiny-sd-turbo", build_sd_turbo),
-            ("tiny-sdxs", build_sdxs)]
+            ("tiny-sdxs", build_sdxs), ("tiny-sdxl-turbo", build_sdxl_turbo)]
 
 
 def write_all(root):
