@@ -4,7 +4,8 @@
 #
 #   tools/bench_fast.sh sd-turbo     # SD-Turbo, 1 step, 512x512, guidance off: TAESD, then the full VAE
 #   tools/bench_fast.sh lcm          # LCM (SD 1.5 UNet + time_cond_proj_dim), 4 steps, guidance 8.5
-#   tools/bench_fast.sh sdxl-turbo   # SDXL-Turbo, 1 step, 512x512, guidance off, fp16 files: TAESDXL, full VAE
+#   tools/bench_fast.sh sdxl-turbo   # SDXL-Turbo, 1 step, 512x512, guidance off, fp16 files, TAESDXL
+#   tools/bench_fast.sh sdxl-turbo-vae   # the same with the full VAE
 #
 # Full-size random weights from the real configs (testdata/fullsize, git-ignored):
 #   tools/reference/.venv/bin/python tools/reference/fullsize.py sd-turbo/unet sd-turbo/vae sd-turbo/text_encoder taesd
@@ -37,10 +38,12 @@ lcm)
   ;;
 sdxl-turbo)
   GOMEMLIMIT=${GOMEMLIMIT:-10GiB} run "SDXL-Turbo 1 step 512x512 + TAESDXL" -model $F/sdxl-turbo -steps 1 -size 512 -guidance -1 -fp16 -vae $F/taesdxl -- $F/sdxl-turbo 1 512 sdxl fp16 guidance=0 vae=$F/taesdxl
+  ;;
+sdxl-turbo-vae)
   GOMEMLIMIT=${GOMEMLIMIT:-10GiB} run "SDXL-Turbo 1 step 512x512 + full VAE" -model $F/sdxl-turbo -steps 1 -size 512 -guidance -1 -fp16 -- $F/sdxl-turbo 1 512 sdxl fp16 guidance=0
   ;;
 *)
-  echo "usage: $0 sd-turbo|lcm|sdxl-turbo" >&2
+  echo "usage: $0 sd-turbo|lcm|sdxl-turbo|sdxl-turbo-vae" >&2
   exit 2
   ;;
 esac
