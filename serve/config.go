@@ -64,6 +64,9 @@ type Model struct {
 	Variant     string `yaml:"variant"`   // weight file variant, e.g. fp16
 	Scheduler   string `yaml:"scheduler"` // default scheduler class
 	Offline     bool   `yaml:"offline"`   // never touch the network
+	// Steps is the number of inference steps when a request gives none
+	// [the pipeline's default, 50 for SD].
+	Steps int `yaml:"steps"`
 }
 
 // Duration reads "30s"-style durations from YAML.
@@ -178,6 +181,9 @@ func (c Config) Validate() error {
 		seen[m.Name] = true
 		if m.Path == "" {
 			return fmt.Errorf("serve: config: model %q: no path", m.Name)
+		}
+		if m.Steps < 0 {
+			return fmt.Errorf("serve: config: model %q: steps %d is negative", m.Name, m.Steps)
 		}
 		if _, err := parseDType(m.DType); err != nil {
 			return fmt.Errorf("serve: config: model %q: %w", m.Name, err)

@@ -49,6 +49,9 @@ func loadModel(ctx context.Context, mc Model) (*loaded, error) {
 	if mc.Variant != "" {
 		opts = append(opts, autopipeline.WithVariant(mc.Variant))
 	}
+	if mc.Steps > 0 {
+		opts = append(opts, autopipeline.WithDefaults(autopipeline.Request{NumInferenceSteps: mc.Steps}))
+	}
 	if mc.Scheduler != "" {
 		opts = append(opts, autopipeline.WithScheduler(mc.Scheduler))
 	}
@@ -88,6 +91,9 @@ func (m *Models) Pipeline(name, task, scheduler string) (autopipeline.Pipeline, 
 		}
 	}
 	var opts []autopipeline.Option
+	if d, ok := autopipeline.DefaultsOf(src); ok {
+		opts = append(opts, autopipeline.WithDefaults(d))
+	}
 	if scheduler != "" {
 		opts = append(opts, autopipeline.WithScheduler(scheduler))
 	}
