@@ -13,20 +13,20 @@ import (
 
 // nativeRequest is the body of POST /v1/jobs.
 type nativeRequest struct {
-	Model          string   `json:"model"`
-	Task           string   `json:"task"` // text2img (default), img2img, inpaint
-	Prompt         string   `json:"prompt"`
-	NegativePrompt string   `json:"negative_prompt"`
-	Width          int      `json:"width"`
-	Height         int      `json:"height"`
-	Steps          int      `json:"steps"`
-	N              int      `json:"n"`
-	Seed           *int64   `json:"seed"` // absent or null: random
-	GuidanceScale  float64  `json:"guidance_scale"`
-	Strength       float64  `json:"strength"`
-	Scheduler      string   `json:"scheduler"`
-	Image          string   `json:"image"` // base64 or data URL
-	Mask           string   `json:"mask"`
+	Model          string  `json:"model"`
+	Task           string  `json:"task"` // text2img (default), img2img, inpaint
+	Prompt         string  `json:"prompt"`
+	NegativePrompt string  `json:"negative_prompt"`
+	Width          int     `json:"width"`
+	Height         int     `json:"height"`
+	Steps          int     `json:"steps"`
+	N              int     `json:"n"`
+	Seed           *int64  `json:"seed"` // absent or null: random
+	GuidanceScale  float64 `json:"guidance_scale"`
+	Strength       float64 `json:"strength"`
+	Scheduler      string  `json:"scheduler"`
+	Image          string  `json:"image"` // base64 or data URL
+	Mask           string  `json:"mask"`
 }
 
 // jobView is a job as the native API shows it.

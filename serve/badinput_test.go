@@ -141,4 +141,3 @@ func TestDeadLetter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, depth)
 }
-

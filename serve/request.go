@@ -19,9 +19,9 @@ import (
 
 // The tasks a job can run.
 const (
-	taskText2Image = "text2img"
+	taskText2Image  = "text2img"
 	taskImage2Image = "img2img"
-	taskInpaint = "inpaint"
+	taskInpaint     = "inpaint"
 )
 
 // job is a request from any of the APIs, before the door checks.

@@ -34,7 +34,7 @@ type Server struct {
 	// stopping is set during shutdown: calls cut short then do not cancel
 	// their jobs, which stay queued for the next start.
 	stopping atomic.Bool
-	model atomic.Value // A1111's current model (string)
+	model    atomic.Value // A1111's current model (string)
 
 	progressMu sync.Mutex
 	progress   map[string]queue.Progress // last step of running jobs
