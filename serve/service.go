@@ -34,6 +34,8 @@ type Service struct {
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
 	served      chan error
+	stopOnce    sync.Once
+	stopErr     error
 }
 
 // Start brings the service up; it returns once the HTTP listener is open.
@@ -160,6 +162,11 @@ func (s *Service) Queue() *queue.Queue { return s.q }
 // the local workers finish their jobs (or hand them back to the queue at
 // the grace period), then NATS closes. Queued jobs stay in the stream.
 func (s *Service) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *Service) stop(ctx context.Context) error {
 	s.srv.SetReady(false)
 	s.srv.stopping.Store(true)
 	herr := s.http.Shutdown(ctx)
