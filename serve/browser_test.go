@@ -48,7 +48,7 @@ func TestBrowser(t *testing.T) {
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(s.URL()+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`#model option[value="tiny"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#model option[value="tiny"]`)),
 		chromedp.SetValue(chromedp.ID("prompt"), "a tiny house"),
 		chromedp.SetValue(chromedp.ID("steps"), "40"),
 		chromedp.SetValue(chromedp.ID("seed"), "11"),
@@ -71,7 +71,7 @@ func TestBrowser(t *testing.T) {
 	label, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".job .state")))
 	require.NoError(t, err)
 	assert.Equal(t, "done", label)
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 
 	path := filepath.Join(t.TempDir(), "serve-page.png")
