@@ -102,6 +102,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestNATSRestart(t *testing.T) {
+	t0 := time.Now()
 	port := freePort(t)
 	dir := t.TempDir()
 	nproc, _ := startNATS(t, dir, port)
@@ -116,7 +117,9 @@ func TestNATSRestart(t *testing.T) {
 	id := submitJob(t, s.URL(), map[string]any{"prompt": "before", "steps": 3})
 	require.Equal(t, queue.Done, waitJob(t, s.URL(), id, 60*time.Second).State)
 
+	t.Logf("first job done at %v", time.Since(t0))
 	nproc.stop(syscall.SIGTERM)
+	t.Logf("NATS stopped at %v", time.Since(t0))
 	res, err := http.Get(s.URL() + "/readyz")
 	require.NoError(t, err)
 	res.Body.Close()
@@ -124,6 +127,7 @@ func TestNATSRestart(t *testing.T) {
 
 	startNATS(t, dir, port)
 	waitReady(t, s.URL())
+	t.Logf("NATS back at %v", time.Since(t0))
 	// The job from before the restart is still there (file storage) and
 	// a new one is taken by the reconnected worker.
 	st, _, err := s.Queue().Status(t.Context(), id)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goautopipe/diffusers/serve/queue"
@@ -215,4 +216,44 @@ func startWorker(t testing.TB, cfg Config) *process {
 func (p *process) stop(sig syscall.Signal) {
 	_ = p.cmd.Process.Signal(sig)
 	_ = p.cmd.Wait()
+}
+
+// waitMetrics polls /metrics until its autopipe_ series contain every
+// want (workers count a job just after storing its final state).
+func waitMetrics(t testing.TB, url string, wants ...string) string {
+	t.Helper()
+	var ours string
+	ok := assert.Eventually(t, func() bool {
+		res, err := http.Get(url + "/metrics")
+		if err != nil {
+			return false
+		}
+		m, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		ours = autopipeLines(string(m))
+		for _, w := range wants {
+			if !strings.Contains(ours, w) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond)
+	if !ok {
+		for _, w := range wants {
+			assert.Contains(t, ours, w)
+		}
+	}
+	return ours
+}
+
+// autopipeLines keeps the autopipe_ series of a metrics page, without
+// histogram buckets.
+func autopipeLines(page string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(page, "\n") {
+		if strings.HasPrefix(line, "autopipe_") && !strings.Contains(line, "_bucket{") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }

@@ -188,8 +188,7 @@ func (s *Service) stop(ctx context.Context) error {
 
 func (s *Service) closeNATS() {
 	if s.nc != nil {
-		_ = s.nc.Flush()
-		s.nc.Close()
+		queue.Close(s.nc)
 	}
 	if s.ns != nil {
 		s.ns.Shutdown()

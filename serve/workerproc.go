@@ -37,7 +37,7 @@ func RunWorker(ctx context.Context, cfg Config, log *slog.Logger, o WorkerOption
 	if err != nil {
 		return err
 	}
-	defer func() { _ = nc.Flush(); nc.Close() }()
+	defer queue.Close(nc)
 	q, err := queue.Open(ctx, nc, queueOptions(cfg))
 	if err != nil {
 		return err

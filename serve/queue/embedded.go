@@ -68,3 +68,12 @@ func Connect(url string, ns *server.Server, name string) (*nats.Conn, error) {
 	}
 	return nc, nil
 }
+
+// Close sends what is buffered (acknowledgements, hand-backs) when the
+// server is reachable, then closes the connection.
+func Close(nc *nats.Conn) {
+	if nc.IsConnected() {
+		_ = nc.FlushTimeout(2 * time.Second)
+	}
+	nc.Close()
+}
