@@ -93,4 +93,3 @@ func TestLoad(t *testing.T) {
 	assert.Contains(t, ours, "autopipe_job_redeliveries_total 0\n")
 	assert.NotRegexp(t, `code="5\d\d",route="/v1/images`, ours)
 }
-
