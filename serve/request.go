@@ -102,6 +102,18 @@ func (s *Server) checkText(sp *queue.Spec) error {
 }
 
 func (s *Server) checkNumbers(sp *queue.Spec) error {
+	for _, check := range []func(*queue.Spec) error{s.checkCounts, s.checkSize, checkScales} {
+		if err := check(sp); err != nil {
+			return err
+		}
+	}
+	if sp.N == 0 {
+		sp.N = 1
+	}
+	return nil
+}
+
+func (s *Server) checkCounts(sp *queue.Spec) error {
 	l := s.cfg.Limits
 	switch {
 	case sp.Steps < 0:
@@ -112,19 +124,28 @@ func (s *Server) checkNumbers(sp *queue.Spec) error {
 		return badRequestf("`num_images_per_prompt` has to be a positive integer but is %d", sp.N)
 	case sp.N > l.MaxImages:
 		return badRequestf("%d images per call is over this server's limit of %d", sp.N, l.MaxImages)
+	}
+	return nil
+}
+
+func (s *Server) checkSize(sp *queue.Spec) error {
+	switch {
 	case sp.Width < 0 || sp.Height < 0:
 		return badRequestf("`height` and `width` have to be positive but are %d and %d.", sp.Height, sp.Width)
 	case sp.Width%8 != 0 || sp.Height%8 != 0:
 		return badRequestf("`height` and `width` have to be divisible by 8 but are %d and %d.", sp.Height, sp.Width)
-	case sp.Width*sp.Height > l.MaxPixels || sp.Width > 16384 || sp.Height > 16384:
-		return badRequestf("size %dx%d is over this server's limit of %d pixels", sp.Width, sp.Height, l.MaxPixels)
+	case sp.Width > 16384 || sp.Height > 16384 || sp.Width*sp.Height > s.cfg.Limits.MaxPixels:
+		return badRequestf("size %dx%d is over this server's limit of %d pixels", sp.Width, sp.Height, s.cfg.Limits.MaxPixels)
+	}
+	return nil
+}
+
+func checkScales(sp *queue.Spec) error {
+	switch {
 	case !finite(sp.GuidanceScale) || sp.GuidanceScale < 0 || sp.GuidanceScale > 100:
 		return badRequestf("guidance scale %v: want a number from 0 to 100", sp.GuidanceScale)
 	case !finite(sp.Strength) || sp.Strength < 0 || sp.Strength > 1:
 		return badRequestf("The value of strength should in [0.0, 1.0] but is %v", sp.Strength)
-	}
-	if sp.N == 0 {
-		sp.N = 1
 	}
 	return nil
 }
