@@ -279,7 +279,13 @@ func TestOperatorEndpoints(t *testing.T) {
 	s := sharedService(t)
 	id := submitJob(t, s.URL(), map[string]any{"prompt": "x", "steps": 2})
 	waitJob(t, s.URL(), id, 30*time.Second)
+	res, err := http.Get(s.URL() + "/sdapi/v1/no-such-endpoint")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
 	waitMetrics(t, s.URL(),
+		`autopipe_http_requests_total{code="404",route="other"} 1`, // paths do not become labels
+		`autopipe_job_latency_seconds_count{model="tiny"} 1`,
 		"autopipe_queue_depth 0\n", `autopipe_jobs_total{model="tiny",state="done"} 1`,
 		`autopipe_step_seconds_count{model="tiny"} 3`, // PNDM's warm-up adds an evaluation
 		`autopipe_job_run_seconds_count{model="tiny"} 1`,

@@ -148,7 +148,7 @@ func TestFrontEndRestart(t *testing.T) {
 	waitReady(t, s.URL())
 	var ids []string
 	for i := range 4 {
-		ids = append(ids, submitJob(t, s.URL(), map[string]any{"prompt": fmt.Sprint("job ", i), "steps": 16}))
+		ids = append(ids, submitJob(t, s.URL(), map[string]any{"prompt": fmt.Sprint("job ", i), "steps": 10}))
 	}
 	require.Eventually(t, func() bool { _, ok := s.srv.lastProgress(ids[0]); return ok }, 30*time.Second, 5*time.Millisecond)
 	// Stop while the first job runs and three wait: the running one is

@@ -37,7 +37,7 @@ type Server struct {
 	model    atomic.Value // A1111's current model (string)
 
 	progressMu sync.Mutex
-	progress   map[string]queue.Progress // last step of running jobs
+	progress   map[string]tracked // last step of running jobs
 	progSub    *nats.Subscription
 	// avgJob is a moving average of job latency in seconds, for Retry-After.
 	avgJob atomic.Uint64
@@ -48,7 +48,7 @@ const maxTracked = 4096
 
 // NewServer returns a front end over q.
 func NewServer(cfg Config, q *queue.Queue, log *slog.Logger, m *Metrics) (*Server, error) {
-	s := &Server{cfg: cfg, q: q, log: log, metrics: m, progress: map[string]queue.Progress{}}
+	s := &Server{cfg: cfg, q: q, log: log, metrics: m, progress: map[string]tracked{}}
 	s.model.Store(cfg.Models[0].Name)
 	s.avgJob.Store(math.Float64bits(5))
 	sub, err := q.OnProgress("*", s.trackProgress)
@@ -67,6 +67,16 @@ func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 
 func (s *Server) currentModel() string { return s.model.Load().(string) }
 
+// tracked is a job's last step and when it came.
+type tracked struct {
+	queue.Progress
+	at time.Time
+}
+
+// staleProgress is when a job that stopped reporting (cancelled, its worker
+// lost) leaves the progress table.
+const staleProgress = 5 * time.Minute
+
 func (s *Server) trackProgress(p queue.Progress) {
 	s.progressMu.Lock()
 	defer s.progressMu.Unlock()
@@ -74,30 +84,45 @@ func (s *Server) trackProgress(p queue.Progress) {
 		delete(s.progress, p.ID)
 		return
 	}
+	now := time.Now()
 	if _, ok := s.progress[p.ID]; !ok && len(s.progress) >= maxTracked {
-		return
+		for id, t := range s.progress {
+			if now.Sub(t.at) > staleProgress {
+				delete(s.progress, id)
+			}
+		}
+		if len(s.progress) >= maxTracked {
+			return
+		}
 	}
-	s.progress[p.ID] = p
+	s.progress[p.ID] = tracked{p, now}
 }
 
 func (s *Server) lastProgress(id string) (queue.Progress, bool) {
 	s.progressMu.Lock()
 	defer s.progressMu.Unlock()
 	p, ok := s.progress[id]
-	return p, ok
+	return p.Progress, ok
 }
 
-// anyProgress returns some running job's progress (A1111's single-job view).
+// anyProgress returns the most advanced running job's progress (A1111's
+// single-job view) and the number of jobs running.
 func (s *Server) anyProgress() (queue.Progress, int) {
 	s.progressMu.Lock()
 	defer s.progressMu.Unlock()
 	var best queue.Progress
-	for _, p := range s.progress {
+	n := 0
+	for _, t := range s.progress {
+		if time.Since(t.at) > staleProgress {
+			continue
+		}
+		n++
+		p := t.Progress
 		if p.Total > 0 && (best.Total == 0 || float64(p.Step)/float64(p.Total) > float64(best.Step)/float64(best.Total)) {
 			best = p
 		}
 	}
-	return best, len(s.progress)
+	return best, n
 }
 
 // Handler is the whole HTTP API.
@@ -155,19 +180,23 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// route names a path for metrics without job ids.
+// routes are the metric labels of the fixed paths; others are "other", so
+// that request paths cannot grow the series without bound.
+var routes = map[string]bool{
+	"/": true, "/healthz": true, "/readyz": true, "/metrics": true, "/v1/models": true, "/v1/schedulers": true,
+	"/v1/images/generations": true, "/v1/images/edits": true, "/sdapi/v1/txt2img": true, "/sdapi/v1/img2img": true,
+	"/sdapi/v1/progress": true, "/sdapi/v1/sd-models": true, "/sdapi/v1/samplers": true, "/sdapi/v1/options": true,
+}
+
+// route names a path for metrics, without job ids.
 func route(p string) string {
-	for _, prefix := range []string{"/v1/jobs", "/v1/images", "/v1/models", "/sdapi/v1/", "/static/"} {
-		if strings.HasPrefix(p, prefix) {
-			if prefix == "/sdapi/v1/" || prefix == "/v1/images" {
-				return p
-			}
-			return prefix
-		}
-	}
-	switch p {
-	case "/", "/healthz", "/readyz", "/metrics", "/v1/schedulers":
+	switch {
+	case routes[p]:
 		return p
+	case strings.HasPrefix(p, "/v1/jobs"):
+		return "/v1/jobs"
+	case strings.HasPrefix(p, "/static/"):
+		return "/static/"
 	}
 	return "other"
 }

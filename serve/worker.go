@@ -204,6 +204,7 @@ func (w *Worker) finish(ctx context.Context, d *queue.Delivery, state queue.Stat
 	}
 	if changed {
 		w.Metrics.jobs.WithLabelValues(d.Spec.Model, string(state)).Inc()
+		w.Metrics.latency.WithLabelValues(d.Spec.Model).Observe(st.Finished.Sub(st.Spec.Submitted).Seconds())
 		log.Info("job finished", "state", state, "images", st.Images, "seconds", st.Finished.Sub(st.Started).Seconds(), "error", msg)
 	}
 	if err := d.Ack(ctx); err != nil {
