@@ -23,7 +23,8 @@ import (
 // at a bounded queue served by two workers: every accepted request gets its
 // image (its job done exactly once), the others a 429 with Retry-After,
 // nothing a 5xx. AUTOPIPE_SERVE_LOAD sets the number of requests (default
-// 24; the acceptance run uses 300).
+// 24; the acceptance run uses 300), AUTOPIPE_SERVE_LOAD_QUEUE the queue
+// bound (default 12, below the 16 clients).
 func TestLoad(t *testing.T) {
 	total := 24
 	if v := os.Getenv("AUTOPIPE_SERVE_LOAD"); v != "" {
@@ -33,7 +34,12 @@ func TestLoad(t *testing.T) {
 	}
 	const clients = 16
 	cfg := testConfig(t, 2)
-	cfg.Limits.QueueSize = 12
+	cfg.Limits.QueueSize = 12 // under the clients: some requests are refused
+	if v := os.Getenv("AUTOPIPE_SERVE_LOAD_QUEUE"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err)
+		cfg.Limits.QueueSize = n
+	}
 	s := startService(t, cfg)
 
 	var (
@@ -79,6 +85,9 @@ func TestLoad(t *testing.T) {
 	accepted := codes[http.StatusOK]
 	assert.Equal(t, total, accepted+codes[http.StatusTooManyRequests], "codes: %v", codes)
 	assert.Positive(t, accepted)
+	if cfg.Limits.QueueSize >= clients {
+		assert.Equal(t, total, accepted, "a queue as deep as the clients refuses nothing")
+	}
 	assert.Zero(t, missingRetryAfter.Load())
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
