@@ -117,28 +117,32 @@ func (q *Queue) Options() Options { return q.opts }
 // Conn is the NATS connection the queue uses.
 func (q *Queue) Conn() *nats.Conn { return q.nc }
 
-// Submit stores the inputs and the queued status, then enqueues the job.
-// A full queue gives ErrQueueFull and leaves nothing behind.
+// Submit claims the job id with a queued status, stores the inputs, then
+// enqueues the job. A taken id is refused before anything is written; a full
+// queue gives ErrQueueFull and leaves nothing behind.
 func (q *Queue) Submit(ctx context.Context, spec Spec, image, mask []byte) error {
 	spec.HasImage, spec.HasMask = image != nil, mask != nil
-	if err := q.putInputs(ctx, spec.ID, image, mask); err != nil {
-		return err
-	}
 	st, err := json.Marshal(Status{ID: spec.ID, State: Queued, Spec: spec})
 	if err != nil {
 		return fmt.Errorf("queue: encode status: %w", err)
-	}
-	if _, err := q.kv.Create(ctx, spec.ID, st); err != nil {
-		q.removeBlobs(spec.ID)
-		return fmt.Errorf("queue: job %s: %w", spec.ID, err)
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("queue: encode job: %w", err)
 	}
-	if _, err := q.js.Publish(ctx, JobsSubject, data, jetstream.WithMsgID(spec.ID)); err != nil {
+	if _, err := q.kv.Create(ctx, spec.ID, st); err != nil {
+		return fmt.Errorf("queue: job %s: %w", spec.ID, err)
+	}
+	undo := func() {
 		q.removeBlobs(spec.ID)
 		_ = q.kv.Purge(context.WithoutCancel(ctx), spec.ID)
+	}
+	if err := q.putInputs(ctx, spec.ID, image, mask); err != nil {
+		undo()
+		return err
+	}
+	if _, err := q.js.Publish(ctx, JobsSubject, data, jetstream.WithMsgID(spec.ID)); err != nil {
+		undo()
 		if isQueueFull(err) {
 			return ErrQueueFull
 		}
