@@ -199,6 +199,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, f http.Flusher, r *http.Req
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		case <-keepalive.C:
 			_, _ = fmt.Fprint(w, ": keepalive\n\n")
 			f.Flush()

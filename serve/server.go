@@ -34,6 +34,9 @@ type Server struct {
 	// stopping is set during shutdown: calls cut short then do not cancel
 	// their jobs, which stay queued for the next start.
 	stopping atomic.Bool
+	// closing is closed when shutdown begins: event streams end.
+	closing   chan struct{}
+	closeOnce sync.Once
 	model    atomic.Value // A1111's current model (string)
 
 	progressMu sync.Mutex
@@ -48,7 +51,7 @@ const maxTracked = 4096
 
 // NewServer returns a front end over q.
 func NewServer(cfg Config, q *queue.Queue, log *slog.Logger, m *Metrics) (*Server, error) {
-	s := &Server{cfg: cfg, q: q, log: log, metrics: m, progress: map[string]tracked{}}
+	s := &Server{cfg: cfg, q: q, log: log, metrics: m, progress: map[string]tracked{}, closing: make(chan struct{})}
 	s.model.Store(cfg.Models[0].Name)
 	s.avgJob.Store(math.Float64bits(5))
 	sub, err := q.OnProgress("*", s.trackProgress)
@@ -61,6 +64,14 @@ func NewServer(cfg Config, q *queue.Queue, log *slog.Logger, m *Metrics) (*Serve
 
 // Close stops the progress subscription.
 func (s *Server) Close() { _ = s.progSub.Unsubscribe() }
+
+// BeginStop starts a graceful shutdown: /readyz fails, event streams end
+// (clients reconnect elsewhere) and interrupted calls leave their jobs queued.
+func (s *Server) BeginStop() {
+	s.SetReady(false)
+	s.stopping.Store(true)
+	s.closeOnce.Do(func() { close(s.closing) })
+}
 
 // SetReady marks the server ready (or not) for /readyz.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }

@@ -167,8 +167,7 @@ func (s *Service) Stop(ctx context.Context) error {
 }
 
 func (s *Service) stop(ctx context.Context) error {
-	s.srv.SetReady(false)
-	s.srv.stopping.Store(true)
+	s.srv.BeginStop()
 	herr := s.http.Shutdown(ctx)
 	if herr != nil {
 		_ = s.http.Close()
