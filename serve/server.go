@@ -37,7 +37,7 @@ type Server struct {
 	// closing is closed when shutdown begins: event streams end.
 	closing   chan struct{}
 	closeOnce sync.Once
-	model    atomic.Value // A1111's current model (string)
+	model     atomic.Value // A1111's current model (string)
 
 	progressMu sync.Mutex
 	progress   map[string]tracked // last step of running jobs
