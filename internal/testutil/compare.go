@@ -11,12 +11,19 @@ import (
 )
 
 // MaxAbsDiff returns the largest |got[i]-want[i]| (computed in float64) and
-// its index; a NaN on either side counts as +Inf. It reads the first
+// its index; equal values (the same infinity too) differ by 0, and a NaN on
+// either side counts as +Inf. It reads the first
 // min(len(got), len(want)) elements; the callers below check the lengths.
 // For empty slices it returns (0, -1).
 func MaxAbsDiff(got, want []float32) (float64, int) {
 	m, at := 0.0, -1
 	for i := range min(len(got), len(want)) {
+		if got[i] == want[i] {
+			if at < 0 {
+				at = i
+			}
+			continue
+		}
 		d := math.Abs(float64(got[i]) - float64(want[i]))
 		if math.IsNaN(d) {
 			d = math.Inf(1)
@@ -29,8 +36,8 @@ func MaxAbsDiff(got, want []float32) (float64, int) {
 }
 
 // AssertClose reports a failure unless got and want have the same length
-// and agree within tol everywhere; the message names the worst index. It
-// returns whether they agree.
+// and agree within tol everywhere (tol 0 asks for equal values); the
+// message names the worst index. It returns whether they agree.
 func AssertClose(tb testing.TB, want, got []float32, tol float64, msgAndArgs ...any) bool {
 	tb.Helper()
 	if !assert.Len(tb, got, len(want), msgAndArgs...) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	gt "gorgonia.org/tensor"
 )
 
 // Tensor is one float32 tensor of a golden safetensors file.
@@ -80,12 +81,35 @@ func decodeF32(data []byte, msg json.RawMessage) (Tensor, error) {
 	return Tensor{Shape: info.Shape, Data: f}, nil
 }
 
+// Goldens are the tensors of one golden file, by name.
+type Goldens map[string]Tensor
+
 // LoadSafetensors is ReadSafetensors failing the test on error.
-func LoadSafetensors(tb testing.TB, path string) map[string]Tensor {
+func LoadSafetensors(tb testing.TB, path string) Goldens {
 	tb.Helper()
 	m, err := ReadSafetensors(path)
 	require.NoError(tb, err, "golden (see tools/reference)")
 	return m
+}
+
+// Has reports whether the file holds a tensor called name.
+func (g Goldens) Has(name string) bool {
+	_, ok := g[name]
+	return ok
+}
+
+// Dense returns the tensor called name as a float32 dense tensor sharing
+// its data, failing the test when the file lacks it.
+func (g Goldens) Dense(tb testing.TB, name string) *gt.Dense {
+	tb.Helper()
+	v, ok := g[name]
+	require.True(tb, ok, "golden tensor %s missing", name)
+	n := 1
+	for _, s := range v.Shape {
+		n *= s
+	}
+	require.Len(tb, v.Data, n, "golden tensor %s: shape %v", name, v.Shape)
+	return gt.New(gt.WithBacking(v.Data), gt.WithShape(append([]int(nil), v.Shape...)...))
 }
 
 // LoadJSON decodes the JSON file at path into dst, failing the test on error.

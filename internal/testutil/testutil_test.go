@@ -45,6 +45,10 @@ func TestMaxAbsDiff(t *testing.T) {
 	d, at = MaxAbsDiff([]float32{0, float32(math.NaN())}, []float32{5, 0})
 	assert.True(t, math.IsInf(d, 1))
 	assert.Equal(t, 1, at)
+	inf := float32(math.Inf(1))
+	d, at = MaxAbsDiff([]float32{inf, 2}, []float32{inf, 3})
+	assert.InDelta(t, 1.0, d, 0, "equal infinities differ by 0")
+	assert.Equal(t, 1, at)
 	d, at = MaxAbsDiff(nil, nil)
 	assert.Zero(t, d)
 	assert.Equal(t, -1, at)
@@ -61,6 +65,12 @@ func TestCloseReportsWorstIndex(t *testing.T) {
 	require.True(t, r.failed)
 	assert.Contains(t, r.joined(), "at index 2 of 4")
 	assert.Contains(t, r.joined(), "case 7")
+
+	r = &recorder{TB: t}
+	RequireClose(r, want, []float32{0, 1, 2, 3}, 0)
+	assert.False(t, r.failed, "tol 0 accepts equal values")
+	RequireClose(r, want, []float32{0, 1, 2, 3.0000005}, 0)
+	assert.True(t, r.failed, "tol 0 rejects any difference")
 
 	r = &recorder{TB: t}
 	RequireClose(r, want, want[:3], 1)
@@ -112,7 +122,15 @@ func TestReadSafetensors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "g.safetensors")
 	require.NoError(t, os.WriteFile(path, raw, 0o644))
 	m := LoadSafetensors(t, path)
-	assert.Equal(t, map[string]Tensor{"x": {Shape: []int{2}, Data: []float32{1.5, -2}}}, m)
+	assert.Equal(t, Goldens{"x": {Shape: []int{2}, Data: []float32{1.5, -2}}}, m)
+	assert.True(t, m.Has("x"))
+	assert.False(t, m.Has("y"))
+	x := m.Dense(t, "x")
+	assert.Equal(t, []int{2}, []int(x.Shape()))
+	assert.Equal(t, []float32{1.5, -2}, x.Data())
+	r := &recorder{TB: t}
+	m.Dense(r, "y")
+	assert.True(t, r.failed, "a missing tensor fails")
 
 	for name, bad := range map[string]string{
 		"dtype":   `{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`,
