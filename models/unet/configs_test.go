@@ -3,17 +3,17 @@ package unet
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/models/nn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // expectedTensors lists the checkpoint names and shapes an unloaded model
@@ -82,26 +82,14 @@ func TestRealConfigs(t *testing.T) {
 			Sha256  string
 		}
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "unet_configs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &golden); err != nil {
-		t.Fatal(err)
-	}
-	if len(golden.Configs) == 0 {
-		t.Fatal("no configs in unet_configs.json")
-	}
+	testutil.LoadJSON(t, testutil.Golden("unet_configs.json"), &golden)
+	require.NotEmpty(t, golden.Configs, "no configs in unet_configs.json")
 	for repo, want := range golden.Configs {
 		t.Run(repo, func(t *testing.T) {
-			cfg, err := ReadConfig(filepath.Join("..", "..", "testdata", "configs", repo, "unet", "config.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg, err := ReadConfig(testutil.Testdata("configs", repo, "unet", "config.json"))
+			require.NoError(t, err)
 			m, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var lines []string
 			expectedTensors(reflect.ValueOf(m), "", &lines)
 			sort.Strings(lines)
@@ -117,9 +105,7 @@ func TestRealConfigs(t *testing.T) {
 			h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 			got := fmt.Sprintf("%d tensors, %d params, %s", len(lines), params, hex.EncodeToString(h[:]))
 			exp := fmt.Sprintf("%d tensors, %d params, %s", want.Tensors, want.Params, want.Sha256)
-			if got != exp {
-				t.Errorf("model layout %s, diffusers %s", got, exp)
-			}
+			assert.Equal(t, exp, got, "model layout: ours, then diffusers'")
 		})
 	}
 }
