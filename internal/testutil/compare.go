@@ -82,3 +82,29 @@ func f32(tb testing.TB, x *gt.Dense) []float32 {
 	require.True(tb, ok, "tensor of %v, want float32", x.Dtype())
 	return v
 }
+
+// AssertSameBits reports a failure unless got and want have the same
+// length and equal float32 bit patterns (so -0 differs from 0, and NaNs
+// must match in payload); the message names the first difference. It
+// returns whether they agree.
+func AssertSameBits(tb testing.TB, want, got []float32, msgAndArgs ...any) bool {
+	tb.Helper()
+	if !assert.Len(tb, got, len(want), msgAndArgs...) {
+		return false
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			return assert.Fail(tb, fmt.Sprintf("first difference at index %d of %d: got %v (%#08x), want %v (%#08x)",
+				i, len(want), got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i])), msgAndArgs...)
+		}
+	}
+	return true
+}
+
+// RequireSameBits is AssertSameBits stopping the test on failure.
+func RequireSameBits(tb testing.TB, want, got []float32, msgAndArgs ...any) {
+	tb.Helper()
+	if !AssertSameBits(tb, want, got, msgAndArgs...) {
+		tb.FailNow()
+	}
+}

@@ -77,6 +77,17 @@ func TestCloseReportsWorstIndex(t *testing.T) {
 	assert.True(t, r.failed, "a length mismatch fails")
 }
 
+func TestSameBits(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	RequireSameBits(t, []float32{1, 0, float32(math.NaN())}, []float32{1, 0, float32(math.NaN())})
+	r := &recorder{TB: t}
+	assert.False(t, AssertSameBits(r, []float32{1, 0}, []float32{1, negZero}, "zeros"))
+	assert.Contains(t, r.joined(), "index 1 of 2")
+	r = &recorder{TB: t}
+	RequireSameBits(r, []float32{1, 0}, []float32{1})
+	assert.True(t, r.failed, "a length mismatch fails")
+}
+
 func TestDense(t *testing.T) {
 	a := gt.New(gt.WithShape(2, 2), gt.WithBacking([]float32{1, 2, 3, 4}))
 	b := gt.New(gt.WithShape(2, 2), gt.WithBacking([]float32{1, 2, 3, 4.5}))
