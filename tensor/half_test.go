@@ -5,8 +5,8 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // halfOf rounds float32 values to float16 bits (ties to even) for the test.
@@ -24,15 +24,6 @@ func halfOf(v float32) uint16 {
 		h++
 	}
 	return sign | uint16(h)
-}
-
-// bitsOf returns the bit patterns of v, for comparisons that tell -0 from 0.
-func bitsOf(v []float32) []uint32 {
-	out := make([]uint32, len(v))
-	for i, x := range v {
-		out[i] = math.Float32bits(x)
-	}
-	return out
 }
 
 func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
@@ -55,7 +46,7 @@ func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
 	hw, fw := mk(50 * 70)
 	a := Linear(x, NewHalf(hw, 50, 70), nil)
 	b := Linear(x, FromSlice(fw, 50, 70), nil)
-	require.Equal(t, bitsOf(F32(b)), bitsOf(F32(a)), "linear")
+	testutil.RequireSameBits(t, F32(b), F32(a), "linear")
 	img := New(2, 5, 9, 9)
 	for i := range F32(img) {
 		F32(img)[i] = float32(r.NormFloat64())
@@ -63,7 +54,7 @@ func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
 	hc, fc := mk(7 * 5 * 3 * 3)
 	c := Conv2D(img, NewHalf(hc, 7, 5, 3, 3), nil, 1, 1)
 	d := Conv2D(img, FromSlice(fc, 7, 5, 3, 3), nil, 1, 1)
-	require.Equal(t, bitsOf(F32(d)), bitsOf(F32(c)), "conv")
+	testutil.RequireSameBits(t, F32(d), F32(c), "conv")
 	assert.True(t, IsHalf(NewHalf(hc, 7, 5, 3, 3)), "IsHalf")
 	assert.False(t, IsHalf(x), "IsHalf")
 }

@@ -27,15 +27,6 @@ type goldenManifest struct {
 	Cases []goldenCase `json:"cases"`
 }
 
-// bitsOf returns the bit patterns of v.
-func bitsOf(v []float32) []uint32 {
-	out := make([]uint32, len(v))
-	for i, x := range v {
-		out[i] = math.Float32bits(x)
-	}
-	return out
-}
-
 func hashF32(v []float32) string {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
@@ -74,7 +65,7 @@ func TestGoldenTorch(t *testing.T) {
 			if !assert.Len(t, got, len(want), c.Name) {
 				continue
 			}
-			assert.Equal(t, bitsOf(want), bitsOf(got), "%s: values differ from torch's", c.Name)
+			testutil.AssertSameBits(t, want, got, "%s: values differ from torch's", c.Name)
 		}
 		assert.Equal(t, c.SHA256, hashF32(got), "%s: sha256 (first %v, want %v)", c.Name, got[:min(4, len(got))], c.First)
 	}
