@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestFullSizeCheckpoint opens a real checkpoint (opt-in: AUTOPIPE_FULL=1
@@ -20,9 +22,7 @@ func TestFullSizeCheckpoint(t *testing.T) {
 	}
 	start := time.Now()
 	src, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
 	opened := time.Since(start)
 	dtypes := map[string]int{}
@@ -35,9 +35,7 @@ func TestFullSizeCheckpoint(t *testing.T) {
 	built := time.Since(start)
 	start = time.Now()
 	err = Load(src, dst, AllowUnused("text_model.embeddings.position_ids"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	loaded := time.Since(start)
 	start = time.Now()
 	var sum float64

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -55,10 +56,10 @@ func TestWithPrecisionRoundsTensors(t *testing.T) {
 	require.NotEqual(t, float32(0.1), roundF16(0.1))
 
 	// A real fixture: the fp16-rounded text encoder differs from the fp32 one.
-	f32, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{})
+	f32, err := OpenComponent(testutil.Testdata("tiny-sd", "text_encoder"), "model", OpenOptions{})
 	require.NoError(t, err)
 	defer f32.Close()
-	f16, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{Precision: tensor.BFloat16})
+	f16, err := OpenComponent(testutil.Testdata("tiny-sd", "text_encoder"), "model", OpenOptions{Precision: tensor.BFloat16})
 	require.NoError(t, err)
 	defer f16.Close()
 	name := f32.Names()[len(f32.Names())-1]
@@ -89,11 +90,7 @@ func TestConvertParallelChunks(t *testing.T) {
 		} else {
 			BF16ToF32(want, halves(raw))
 		}
-		for i := range want {
-			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-				t.Fatalf("%s element %d: %x != %x", dt, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
-			}
-		}
+		testutil.RequireSameBits(t, want, got, dt)
 	}
 }
 
