@@ -1,11 +1,16 @@
 package testutil
 
 import (
+	"errors"
 	"image"
 	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // NRGBA returns img as *image.NRGBA with its origin at (0, 0): img itself
@@ -75,4 +80,16 @@ func RequireImagesWithin(tb testing.TB, want, got image.Image, n int, msgAndArgs
 	if !AssertImagesWithin(tb, want, got, n, msgAndArgs...) {
 		tb.FailNow()
 	}
+}
+
+// WritePNG encodes img as dir/name and returns the path, failing the test
+// on error.
+func WritePNG(tb testing.TB, dir, name string, img image.Image) string {
+	tb.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	require.NoError(tb, err)
+	err = png.Encode(f, img)
+	require.NoError(tb, errors.Join(err, f.Close()), "%s", path)
+	return path
 }

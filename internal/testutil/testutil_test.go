@@ -158,6 +158,13 @@ func TestReadSafetensors(t *testing.T) {
 	assert.ErrorContains(t, err, "header length")
 }
 
+func TestWritePNG(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	img.SetNRGBA(1, 0, color.NRGBA{1, 2, 3, 255})
+	path := WritePNG(t, t.TempDir(), "x.png", img)
+	RequireImagesWithin(t, img, LoadPNG(t, path), 0)
+}
+
 func TestPaths(t *testing.T) {
 	assert.Equal(t, filepath.Join("..", "..", "testdata", "golden", "x"), Golden("x"))
 	assert.Equal(t, filepath.Join("..", "..", "testdata", "tiny-sd"), Testdata("tiny-sd"))
