@@ -2,9 +2,11 @@
 // the testdata folder from any package, readers for the golden files that
 // tools/reference writes (safetensors, JSON, PNG), and comparisons that
 // report where two results differ most (float slices and tensors within an
-// absolute tolerance, images within n/255).
+// absolute tolerance, bit-exact floats, images within n/255).
 //
 // It imports nothing from this module, so every package's tests can use
-// it, tensor's own included. It is for tests only; no library code
-// imports it.
+// it, tensor's own included. Two subpackages add what needs the module's
+// own packages: weightstest opens goldens as models/weights sources, and
+// pngout reads back the PNG files (image and parameters) the command and
+// the examples write. None of them is imported by library code.
 package testutil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,10 +29,8 @@ func TestTextModelFullsize(t *testing.T) {
 	needFullsize(t)
 	m, err := LoadTextModel(fullsizeDir, weights.OpenOptions{})
 	require.NoError(t, err)
-	src, err := weights.Open(filepath.Join(fullsizeDir, "golden.safetensors"))
-	require.NoError(t, err)
-	defer src.Close()
-	ids := idsOf(goldenTensor(t, src, "ids"))
+	src := weightstest.Open(t, filepath.Join(fullsizeDir, "golden.safetensors"))
+	ids := idsOf(weightstest.Tensor(t, src, "ids"))
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
 	require.NoError(t, err)
 	for i, p := range []string{"a photo of an astronaut riding a horse on mars, highly detailed, 8k", ""} {
@@ -48,7 +47,7 @@ func TestTextModelFullsize(t *testing.T) {
 		case "pooled":
 			got = out.Pooled
 		}
-		d := testutil.DenseMaxAbsDiff(t, got, goldenTensor(t, src, c))
+		d := testutil.DenseMaxAbsDiff(t, got, weightstest.Tensor(t, src, c))
 		t.Logf("full-size ViT-L/14 %s: max abs err %.3g", c, d)
 		assert.LessOrEqual(t, d, 1e-4, "%s: max abs err", c)
 	}

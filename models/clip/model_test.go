@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/assert"
@@ -23,13 +24,6 @@ type encoderGolden struct {
 		Prompts      []string `json:"prompts"`
 		HiddenStates int      `json:"hidden_states"`
 	} `json:"encoders"`
-}
-
-func goldenTensor(t testing.TB, src weights.Source, name string) *tensor.Dense {
-	t.Helper()
-	x, err := src.Tensor(name)
-	require.NoError(t, err)
-	return x
 }
 
 func idsOf(x *tensor.Dense) [][]int {
@@ -47,10 +41,8 @@ func idsOf(x *tensor.Dense) [][]int {
 
 func TestTextModelTinyFixtures(t *testing.T) {
 	var g encoderGolden
-	testutil.LoadJSON(t, filepath.Join(repoRoot, "testdata/golden/clip_text.json"), &g)
-	src, err := weights.Open(filepath.Join(repoRoot, "testdata/golden/clip_text.safetensors"))
-	require.NoError(t, err)
-	defer src.Close()
+	testutil.LoadJSON(t, testutil.Golden("clip_text.json"), &g)
+	src := weightstest.Open(t, testutil.Golden("clip_text.safetensors"))
 	for _, name := range []string{"tiny_sd", "tiny_sd2", "tiny_sdxl", "tiny_sdxl_2"} {
 		e, ok := g.Encoders[name]
 		require.True(t, ok, "golden has no encoder %s", name)
@@ -58,7 +50,7 @@ func TestTextModelTinyFixtures(t *testing.T) {
 			m, err := LoadTextModel(filepath.Join(repoRoot, e.Dir), weights.OpenOptions{})
 			require.NoError(t, err)
 			require.Equal(t, e.Architecture == ArchTextModelWithProjection, m.HasProjection(), "projection for %s", e.Architecture)
-			ids := idsOf(goldenTensor(t, src, name+".ids"))
+			ids := idsOf(weightstest.Tensor(t, src, name+".ids"))
 			// The tokenizer rows come from the fixture's own tokenizer.
 			tok, err := LoadTokenizer(filepath.Join(repoRoot, e.Tokenizer))
 			require.NoError(t, err)
@@ -80,7 +72,7 @@ func TestTextModelTinyFixtures(t *testing.T) {
 			}
 			keys := slices.Sorted(maps.Keys(checks))
 			for _, k := range keys {
-				d := testutil.DenseMaxAbsDiff(t, checks[k], goldenTensor(t, src, name+"."+k))
+				d := testutil.DenseMaxAbsDiff(t, checks[k], weightstest.Tensor(t, src, name+"."+k))
 				t.Logf("%s: max abs err %.3g", k, d)
 				assert.LessOrEqual(t, d, 1e-4, "%s: max abs err", k)
 			}

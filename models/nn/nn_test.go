@@ -4,31 +4,15 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// openGolden opens the block goldens of tools/reference/golden_unet.py:
-// the blocks' weights, inputs and outputs in one file.
-func openGolden(t *testing.T) weights.Source {
-	t.Helper()
-	src, err := weights.Open(testutil.Golden("unet_nn_blocks.safetensors"))
-	require.NoError(t, err, "open golden (run tools/reference/golden_unet.py)")
-	t.Cleanup(func() { src.Close() })
-	return src
-}
-
-func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
-	t.Helper()
-	x, err := src.Tensor(name)
-	require.NoError(t, err, "golden tensor %s", name)
-	return x
-}
-
 func TestBlocksGolden(t *testing.T) {
-	src := openGolden(t)
+	src := weightstest.Open(t, testutil.Golden("unet_nn_blocks.safetensors"))
 	type tc struct {
 		name  string
 		build func() (any, error)
@@ -81,8 +65,8 @@ func TestBlocksGolden(t *testing.T) {
 			m, err := c.build()
 			require.NoError(t, err)
 			require.NoError(t, weights.Load(src, m, weights.WithPrefix("w."+c.name)), "load")
-			got := c.run(m, func(n string) *tensor.Dense { return get(t, src, "in."+c.name+"."+n) })
-			d := testutil.DenseMaxAbsDiff(t, got, get(t, src, "out."+c.name))
+			got := c.run(m, func(n string) *tensor.Dense { return weightstest.Tensor(t, src, "in."+c.name+"."+n) })
+			d := testutil.DenseMaxAbsDiff(t, got, weightstest.Tensor(t, src, "out."+c.name))
 			t.Logf("max abs err %.3g", d)
 			assert.LessOrEqual(t, d, 1e-4, "max abs err")
 		})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
@@ -14,9 +15,7 @@ import (
 var td = testutil.Root() + "/testdata/"
 
 func golden(t *testing.T) (weights.Source, map[string]any, []image.Image) {
-	src, err := weights.Open(testutil.Golden("safety.safetensors"))
-	require.NoError(t, err)
-	t.Cleanup(func() { src.Close() })
+	src := weightstest.Open(t, testutil.Golden("safety.safetensors"))
 	var meta map[string]any
 	testutil.LoadJSON(t, testutil.Golden("safety.json"), &meta)
 	var imgs []image.Image

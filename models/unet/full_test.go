@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
@@ -289,9 +290,7 @@ func TestCheckpointGolden(t *testing.T) {
 	}
 	m, err := Load(dir, weights.OpenOptions{})
 	require.NoError(t, err)
-	src, err := weights.Open(filepath.Join(gdir, "unet_check.safetensors"))
-	require.NoError(t, err)
-	defer src.Close()
+	src := weightstest.Open(t, filepath.Join(gdir, "unet_check.safetensors"))
 	d := compareGolden(t, m, src)
 	t.Logf("%s: max abs err %.3g", dir, d)
 	assert.LessOrEqual(t, d, 1e-4, "max abs err")

@@ -7,26 +7,12 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func openGolden(t *testing.T, name string) weights.Source {
-	t.Helper()
-	src, err := weights.Open(testutil.Golden(name + ".safetensors"))
-	require.NoError(t, err, "open golden (run tools/reference/golden_unet.py)")
-	t.Cleanup(func() { src.Close() })
-	return src
-}
-
-func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
-	t.Helper()
-	x, err := src.Tensor(name)
-	require.NoError(t, err, "golden tensor %s", name)
-	return x
-}
 
 func has(src weights.Source, name string) bool {
 	_, ok := src.Info(name)
@@ -48,7 +34,7 @@ func runGolden(t *testing.T, unetDir, golden string) float64 {
 	}
 	m, err := Load(unetDir, o)
 	require.NoError(t, err, "load")
-	return compareGolden(t, m, openGolden(t, golden))
+	return compareGolden(t, m, weightstest.Open(t, testutil.Golden(golden+".safetensors")))
 }
 
 // compareGolden runs m on a golden's inputs and returns the max abs error.
@@ -56,12 +42,12 @@ func compareGolden(t *testing.T, m *Model, src weights.Source) float64 {
 	t.Helper()
 	var added *AddedCond
 	if has(src, "text_embeds") {
-		added = &AddedCond{TextEmbeds: get(t, src, "text_embeds"), TimeIDs: get(t, src, "time_ids")}
+		added = &AddedCond{TextEmbeds: weightstest.Tensor(t, src, "text_embeds"), TimeIDs: weightstest.Tensor(t, src, "time_ids")}
 	}
-	ts := tensor.F32(get(t, src, "timestep"))
-	out, err := m.Forward(context.Background(), get(t, src, "sample"), ts, get(t, src, "encoder_hidden_states"), added)
+	ts := tensor.F32(weightstest.Tensor(t, src, "timestep"))
+	out, err := m.Forward(context.Background(), weightstest.Tensor(t, src, "sample"), ts, weightstest.Tensor(t, src, "encoder_hidden_states"), added)
 	require.NoError(t, err, "forward")
-	return testutil.DenseMaxAbsDiff(t, out, get(t, src, "out"))
+	return testutil.DenseMaxAbsDiff(t, out, weightstest.Tensor(t, src, "out"))
 }
 
 func TestFixturesGolden(t *testing.T) {

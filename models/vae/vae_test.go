@@ -3,7 +3,6 @@ package vae
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/goautopipe/diffusers/tensor/rng"
@@ -54,21 +54,14 @@ type golden struct {
 func openGolden(t *testing.T, name string) golden {
 	t.Helper()
 	base := filepath.Join(goldenDir, "vae_"+name)
-	src, err := weights.Open(base + ".safetensors")
-	require.NoError(t, err, "golden")
-	t.Cleanup(func() { src.Close() })
-	data, err := os.ReadFile(base + ".json")
-	require.NoError(t, err)
 	var m manifest
-	require.NoError(t, json.Unmarshal(data, &m))
-	return golden{src, m}
+	testutil.LoadJSON(t, base+".json", &m)
+	return golden{weightstest.Open(t, base+".safetensors"), m}
 }
 
 func (g golden) get(t *testing.T, name string) *tensor.Dense {
 	t.Helper()
-	x, err := g.src.Tensor(name)
-	require.NoError(t, err, "golden %s", name)
-	return x
+	return weightstest.Tensor(t, g.src, name)
 }
 
 func expectClose(t *testing.T, what string, got, want *tensor.Dense) {
