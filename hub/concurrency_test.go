@@ -40,9 +40,7 @@ func checkOneCopy(t *testing.T, f *fakeHub, cache string, files map[string]fakeF
 }
 
 func TestConcurrentGoroutines(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	f.cdnDelay = 20 * time.Millisecond
 	cache := t.TempDir()
 	var wg sync.WaitGroup
@@ -66,9 +64,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 // TestConcurrentProcesses runs a second process (this test binary, re-run
 // as TestHelperProcess) downloading the same pipeline into the same cache.
 func TestConcurrentProcesses(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	f.cdnDelay = 20 * time.Millisecond
 	cache := t.TempDir()
 

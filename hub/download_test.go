@@ -16,17 +16,14 @@ import (
 const unetWeights = "unet/diffusion_pytorch_model.safetensors"
 
 func TestResumeAfterDroppedConnection(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	data := files[unetWeights].data
 	sum := sha256Hex(data)
 	f.dropAfter[sum] = 100000
 	cache := t.TempDir()
 	p, err := testClient(f, cache).Download(context.Background(), tinyRepo, unetWeights)
 	require.NoError(t, err)
-	b, _ := os.ReadFile(p)
-	require.Equal(t, string(data), string(b), "content differs")
+	requireContent(t, p, data)
 	var ranges []string
 	for _, r := range f.requests() {
 		if strings.HasPrefix(r, "CDN GET "+sum) {
@@ -41,16 +38,13 @@ func TestResumeAfterDroppedConnection(t *testing.T) {
 }
 
 func TestResumeAfterStall(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	data := files[unetWeights].data
 	sum := sha256Hex(data)
 	f.stallAt[sum] = 70000
 	p, err := testClient(f, t.TempDir(), WithTimeouts(time.Second, 100*time.Millisecond)).Download(context.Background(), tinyRepo, unetWeights)
 	require.NoError(t, err)
-	b, _ := os.ReadFile(p)
-	require.Equal(t, string(data), string(b), "content differs")
+	requireContent(t, p, data)
 	r := f.requests()
 	require.True(t, strings.HasSuffix(r[len(r)-1], "bytes=70000-"), "not resumed: %q", r)
 }
@@ -66,9 +60,7 @@ func TestResumeLeftoverIncomplete(t *testing.T) {
 		{"bad prefix", func(d []byte) []byte { b := append([]byte(nil), d[:5000]...); b[10] ^= 1; return b }, []string{"bytes=5000-", ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeHub(t)
-			files := tinyPipelineFiles()
-			f.addCommit(tinyRepo, files)
+			f, files, _ := newTinyHub(t)
 			data := files[unetWeights].data
 			sum := sha256Hex(data)
 			cache := t.TempDir()
@@ -76,8 +68,7 @@ func TestResumeLeftoverIncomplete(t *testing.T) {
 			mustWrite(t, blob+".incomplete", tc.prefix(data))
 			p, err := testClient(f, cache).Download(context.Background(), tinyRepo, unetWeights)
 			require.NoError(t, err)
-			b, _ := os.ReadFile(p)
-			require.Equal(t, string(data), string(b), "content differs")
+			requireContent(t, p, data)
 			var ranges []string
 			for _, r := range f.requests() {
 				if strings.HasPrefix(r, "CDN GET ") {
@@ -92,9 +83,7 @@ func TestResumeLeftoverIncomplete(t *testing.T) {
 }
 
 func TestCorruptBlobRejected(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	sum := sha256Hex(files[unetWeights].data)
 	f.corrupt[sum] = true
 	cache := t.TempDir()
@@ -115,9 +104,7 @@ func TestCorruptBlobRejected(t *testing.T) {
 }
 
 func TestDiskFull(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	sum := sha256Hex(files[unetWeights].data)
 	cache := t.TempDir()
 	var mu sync.Mutex
@@ -144,22 +131,18 @@ func TestDiskFull(t *testing.T) {
 	// Once space is back the partial file is resumed.
 	p, err := testClient(f, cache).Download(context.Background(), tinyRepo, unetWeights)
 	require.NoError(t, err)
-	b, _ := os.ReadFile(p)
-	require.Equal(t, string(files[unetWeights].data), string(b), "content differs")
+	requireContent(t, p, files[unetWeights].data)
 	reqs := f.requests()
 	last := reqs[len(reqs)-1]
 	require.Contains(t, last, "bytes=", "not resumed: %s", last)
 }
 
 func TestRetryOn5xx(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, _, _ := newTinyHub(t)
 	f.fail["/model_index.json"] = 2
 	p, err := testClient(f, t.TempDir()).Download(context.Background(), tinyRepo, "model_index.json")
 	require.NoError(t, err)
-	b, _ := os.ReadFile(p)
-	require.Equal(t, tinyModelIndex, string(b), "content differs")
+	requireContent(t, p, []byte(tinyModelIndex))
 	// More failures than attempts: the error says so.
 	f.fail["/model_index.json"] = 10
 	_, err = testClient(f, t.TempDir()).Download(context.Background(), tinyRepo, "model_index.json")
@@ -170,15 +153,12 @@ func TestRetryOn5xx(t *testing.T) {
 }
 
 func TestRenamedRepoRedirect(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	commit := f.addCommit(tinyRepo, files)
+	f, files, commit := newTinyHub(t)
 	f.renamed["old-org/old-name"] = tinyRepo
 	p, err := testClient(f, t.TempDir()).Download(context.Background(), "old-org/old-name", unetWeights)
 	require.NoError(t, err)
 	require.Contains(t, p, filepath.Join("models--old-org--old-name", "snapshots", commit), "path %s", p)
-	b, _ := os.ReadFile(p)
-	require.Equal(t, string(files[unetWeights].data), string(b), "content differs")
+	requireContent(t, p, files[unetWeights].data)
 }
 
 func TestServerDownNotCached(t *testing.T) {

@@ -42,9 +42,7 @@ func TestInteropHuggingfaceHub(t *testing.T) {
 	if !filepath.IsAbs(py) {
 		py, _ = filepath.Abs(filepath.Join("..", py))
 	}
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	commit := f.addCommit(tinyRepo, files)
+	f, files, commit := newTinyHub(t)
 	list, _ := json.Marshal(tinyPipelineWant)
 	run := func(mode, cache string) map[string]string {
 		t.Helper()

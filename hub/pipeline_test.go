@@ -49,9 +49,7 @@ func checkSnapshot(t *testing.T, s *Snapshot, cache string, files map[string]fak
 }
 
 func TestPipelineEndToEnd(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	commit := f.addCommit(tinyRepo, files)
+	f, files, commit := newTinyHub(t)
 	cache := t.TempDir()
 
 	var last Progress
@@ -127,9 +125,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 }
 
 func TestPipelineVariantAndSkip(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	cache := t.TempDir()
 	c := testClient(f, cache)
 	s, err := c.Pipeline(context.Background(), tinyRepo, WithVariant("fp16"), WithSkipComponents("text_encoder", "tokenizer"))
@@ -235,9 +231,7 @@ func mustWrite(t *testing.T, p string, b []byte) {
 // TestNewCommitReusesBlobs: a new commit that keeps a file's content
 // reuses the cached blob (same etag) instead of downloading it again.
 func TestNewCommitReusesBlobs(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, _, _ := newTinyHub(t)
 	cache := t.TempDir()
 	c := testClient(f, cache)
 	_, err := c.Pipeline(context.Background(), tinyRepo)
