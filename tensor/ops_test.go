@@ -7,6 +7,17 @@ import (
 	"github.com/goautopipe/diffusers/internal/testutil"
 )
 
+// nextIndex advances the row-major multi-index idx within shape.
+func nextIndex(idx, shape []int) {
+	for d := len(shape) - 1; d >= 0; d-- {
+		idx[d]++
+		if idx[d] < shape[d] {
+			return
+		}
+		idx[d] = 0
+	}
+}
+
 // naiveBroadcast computes a op b element by element from multi-indices.
 func naiveBroadcast(a, b *Dense, op byte) []float32 {
 	as, bs := a.Shape(), b.Shape()
@@ -26,13 +37,7 @@ func naiveBroadcast(a, b *Dense, op byte) []float32 {
 	}
 	for i := range res {
 		res[i] = apply1(op, at(F32(a), as), at(F32(b), bs))
-		for d := len(out) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < out[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, out)
 	}
 	return res
 }
@@ -81,13 +86,7 @@ func naivePermute(x *Dense, perm []int) []float32 {
 			}
 		}
 		res[i] = src[off]
-		for d := nd - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < out[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, out)
 	}
 	return res
 }
