@@ -13,10 +13,7 @@ import (
 // Every half value, widened, survives roundF16; values between two halves
 // go to the nearer one (ties to even).
 func TestRoundF16AllHalves(t *testing.T) {
-	all := make([]uint16, 1<<16)
-	for i := range all {
-		all[i] = uint16(i)
-	}
+	all := allHalves()
 	f := make([]float32, len(all))
 	F16ToF32(f, all)
 	for i, v := range f {
@@ -95,10 +92,7 @@ func TestConvertParallelChunks(t *testing.T) {
 }
 
 func TestF32ToF16Bits(t *testing.T) {
-	all := make([]uint16, 1<<16)
-	for i := range all {
-		all[i] = uint16(i)
-	}
+	all := allHalves()
 	f := make([]float32, len(all))
 	F16ToF32(f, all)
 	for i, v := range f {
