@@ -141,30 +141,13 @@ func procStatus(key string) int64 {
 
 // collect lists every tagged tensor of a model struct by checkpoint name.
 func collect(v reflect.Value, path string, out map[string]*tensor.Dense) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		if t, ok := v.Interface().(*tensor.Dense); ok {
+	walkTagged(v, path, func(v reflect.Value, path string) bool {
+		t, ok := v.Interface().(*tensor.Dense)
+		if ok {
 			out[path] = t
-			return
 		}
-		collect(v.Elem(), path, out)
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			collect(v.Index(i), path+"."+strconv.Itoa(i), out)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Type().Field(i)
-			tag, ok := f.Tag.Lookup("st")
-			if !ok {
-				continue
-			}
-			collect(v.Field(i), strings.TrimPrefix(path+"."+strings.Split(tag, ",")[0], "."), out)
-		}
-	}
+		return ok
+	})
 }
 
 // writeRandomUNet writes a diffusers UNet component folder with the given
