@@ -17,6 +17,15 @@ func allHalves() []uint16 {
 	return src
 }
 
+// widenedHalves returns every half value converted to float32, indexed by
+// its bit pattern.
+func widenedHalves() []float32 {
+	all := allHalves()
+	f := make([]float32, len(all))
+	F16ToF32(f, all)
+	return f
+}
+
 // TestF16AsmMatchesTable converts every half value with both paths and
 // compares the float32 bits.
 func TestF16AsmMatchesTable(t *testing.T) {

@@ -13,9 +13,7 @@ import (
 // Every half value, widened, survives roundF16; values between two halves
 // go to the nearer one (ties to even).
 func TestRoundF16AllHalves(t *testing.T) {
-	all := allHalves()
-	f := make([]float32, len(all))
-	F16ToF32(f, all)
+	f := widenedHalves()
 	for i, v := range f {
 		if v != v {
 			continue
@@ -92,9 +90,7 @@ func TestConvertParallelChunks(t *testing.T) {
 }
 
 func TestF32ToF16Bits(t *testing.T) {
-	all := allHalves()
-	f := make([]float32, len(all))
-	F16ToF32(f, all)
+	f := widenedHalves()
 	for i, v := range f {
 		if v != v {
 			continue
