@@ -76,9 +76,8 @@ func TestFixtureConfigs(t *testing.T) {
 		for _, class := range append([]string{m["_class_name"].(string)}, Classes()...) {
 			s, err := FromConfigAs(class, m)
 			require.NoError(t, err, "%s as %s", dir, class)
-			if _, err := s.NewState(20); err != nil {
-				t.Fatalf("%s as %s: %v", dir, class, err)
-			}
+			_, err = s.NewState(20)
+			require.NoError(t, err, "%s as %s", dir, class)
 		}
 	}
 }

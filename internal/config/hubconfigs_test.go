@@ -44,8 +44,7 @@ func TestHubConfigs(t *testing.T) {
 	for _, f := range files {
 		if filepath.Base(f) == "model_index.json" {
 			m, err := ReadModelIndex(f)
-			if err != nil {
-				t.Error(err)
+			if !assert.NoError(t, err) {
 				continue
 			}
 			assert.NotEmpty(t, m.Components, "%s: components %v order %v", f, m.Components, m.Order)
@@ -54,14 +53,12 @@ func TestHubConfigs(t *testing.T) {
 			continue
 		}
 		var generic map[string]any
-		if err := ReadJSON(f, &generic); err != nil {
-			t.Error(err)
+		if err := ReadJSON(f, &generic); !assert.NoError(t, err) {
 			continue
 		}
 		if generic["_class_name"] == "UNet2DConditionModel" {
 			var u unetKeys
-			if err := ReadJSON(f, &u); err != nil {
-				t.Error(err)
+			if err := ReadJSON(f, &u); !assert.NoError(t, err) {
 				continue
 			}
 			assert.NotEmpty(t, u.BlockOutChannels, "%s: %+v", f, u)
