@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const td = "../../testdata/"
+var td = testutil.Testdata() + string(filepath.Separator)
 
 // autopipe runs the command in-process.
 func autopipe(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ type unetKeys struct {
 // configs of Hub checkpoints): model indexes with ReadModelIndex, everything
 // else generically, and UNet configs into a typed struct.
 func TestHubConfigs(t *testing.T) {
-	root := "../../testdata/configs"
+	root := testutil.Testdata("configs")
 	var files []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {

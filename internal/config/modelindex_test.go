@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -74,7 +75,7 @@ func TestParseModelIndexErrors(t *testing.T) {
 // TestTinyModelIndexes reads the model_index.json of every tiny fixture and
 // checks it against the keys and values of the file decoded generically.
 func TestTinyModelIndexes(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/tiny-*/model_index.json")
+	files, _ := filepath.Glob(testutil.Testdata("tiny-*", "model_index.json"))
 	if len(files) == 0 {
 		t.Skip("no tiny fixtures")
 	}
@@ -120,7 +121,7 @@ func TestTinyModelIndexes(t *testing.T) {
 }
 
 func TestTinyRefinerAndUnsupported(t *testing.T) {
-	m, err := ReadModelIndex("../../testdata/tiny-sdxl-refiner/model_index.json")
+	m, err := ReadModelIndex(testutil.Testdata("tiny-sdxl-refiner", "model_index.json"))
 	if os.IsNotExist(errors.Unwrap(err)) {
 		t.Skip("fixture missing")
 	}
@@ -132,7 +133,7 @@ func TestTinyRefinerAndUnsupported(t *testing.T) {
 	v, ok := m.Bool("requires_aesthetics_score")
 	require.True(t, ok, "refiner: requires_aesthetics_score")
 	require.True(t, v, "refiner: requires_aesthetics_score")
-	u, err := ReadModelIndex("../../testdata/tiny-unsupported/model_index.json")
+	u, err := ReadModelIndex(testutil.Testdata("tiny-unsupported", "model_index.json"))
 	require.NoError(t, err)
 	require.Equal(t, "ShapEImg2ImgPipeline", u.ClassName, "unsupported: %+v", u)
 	require.Equal(t, Component{"shap_e", "ShapERenderer"}, u.Components["shap_e_renderer"], "unsupported: %+v", u)

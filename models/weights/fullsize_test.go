@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -12,7 +13,7 @@ import (
 // and testdata/fullsize/clip_vitl14/model.safetensors present), loads every
 // tensor into a generated struct and touches every value, logging timings.
 func TestFullSizeCheckpoint(t *testing.T) {
-	const path = "../../testdata/fullsize/clip_vitl14/model.safetensors"
+	path := testutil.Testdata("fullsize", "clip_vitl14", "model.safetensors")
 	if os.Getenv("AUTOPIPE_FULL") != "1" {
 		t.Skip("set AUTOPIPE_FULL=1")
 	}
