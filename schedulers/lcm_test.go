@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/goautopipe/diffusers/tensor/rng"
 )
@@ -51,8 +52,10 @@ func TestLCMGolden(t *testing.T) {
 		Cases []lcmGoldenCase `json:"cases"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &g))
-	vals, _, err := readSafetensors("../testdata/golden/sched_lcm.safetensors")
-	require.NoError(t, err)
+	vals := map[string][]float32{}
+	for name, v := range testutil.LoadSafetensors(t, testutil.Golden("sched_lcm.safetensors")) {
+		vals[name] = v.Data
+	}
 	require.NotEmpty(t, g.Cases)
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {

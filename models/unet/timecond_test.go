@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -23,26 +25,26 @@ func TestTimeCondGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 32, cond)
 
-	src := openGolden(t, "unet_tiny_lcm")
-	want := get(t, src, "timestep_cond")
-	emb, err := GuidanceEmbedding(tensor.F32(get(t, src, "w")), 32)
+	src := weightstest.Open(t, testutil.Golden("unet_tiny_lcm.safetensors"))
+	want := weightstest.Tensor(t, src, "timestep_cond")
+	emb, err := GuidanceEmbedding(tensor.F32(weightstest.Tensor(t, src, "w")), 32)
 	require.NoError(t, err)
-	d := maxAbsDiff(t, emb, want)
+	d := testutil.DenseMaxAbsDiff(t, emb, want)
 	t.Logf("guidance embedding: max abs err %.3g", d)
 	assert.LessOrEqual(t, d, 1e-5)
 
 	ctx := context.Background()
-	x, ehs := get(t, src, "sample"), get(t, src, "encoder_hidden_states")
+	x, ehs := weightstest.Tensor(t, src, "sample"), weightstest.Tensor(t, src, "encoder_hidden_states")
 	ts := []float32{999, 259}
 	out, err := m.Forward(ctx, x, ts, ehs, &AddedCond{TimestepCond: want})
 	require.NoError(t, err)
-	d = maxAbsDiff(t, out, get(t, src, "out"))
+	d = testutil.DenseMaxAbsDiff(t, out, weightstest.Tensor(t, src, "out"))
 	t.Logf("with timestep_cond: max abs err %.3g", d)
 	assert.LessOrEqual(t, d, 1e-4)
 
 	out, err = m.Forward(ctx, x, ts, ehs, nil)
 	require.NoError(t, err)
-	d = maxAbsDiff(t, out, get(t, src, "out_nocond"))
+	d = testutil.DenseMaxAbsDiff(t, out, weightstest.Tensor(t, src, "out_nocond"))
 	t.Logf("without timestep_cond: max abs err %.3g", d)
 	assert.LessOrEqual(t, d, 1e-4)
 
