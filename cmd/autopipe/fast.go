@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // samplers are the short scheduler names --scheduler accepts besides the
@@ -46,6 +48,21 @@ func schedulerClass(name string) string {
 		return c
 	}
 	return name
+}
+
+// checkSchedulerAndVAE resolves a short --scheduler name and checks the
+// class exists; --vae and --taesd exclude each other.
+func (o *options) checkSchedulerAndVAE() error {
+	if o.scheduler != "" {
+		o.scheduler = schedulerClass(o.scheduler)
+		if !slices.Contains(schedulers.Classes(), o.scheduler) {
+			return usagef("--scheduler %q is not available; choose one of: %s, or %s", o.scheduler, samplerNames(), strings.Join(schedulers.Classes(), ", "))
+		}
+	}
+	if o.vae != "" && o.taesd {
+		return usagef("--vae and --taesd are exclusive")
+	}
+	return nil
 }
 
 // The tiny autoencoders --taesd picks from.

@@ -4,11 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // task is what a subcommand does.
@@ -161,16 +159,7 @@ func (o *options) check(t task) error {
 	case o.out == "":
 		return usagef("--out cannot be empty")
 	}
-	if o.scheduler != "" {
-		o.scheduler = schedulerClass(o.scheduler)
-	}
-	if o.scheduler != "" && !slices.Contains(schedulers.Classes(), o.scheduler) {
-		return usagef("--scheduler %q is not available; choose one of: %s, or %s", o.scheduler, samplerNames(), strings.Join(schedulers.Classes(), ", "))
-	}
-	if o.vae != "" && o.taesd {
-		return usagef("--vae and --taesd are exclusive")
-	}
-	return nil
+	return o.checkSchedulerAndVAE()
 }
 
 // printFlags lists the flags with two dashes, as they are usually written.
