@@ -93,3 +93,16 @@ func unetBlock(kind string, b, l int, rest, sampler, samplerTo string) (string, 
 	}
 	return "", fmt.Errorf("unexpected layer %d", j)
 }
+
+// UNetName returns the diffusers name of an LDM UNet tensor or module path
+// (without the model.diffusion_model prefix), for a UNet with
+// layersPerBlock resnets per down block: "input_blocks.1.1.proj_in" ->
+// "down_blocks.0.attentions.0.proj_in". LoRA files in the LDM layout name
+// their modules this way.
+func UNetName(ldm string, layersPerBlock int) (string, error) {
+	ts, err := unetConverter(layersPerBlock)(ldm+".weight", weights.Info{})
+	if err != nil {
+		return "", err
+	}
+	return ts[0].name[:len(ts[0].name)-len(".weight")], nil
+}
