@@ -19,7 +19,7 @@ const testdata = "../../testdata"
 // recipe is testdata/singlefile/<fixture>.json, written by
 // tools/reference/singlefile_fixtures.py.
 type recipe struct {
-	Fixture string            `json:"fixture"`
+	Fixture string               `json:"fixture"`
 	Tensors [][4]json.RawMessage `json:"tensors"`
 }
 
@@ -182,7 +182,6 @@ func collect(v reflect.Value, path string, out map[string][]float64) {
 		}
 	}
 }
-
 
 // requireSameModel fails unless a and b hold bit-identical weights.
 func requireSameModel(t *testing.T, name string, a, b any) {

@@ -47,18 +47,8 @@ func vaeCoder(rest, coder string, blocks int, info weights.Info) (string, weight
 			return r[1] + "." + tail, none, nil
 		}
 	}
-	if tail, ok := cutPrefix(rest, "mid.block_1"); ok {
-		return "mid_block.resnets.0." + renameParts(tail, ldmVAEResnet), none, nil
-	}
-	if tail, ok := cutPrefix(rest, "mid.block_2"); ok {
-		return "mid_block.resnets.1." + renameParts(tail, ldmVAEResnet), none, nil
-	}
-	if tail, ok := cutPrefix(rest, "mid.attn_1"); ok {
-		var mp weights.Mapping
-		if s := info.Shape; len(s) == 4 && s[2] == 1 && s[3] == 1 {
-			mp.Shape = []int{s[0], s[1]}
-		}
-		return "mid_block.attentions.0." + renameParts(tail, ldmVAEAttn), mp, nil
+	if tail, ok := cutPrefix(rest, "mid"); ok {
+		return vaeMid(tail, info)
 	}
 	level, kind, sampler := "down", "down_blocks", "downsample"
 	if coder == "decoder" {
@@ -85,4 +75,22 @@ func vaeCoder(rest, coder string, blocks int, info weights.Info) (string, weight
 		}
 	}
 	return "", none, fmt.Errorf("not an LDM VAE tensor")
+}
+
+// vaeMid names a tensor of the mid block (rest: after "mid.").
+func vaeMid(rest string, info weights.Info) (string, weights.Mapping, error) {
+	var mp weights.Mapping
+	if tail, ok := cutPrefix(rest, "block_1"); ok {
+		return "mid_block.resnets.0." + renameParts(tail, ldmVAEResnet), mp, nil
+	}
+	if tail, ok := cutPrefix(rest, "block_2"); ok {
+		return "mid_block.resnets.1." + renameParts(tail, ldmVAEResnet), mp, nil
+	}
+	if tail, ok := cutPrefix(rest, "attn_1"); ok {
+		if s := info.Shape; len(s) == 4 && s[2] == 1 && s[3] == 1 {
+			mp.Shape = []int{s[0], s[1]}
+		}
+		return "mid_block.attentions.0." + renameParts(tail, ldmVAEAttn), mp, nil
+	}
+	return "", mp, fmt.Errorf("not an LDM VAE mid-block tensor")
 }

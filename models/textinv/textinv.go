@@ -64,43 +64,42 @@ func parse(src weights.Source, token, fileToken string) (*Embedding, error) {
 			e.Token = names[0]
 		}
 	}
-	read := func(name, enc string) error {
-		info, _ := src.Info(name)
-		if len(info.Shape) == 0 || len(info.Shape) > 2 || info.Shape[0] < 1 || len(info.Shape) == 2 && info.Shape[0] > maxVectors {
-			return fmt.Errorf("tensor %s: shape %v is not [vectors, hidden]", name, info.Shape)
-		}
-		t, err := src.Tensor(name)
-		if err != nil {
-			return err
-		}
-		v := append([]float32(nil), tensor.F32(t)...)
-		if len(info.Shape) == 1 {
-			e.Vectors[enc] = tensor.FromSlice(v, 1, info.Shape[0])
-		} else {
-			e.Vectors[enc] = tensor.FromSlice(v, info.Shape...)
-		}
-		return nil
-	}
 	switch {
 	case has(names, "clip_l") || has(names, "clip_g"):
 		for enc, name := range map[string]string{TextEncoder: "clip_l", TextEncoder2: "clip_g"} {
 			if has(names, name) {
-				if err := read(name, enc); err != nil {
+				if err := e.read(src, name, enc); err != nil {
 					return nil, err
 				}
 			}
 		}
+		return e, nil
 	case has(names, "emb_params"):
-		return e, read("emb_params", "")
-	case len(names) == 1 && strings.HasPrefix(names[0], "string_to_param."):
-		return e, read(names[0], "")
+		return e, e.read(src, "emb_params", "")
 	case len(names) == 1:
-		return e, read(names[0], "")
-	default:
-		sort.Strings(names)
-		return nil, fmt.Errorf("not a textual-inversion file (tensors %s; want emb_params, string_to_param.*, clip_l/clip_g or one tensor)", strings.Join(names, ", "))
+		return e, e.read(src, names[0], "")
 	}
-	return e, nil
+	sort.Strings(names)
+	return nil, fmt.Errorf("not a textual-inversion file (tensors %s; want emb_params, string_to_param.*, clip_l/clip_g or one tensor)", strings.Join(names, ", "))
+}
+
+// read stores the vectors of tensor name ([hidden] or [n, hidden]) for enc.
+func (e *Embedding) read(src weights.Source, name, enc string) error {
+	info, _ := src.Info(name)
+	sh := info.Shape
+	if len(sh) == 0 || len(sh) > 2 || sh[0] < 1 || len(sh) == 2 && sh[0] > maxVectors {
+		return fmt.Errorf("tensor %s: shape %v is not [vectors, hidden]", name, sh)
+	}
+	t, err := src.Tensor(name)
+	if err != nil {
+		return err
+	}
+	v := append([]float32(nil), tensor.F32(t)...)
+	if len(sh) == 1 {
+		sh = []int{1, sh[0]}
+	}
+	e.Vectors[enc] = tensor.FromSlice(v, sh...)
+	return nil
 }
 
 func has(names []string, n string) bool {
