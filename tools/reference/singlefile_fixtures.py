@@ -150,23 +150,32 @@ FIXTURES = {
 LEFTOVERS = [["alphas_cumprod", "zeros", [1000], []], ["model_ema.decay", "zeros", [], []]]
 
 
-def load(fixture, comp):
-    d = os.path.join(TD, fixture, comp)
-    f = "diffusion_pytorch_model.safetensors" if comp in ("unet", "vae") else "model.safetensors"
+def weights_file(folder, comp, variant=None):
+    base = "diffusion_pytorch_model" if comp in ("unet", "vae") else "model"
+    return os.path.join(folder, comp, base + (f".{variant}" if variant else "") + ".safetensors")
+
+
+def load(fixture, comp, root=TD, names_only=False):
+    d = os.path.join(root, fixture, comp)
+    f = os.path.join(d, os.path.basename(weights_file(d, comp)))
     cfg = json.load(open(os.path.join(d, "config.json")))
-    return load_file(os.path.join(d, f)), cfg
+    if names_only:
+        from safetensors import safe_open
+        with safe_open(f, "pt") as h:
+            return dict.fromkeys(h.keys()), cfg
+    return load_file(f), cfg
 
 
-def recipe(fixture, encoders):
+def recipe(fixture, encoders, root=TD):
     out = []
-    sd, cfg = load(fixture, "unet")
+    sd, cfg = load(fixture, "unet", root, names_only=True)
     out += [["model.diffusion_model." + unet_name(n, cfg), "", "unet", [n]] for n in sorted(sd)]
-    sd, cfg = load(fixture, "vae")
+    sd, cfg = load(fixture, "vae", root, names_only=True)
     for n in sorted(sd):
         name, op = vae_name(n, cfg)
         out.append(["first_stage_model." + name, op, "vae", [n]])
     for comp, prefix, open_clip in encoders:
-        sd, cfg = load(fixture, comp)
+        sd, cfg = load(fixture, comp, root, names_only=True)
         if open_clip:
             out += openclip_recipe(sd, comp, prefix, cfg["hidden_size"], "text_projection.weight" in sd)
         else:
