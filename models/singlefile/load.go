@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/goautopipe/diffusers/internal/config"
+	"github.com/goautopipe/diffusers/internal/parallel"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/unet"
@@ -45,6 +46,8 @@ type Pipeline struct {
 	Kind Kind
 	// ClassName is the pipeline class of the configs' model_index.json.
 	ClassName string
+	// ModelIndex is the configs' model_index.json.
+	ModelIndex []byte
 	// Components maps component names (unet, vae, text_encoder, tokenizer,
 	// text_encoder_2, tokenizer_2) to *unet.Model, *vae.AutoencoderKL,
 	// *clip.TextModel and *clip.Tokenizer.
@@ -89,7 +92,11 @@ func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
 }
 
 func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options) (*Pipeline, error) {
-	idx, err := config.ReadModelIndex(filepath.Join(dir, "model_index.json"))
+	rawIndex, err := os.ReadFile(filepath.Join(dir, "model_index.json"))
+	if err != nil {
+		return nil, err
+	}
+	idx, err := config.ParseModelIndex(rawIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -104,19 +111,28 @@ func build(ctx context.Context, src weights.Source, k Kind, dir string, o Option
 		return nil, err
 	}
 	maps, splitErr := split(src, ps, loaders)
-	p := &Pipeline{Kind: k, ClassName: idx.ClassName, Components: map[string]any{}, Scheduler: sched}
-	errs := []error{splitErr}
-	for _, pt := range ps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	p := &Pipeline{Kind: k, ClassName: idx.ClassName, ModelIndex: rawIndex, Components: map[string]any{}, Scheduler: sched}
+	// The components are independent: load them at once (mostly touching
+	// mapped pages and converting).
+	loaded := make([]any, len(ps))
+	errs := make([]error, len(ps)+1)
+	errs[len(ps)] = splitErr
+	parallel.For(len(ps), func(i int) {
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
 		}
+		pt := ps[i]
 		m, err := loaders[pt.component].load(src, maps[pt.component], o.Precision)
 		if err != nil {
-			err = sourceNames(err, maps[pt.component])
-			errs = append(errs, fmt.Errorf("%s: %w", pt.component, err))
-			continue
+			errs[i] = fmt.Errorf("%s: %w", pt.component, sourceNames(err, maps[pt.component]))
+			return
 		}
-		p.Components[pt.component] = m
+		loaded[i] = m
+	})
+	for i, pt := range ps {
+		if loaded[i] != nil {
+			p.Components[pt.component] = loaded[i]
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -149,3 +149,13 @@ func (e *Embedding) Encoders() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Has reports whether the embedding has vectors for encoder (a
+// single-encoder file has them for TextEncoder, as diffusers' default).
+func (e *Embedding) Has(encoder string) bool {
+	if _, ok := e.Vectors[encoder]; ok {
+		return true
+	}
+	_, ok := e.Vectors[""]
+	return ok && encoder == TextEncoder
+}
