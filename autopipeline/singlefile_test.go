@@ -2,7 +2,9 @@ package autopipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -10,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/hub"
 	"github.com/goautopipe/diffusers/internal/singlefilefixture"
+	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -129,4 +133,77 @@ func TestTextualInversionSiblingUnaffected(t *testing.T) {
 	after, err := base.Generate(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, tensor.F32(want.Pixels), tensor.F32(after.Pixels))
+}
+
+// A single file inside a Hub repo loads by "org/name/file.safetensors" and
+// by its huggingface.co URL.
+func TestSingleFileFromHub(t *testing.T) {
+	ctx := context.Background()
+	file := singlefilefixture.Write(t, td, "tiny-sd", nil)
+	srv := newHubServer(t, map[string]string{"test-org/single": filepath.Dir(file)})
+	hubOpt := autopipeline.WithHubOptions(hub.WithEndpoint(srv.hub.URL), hub.WithCacheDir(t.TempDir()), hub.WithToken(""))
+	req := pipelines.Request{Prompt: "a cat", NumInferenceSteps: 2, Seed: 2}
+	local, err := autopipeline.Text2Image.FromPretrained(ctx, file, autopipeline.WithSingleFileConfig(td+"tiny-sd"))
+	require.NoError(t, err)
+	want, err := local.Generate(ctx, req)
+	require.NoError(t, err)
+	for _, name := range []string{"test-org/single/tiny-sd.safetensors", "https://huggingface.co/test-org/single/blob/main/tiny-sd.safetensors"} {
+		p, err := autopipeline.Text2Image.FromPretrained(ctx, name, hubOpt, autopipeline.WithSingleFileConfig(td+"tiny-sd"))
+		require.NoError(t, err, name)
+		got, err := p.Generate(ctx, req)
+		require.NoError(t, err)
+		require.Equal(t, tensor.F32(want.Pixels), tensor.F32(got.Pixels), name)
+	}
+}
+
+// With LoRAs (two adapters with weights, kohya and PEFT; fused; SDXL kohya
+// LDM-named with both text encoders) the image is diffusers' within 2/255
+// (testdata/golden/lora_pipe_*, tools/reference/golden_lora.py).
+func TestLoRAPipelineMatchesDiffusers(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"pipe_sd_two", "pipe_sd_two_fused", "pipe_sdxl"} {
+		t.Run(name, func(t *testing.T) {
+			src, err := weights.Open(td + "golden/lora_" + name + ".safetensors")
+			require.NoError(t, err)
+			defer src.Close()
+			meta := src.(weights.MetadataSource).Metadata()
+			var loras []string
+			var ws []float64
+			var fuse bool
+			var call struct {
+				Prompt string `json:"prompt"`
+				Steps  int    `json:"num_inference_steps"`
+				Seed   int64  `json:"seed"`
+			}
+			for k, dst := range map[string]any{"loras": &loras, "weights": &ws, "fuse": &fuse, "call": &call} {
+				require.NoError(t, json.Unmarshal([]byte(meta[k]), dst))
+			}
+			var opts []autopipeline.Option
+			for i, l := range loras {
+				opts = append(opts, autopipeline.WithLoRA(td+"lora/"+l, ws[i]))
+			}
+			if fuse {
+				opts = append(opts, autopipeline.WithFusedLoRA())
+			}
+			if meta["fixture"] == "tiny-sd" {
+				opts = append(opts, autopipeline.WithComponent("safety_checker", nil))
+			}
+			p, err := autopipeline.Text2Image.FromPretrained(ctx, td+meta["fixture"], opts...)
+			require.NoError(t, err)
+			out, err := p.Generate(ctx, pipelines.Request{Prompt: call.Prompt, NumInferenceSteps: call.Steps, Seed: call.Seed, Height: 64, Width: 64})
+			require.NoError(t, err)
+			want, err := src.Tensor("images")
+			require.NoError(t, err)
+			w, got := tensor.F32(want), tensor.F32(out.Pixels) // [1,H,W,3] and [1,3,H,W]
+			worst := 0.0
+			for y := 0; y < 64; y++ {
+				for x := 0; x < 64; x++ {
+					for c := 0; c < 3; c++ {
+						worst = math.Max(worst, math.Abs(float64(w[(y*64+x)*3+c]-got[(c*64+y)*64+x])))
+					}
+				}
+			}
+			assert.Less(t, worst, 2.0/255)
+		})
+	}
 }

@@ -158,6 +158,24 @@ def case(name, fixture, loras, weights=None, fuse=False, seed=0):
     print(name, {k: round((out[k] - base[k]).abs().max().item(), 4) for k in out})
 
 
+@torch.no_grad()
+def pipe_case(name, fixture, loras, weights, kwargs, fuse=False):
+    """The whole pipeline: diffusers' image with the LoRAs (images [N,H,W,3] in [0,1])."""
+    pipe = AutoPipelineForText2Image.from_pretrained(os.path.join(TD, fixture), safety_checker=None)
+    for adapter, path in loras:
+        pipe.load_lora_weights(path, adapter_name=adapter)
+    pipe.set_adapters([a for a, _ in loras], weights)
+    if fuse:
+        pipe.fuse_lora(adapter_names=[a for a, _ in loras])
+    g = torch.Generator("cpu").manual_seed(kwargs["seed"])
+    call = {k: v for k, v in kwargs.items() if k != "seed"}
+    img = pipe(**call, generator=g, output_type="np").images
+    meta = {"fixture": fixture, "loras": json.dumps([os.path.basename(p) for _, p in loras]),
+            "weights": json.dumps(weights), "fuse": json.dumps(fuse), "call": json.dumps(kwargs)}
+    save_file({"images": torch.from_numpy(img).contiguous()}, os.path.join(GOLD, f"lora_{name}.safetensors"), metadata=meta)
+    print(name, img.shape)
+
+
 def main():
     os.makedirs(LORA, exist_ok=True)
     sd = AutoPipelineForText2Image.from_pretrained(os.path.join(TD, "tiny-sd"), safety_checker=None)
@@ -171,6 +189,11 @@ def main():
     case("sd_two", "tiny-sd", [k, p], weights=[0.7, -0.4])
     case("sd_two_fused", "tiny-sd", [k, p], weights=[0.7, -0.4], fuse=True)
     case("sdxl_kohya", "tiny-sdxl", [("xl", os.path.join(LORA, "sdxl_kohya.safetensors"))], seed=1)
+    call = dict(prompt="a photo of a cat", num_inference_steps=3, height=64, width=64, seed=3)
+    pipe_case("pipe_sd_two", "tiny-sd", [k, p], [0.6, -0.4], call)
+    pipe_case("pipe_sd_two_fused", "tiny-sd", [k, p], [0.6, -0.4], call, fuse=True)
+    xl = os.path.join(LORA, "sdxl_kohya.safetensors")
+    pipe_case("pipe_sdxl", "tiny-sdxl", [("xl", xl)], [0.8], dict(call, prompt="a castle in the clouds"))
 
 
 if __name__ == "__main__":
