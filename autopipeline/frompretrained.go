@@ -104,7 +104,7 @@ func pretrainedConfig(sig pipelines.Signature, idx *config.ModelIndex, o *option
 func resolve(ctx context.Context, nameOrPath string, t Task, o *options) (string, error) {
 	if st, err := os.Stat(nameOrPath); err == nil {
 		if !st.IsDir() {
-			return "", fmt.Errorf("autopipeline: %s is a file, not a diffusers folder", nameOrPath)
+			return "", fmt.Errorf("autopipeline: %s is a file, not a diffusers folder (nor a .safetensors single-file checkpoint)", nameOrPath)
 		}
 		return nameOrPath, nil
 	}

@@ -48,7 +48,7 @@ func isSingleFileName(name string) bool {
 // also /resolve/). ok is false when nameOrPath names no single file.
 func singleFilePath(ctx context.Context, nameOrPath string, o *options) (p string, ok bool, err error) {
 	if st, err := os.Stat(nameOrPath); err == nil {
-		return nameOrPath, !st.IsDir(), nil
+		return nameOrPath, !st.IsDir() && isSingleFileName(nameOrPath), nil
 	}
 	repo, file, rev, ok := hubFile(nameOrPath)
 	if !ok {
