@@ -169,3 +169,27 @@ func TestEmbeddedConfigs(t *testing.T) {
 	assert.Equal(t, "stabilityai/stable-diffusion-xl-base-1.0", SDXL.Reference())
 	assert.Equal(t, "xl_refiner", SDXLRefiner.String())
 }
+
+// A 9-channel UNet input makes the inpainting kind of each family.
+func TestDetectInpainting(t *testing.T) {
+	for fixture, want := range map[string]Kind{"tiny-sd2": SD2Inpaint, "tiny-sdxl": SDXLInpaint, "tiny-sd": SD1Inpaint} {
+		path := writeFixture(t, fixture, func(m map[string]*tensor.Dense) {
+			const conv = "model.diffusion_model.input_blocks.0.0.weight"
+			sh := tensor.Shape(m[conv])
+			m[conv] = tensor.FromSlice(make([]float32, sh[0]*9*sh[2]*sh[3]), sh[0], 9, sh[2], sh[3])
+		})
+		src, err := weights.Open(path)
+		require.NoError(t, err)
+		k, err := Detect(src, "")
+		require.NoError(t, err)
+		assert.Equal(t, want, k, fixture)
+		src.Close()
+	}
+	path := writeFixture(t, "tiny-sdxl-refiner", func(m map[string]*tensor.Dense) {
+		const conv = "model.diffusion_model.input_blocks.0.0.weight"
+		sh := tensor.Shape(m[conv])
+		m[conv] = tensor.FromSlice(make([]float32, sh[0]*5*sh[2]*sh[3]), sh[0], 5, sh[2], sh[3])
+	})
+	_, err := Load(context.Background(), path, Options{})
+	assert.ErrorContains(t, err, "UNet input convolution is not 4- or 9-channel")
+}

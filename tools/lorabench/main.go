@@ -45,10 +45,12 @@ func run(dir string, rank, steps, size int, fuse bool) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	withLoRA, err := lora.Apply(m, "unet", lora.Weighted{LoRA: l, Weight: 1})
 	if err != nil {
 		return err
 	}
+	applied := time.Since(t0)
 	models := map[string]*unet.Model{"none": m, "lora": withLoRA}
 	order := []string{"none", "lora"}
 	if fuse {
@@ -74,7 +76,7 @@ func run(dir string, rank, steps, size int, fuse bool) error {
 			}
 		}
 	}
-	fmt.Printf("go  UNet forward, batch 2, latent %dx%d, LoRA rank %d on %d attention projections:\n", size, size, rank, n)
+	fmt.Printf("go  UNet forward, batch 2, latent %dx%d, LoRA rank %d on %d attention projections (lora.Apply: %v):\n", size, size, rank, n, applied)
 	base := median(times["none"])
 	for _, k := range order {
 		fmt.Printf("    %-5s median %.2fs per step (%.3fx)  %v\n", k, median(times[k]), median(times[k])/base, times[k])
