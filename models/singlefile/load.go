@@ -178,15 +178,27 @@ func split(src weights.Source, ps []part, loaders map[string]*component) (map[st
 			maps[pt.component] = map[string]weights.Mapping{}
 		}
 		for _, t := range ts {
+			if prev, dup := maps[pt.component][t.name]; dup {
+				unknown = append(unknown, fmt.Sprintf("%s (%s %s, like %s)", name, pt.component, t.name, prev.From))
+				continue
+			}
 			t.mp.From = name // converters see the name without the component prefix
 			maps[pt.component][t.name] = t.mp
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return maps, fmt.Errorf("%d tensors of no component: %s", len(unknown), strings.Join(unknown, ", "))
+		return maps, fmt.Errorf("%d tensors of no component: %s", len(unknown), abbreviate(unknown))
 	}
 	return maps, nil
+}
+
+// abbreviate joins the sorted list, cut after 20 names.
+func abbreviate(list []string) string {
+	sort.Strings(list)
+	if len(list) > 20 {
+		list = append(list[:20:20], fmt.Sprintf("... (%d more)", len(list)-20))
+	}
+	return strings.Join(list, ", ")
 }
 
 // sourceNames rewrites the unused tensors of a *weights.LoadError with
