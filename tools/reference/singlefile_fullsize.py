@@ -1,7 +1,7 @@
 """Full-size single-file benchmark inputs: an SD 1.5 diffusers folder written by fullsize.py, turned
 into an LDM single file (the recipe of singlefile_fixtures.py), fp32 and fp16.
 
-    tools/reference/.venv/bin/python tools/reference/singlefile_fullsize.py /tmp/sfbench
+    tools/reference/.venv/bin/python tools/reference/singlefile_fullsize.py /tmp/sfbench [--convert-only]
 
 Writes <out>/sd15/{unet,vae,text_encoder} (fullsize.py, fp32 and the fp16 variant), the SD 1.5
 configs and tokenizer next to them (so the folder loads as a pipeline), and
@@ -54,7 +54,7 @@ def write_single(folder, rec, variant, path):
         f.write(len(hb).to_bytes(8, "little"))
         f.write(hb)
         for e in order:
-            f.write(make(e).view(torch.uint8).numpy().tobytes())
+            f.write(make(e).reshape(-1).view(torch.uint8).numpy().tobytes())
     print(f"wrote {path} ({os.path.getsize(path) / 2**20:.0f} MiB)")
 
 
@@ -62,6 +62,14 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/sfbench"
     folder = os.path.join(out, "sd15")
     py = sys.executable
+    if "--convert-only" not in sys.argv:
+        write_folder(py, out, folder)
+    rec = recipe_for(folder)
+    write_single(folder, rec, None, os.path.join(out, "sd15.safetensors"))
+    write_single(folder, rec, "fp16", os.path.join(out, "sd15.fp16.safetensors"))
+
+
+def write_folder(py, out, folder):
     for flag in ([], ["--fp16"]):
         subprocess.run([py, "tools/reference/fullsize.py", "--out", out, "sd15/unet", "sd15/vae", "sd15/text_encoder"]
                        + flag, check=True)
@@ -74,9 +82,6 @@ def main():
                 shutil.copy(os.path.join(root, n), os.path.join(folder, rel, n))
     for n in ("vocab.json", "merges.txt"):
         shutil.copy(os.path.join(CONFIGS, "clip", n), os.path.join(folder, "tokenizer", n))
-    rec = recipe_for(folder)
-    write_single(folder, rec, None, os.path.join(out, "sd15.safetensors"))
-    write_single(folder, rec, "fp16", os.path.join(out, "sd15.fp16.safetensors"))
 
 
 def recipe_for(folder):
