@@ -55,12 +55,15 @@ func main() {
 	fmt.Printf("go  %s half=%v: %.2fs  peak RSS %s\n", what, *half, time.Since(t0).Seconds(), peakRSS())
 }
 
-// loadFolder loads the three components at once, as FromPretrained does.
+// loadFolder loads the components a single file holds, at once, as
+// FromPretrained does.
 func loadFolder(dir string, o weights.OpenOptions) error {
 	loaders := []func() error{
 		func() error { _, err := unet.Load(filepath.Join(dir, "unet"), o); return err },
 		func() error { _, err := vae.Load(filepath.Join(dir, "vae"), o); return err },
 		func() error { _, err := clip.LoadTextModel(filepath.Join(dir, "text_encoder"), o); return err },
+		// A single file's load builds the tokenizer too.
+		func() error { _, err := clip.LoadTokenizer(filepath.Join(dir, "tokenizer")); return err },
 	}
 	errs := make([]error, len(loaders))
 	parallel.For(len(loaders), func(i int) { errs[i] = loaders[i]() })
