@@ -11,13 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/models/unet"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
-const testdata = "../../testdata"
+var testdata = testutil.Testdata()
 
 type golden struct {
 	fixture string

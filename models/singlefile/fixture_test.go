@@ -8,10 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goautopipe/diffusers/internal/singlefilefixture"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
-const testdata = "../../testdata"
+var testdata = testutil.Testdata()
 
 func writeFixture(t testing.TB, fixture string, edit func(map[string]*tensor.Dense)) string {
 	return singlefilefixture.Write(t, testdata, fixture, edit)

@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
-const testdata = "../../testdata"
+var testdata = testutil.Testdata()
 
 func readGolden(t *testing.T, name string) (map[string]*tensor.Dense, string) {
 	src, err := weights.Open(filepath.Join(testdata, "golden", "textinv_"+name+".safetensors"))
