@@ -29,11 +29,13 @@ func collect(v reflect.Value, path string, out map[string][]float64) {
 			return
 		}
 		d := (*tensor.Dense)(v.UnsafePointer())
-		if tensor.IsHalf(d) {
-			for _, b := range tensor.HalfBits(d) {
-				out[path] = append(out[path], float64(b))
+		if tensor.IsHalf(d) { // compared by value: float16 storage or float32 rounded to half
+			bits := tensor.HalfBits(d)
+			vals := make([]float32, len(bits))
+			tensor.HalfToFloat32(vals, bits)
+			for _, f := range vals {
+				out[path] = append(out[path], float64(f))
 			}
-			out[path+"#half"] = nil
 			return
 		}
 		for _, f := range tensor.F32(d) {

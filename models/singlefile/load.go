@@ -331,7 +331,9 @@ func vaeComponent(cfgPath string) (*component, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := model.LoadFrom(r); err != nil {
+		// The names and shapes are diffusers' already: load directly (the
+		// float16 weights stay half, see weights.HalfCapable).
+		if err := weights.Load(r, model); err != nil {
 			return nil, err
 		}
 		return model, nn.CheckLoaded(model)

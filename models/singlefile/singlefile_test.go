@@ -75,6 +75,7 @@ func TestLoadFloat16(t *testing.T) {
 	require.NoError(t, err)
 	u := p.Components["unet"].(*unet.Model)
 	require.True(t, tensor.IsHalf(u.ConvIn.Weight))
+	require.True(t, tensor.IsHalf(p.Components["vae"].(*vae.AutoencoderKL).Encoder.ConvIn.Weight))
 	for _, comp := range []string{"unet", "vae", "text_encoder"} {
 		requireSameModel(t, comp, folderComponent(t, "tiny-sd", comp, tensor.Float16), p.Components[comp])
 	}
