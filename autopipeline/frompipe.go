@@ -27,7 +27,7 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromPipe(cls, src, opts)
+	return fromPipe(t, cls, src, opts)
 }
 
 // FromPipeAs builds the pipeline class named className (a diffusers class
@@ -49,14 +49,15 @@ func FromPipeAs(className string, src Pipeline, opts ...Option) (p Pipeline, err
 	}
 	for _, c := range fam.Classes() {
 		if c.Name() == className {
-			return fromPipe(c, src, opts)
+			return fromPipe(0, c, src, opts)
 		}
 	}
 	return nil, fmt.Errorf("autopipeline: FromPipeAs: unknown pipeline class %q: %w", className, ErrUnsupported)
 }
 
-// fromPipe builds class cls from src's components and config.
-func fromPipe(cls pipelines.Class, src Pipeline, opts []Option) (Pipeline, error) {
+// fromPipe builds class cls from src's components and config (t is the
+// task asked for, zero for FromPipeAs).
+func fromPipe(t Task, cls pipelines.Class, src Pipeline, opts []Option) (Pipeline, error) {
 	o, err := collect(opts)
 	if err != nil {
 		return nil, err
@@ -69,17 +70,7 @@ func fromPipe(cls pipelines.Class, src Pipeline, opts []Option) (Pipeline, error
 		return nil, err
 	}
 	comps := sharedComponents(sig, src.Components(), o.components)
-	if err := pipelines.CheckModules(cls.Name(), sig, comps); err != nil {
-		return nil, err
-	}
-	if err := swapScheduler(comps, o.scheduler); err != nil {
-		return nil, err
-	}
-	p, err := cls.New(comps, carriedConfig(sig, src.Config(), o))
-	if err != nil {
-		return nil, err
-	}
-	return withDefaults(p, o.defaults), nil
+	return t.build(cls, comps, carriedConfig(sig, src.Config(), o), o)
 }
 
 // sharedComponents takes the modules of sig from the source pipeline,

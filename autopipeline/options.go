@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/goautopipe/diffusers/models/lora"
 	"github.com/goautopipe/diffusers/pipelines"
 )
 
@@ -21,6 +22,12 @@ type options struct {
 	scheduler  string
 	vae        string
 	hub        hubOptions
+
+	singleFileConfig, predictionType string // single-file checkpoints (singlefile.go)
+	loraFiles                        []loraFile
+	loras                            []lora.Weighted
+	fuseLoRA                         bool
+	embeddings                       []embeddingFile // adapters.go
 }
 
 func collect(opts []Option) (*options, error) {
