@@ -24,7 +24,7 @@ func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, 
 		nb := min(nc, n-jc)
 		nsl := (nb + nr - 1) / nr
 		wide := roundUp(nb, nr)
-		bbuf := getScratch(wide * k)
+		bbuf := getScratch(wide * g.depth(k))
 		full := *bbuf
 		// 0: not packed, 1: being packed, 2: ready.
 		state := make([]atomic.Int32, nkb*nsl)
@@ -33,28 +33,24 @@ func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, 
 			mb := min((ib+1)*nsA/nib*mr, m) - ic
 			var abuf *[]float32
 			if preA == nil {
-				abuf = getScratch(roundUp(mb, mr) * kc)
+				abuf = getScratch(roundUp(mb, mr) * g.depth(kc))
 				defer putScratch(abuf)
 			}
 			for pc, kbi := 0, 0; pc < k; pc, kbi = pc+kc, kbi+1 {
 				kb := min(kc, k-pc)
-				bp := full[wide*pc:]
+				bp := full[wide*g.depth(pc):]
 				var ap []float32
 				if preA != nil {
-					ap = preA[pc*roundUp(m, mr)+ic*kb:]
+					ap = preA[g.depth(pc)*roundUp(m, mr)+ic*g.depth(kb):]
 				} else {
 					ap = *abuf
-					packA(ap, transA, a, lda, ic, pc, mb, kb, mr, alpha)
+					g.packA(ap, transA, a, lda, ic, pc, mb, kb, alpha)
 				}
 				for s := 0; s < nsl; s++ {
 					st := &state[kbi*nsl+s]
 					if st.Load() != 2 {
 						if st.CompareAndSwap(0, 1) {
-							if pk != nil {
-								pk(bp, pc, jc, kb, nb, s, s+1)
-							} else {
-								packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, s, s+1)
-							}
+							g.packB(bp, pk, transB, b, ldb, pc, jc, kb, nb, s, s+1)
 							st.Store(2)
 						} else {
 							for st.Load() != 2 {
