@@ -9,6 +9,9 @@ type Linear struct {
 
 	In, Out int
 	HasBias bool
+	// Float32 keeps the weight in float32 storage whatever the load
+	// precision, so the layer also computes in float32 (see KeepFloat32).
+	Float32 bool
 }
 
 // NewLinear returns an unloaded Linear layer of the given sizes.
@@ -31,5 +34,17 @@ func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
 }
 
 // HalfWeights implements weights.HalfCapable: the weight may be stored as
-// float16 (tensor.Linear widens it).
-func (l *Linear) HalfWeights() []string { return []string{"weight"} }
+// float16 (tensor.Linear widens it) or bfloat16 (tensor.Linear multiplies
+// in bfloat16 where the CPU can, else widens it), unless Float32 is set.
+func (l *Linear) HalfWeights() []string {
+	if l.Float32 {
+		return nil
+	}
+	return []string{"weight"}
+}
+
+// KeepFloat32 sets Float32 and returns l.
+func (l *Linear) KeepFloat32() *Linear {
+	l.Float32 = true
+	return l
+}
