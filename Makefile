@@ -1,7 +1,7 @@
 GO ?= go
 PY ?= tools/reference/.venv/bin/python
 
-.PHONY: test test-nocgo bench lint golden fuzz
+.PHONY: test test-nocgo test-arm64 bench lint golden fuzz
 
 # The test command CI runs (README: `make test`).
 test:
@@ -10,6 +10,17 @@ test:
 	$(GO) test -race -run 'Concurrent|Race' ./autopipeline/ ./schedulers/
 	CGO_ENABLED=0 $(GO) build ./...
 	CGO_ENABLED=0 $(GO) test ./tensor/...
+
+# arm64 (NEON GEMM micro-kernel, FCVTL half conversion): cross-compiled test
+# binaries run under qemu-aarch64 (Debian package qemu-user). Correctness
+# only: emulated timings say nothing about arm64 speed.
+QEMU_AARCH64 ?= qemu-aarch64
+test-arm64:
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./tensor/... ./models/weights/
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o .arm64/tensor.test ./tensor/
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -o .arm64/weights.test ./models/weights/
+	cd tensor && $(QEMU_AARCH64) ../.arm64/tensor.test
+	cd models/weights && $(QEMU_AARCH64) ../../.arm64/weights.test -test.run 'F16|BF16|Convert|Precision'
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tensor/...
