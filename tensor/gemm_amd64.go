@@ -4,7 +4,6 @@ package tensor
 
 import "golang.org/x/sys/cpu"
 
-
 // sgemmKernel14x32AVX512 is the AVX-512 micro-kernel: a 14×32 tile held in
 // 28 zmm accumulators.
 //
