@@ -84,9 +84,7 @@ func pairUp(dst []uint32, src []float32, kb, w int) {
 		lo := src[2*q*w : 2*q*w+w]
 		hi := src[(2*q+1)*w : (2*q+1)*w+w]
 		d := dst[q*w : q*w+w]
-		for j := range d {
-			d[j] = uint32(BF16Round(lo[j])) | uint32(BF16Round(hi[j]))<<16
-		}
+		pairRows(d, lo, hi)
 	}
 	if 2*q < kb {
 		lo := src[2*q*w : 2*q*w+w]
@@ -103,4 +101,18 @@ func asU32(s []float32) []uint32 {
 		return nil
 	}
 	return unsafe.Slice((*uint32)(unsafe.Pointer(&s[0])), len(s))
+}
+
+// pairRows sets d[j] = bf16(lo[j]) | bf16(hi[j])<<16 (len(d) values).
+func pairRows(d []uint32, lo, hi []float32) {
+	n := 0
+	if hasPairAVX2 {
+		if n = len(d) &^ 7; n > 0 {
+			pairRowsAVX2(&d[0], &lo[0], &hi[0], n)
+		}
+	}
+	lo, hi = lo[n:len(d)], hi[n:len(d)]
+	for j := range lo {
+		d[n+j] = uint32(BF16Round(lo[j])) | uint32(BF16Round(hi[j]))<<16
+	}
 }

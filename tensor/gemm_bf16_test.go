@@ -229,3 +229,43 @@ func TestBF16Storage(t *testing.T) {
 	defer release()
 	require.Equal(t, []float32{1, 2, 3, 4, 5, 6}, wf)
 }
+
+// pairUp (the vector path where there is one) equals BF16Round on every
+// width, including NaNs, infinities, ties and subnormals.
+func TestPairUpMatchesBF16Round(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	special := []uint32{0x7fc00000, 0x7f800001, 0xff800000, 0x7f800000, 0x3f808000, 0x3f818000, 0x00008000, 0x80018000, 0x7f7fffff, 0}
+	for w := 1; w <= 40; w++ {
+		for _, kb := range []int{1, 2, 5, 8} {
+			src := make([]float32, kb*w)
+			for i := range src {
+				if i%3 == 0 {
+					src[i] = math.Float32frombits(special[r.IntN(len(special))] ^ uint32(r.IntN(2))<<31)
+				} else {
+					src[i] = math.Float32frombits(r.Uint32())
+				}
+			}
+			dst := make([]uint32, (kb+1)/2*w)
+			pairUp(dst, src, kb, w)
+			for q := 0; q < (kb+1)/2; q++ {
+				for j := 0; j < w; j++ {
+					want := uint32(BF16Round(src[2*q*w+j]))
+					if 2*q+1 < kb {
+						want |= uint32(BF16Round(src[(2*q+1)*w+j])) << 16
+					}
+					require.Equalf(t, want, dst[q*w+j], "w=%d kb=%d q=%d j=%d", w, kb, q, j)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkPairUp(b *testing.B) {
+	const kb, w = 256, 32
+	src := randSlice(rand.New(rand.NewPCG(1, 1)), kb*w)
+	dst := make([]uint32, kb/2*w)
+	b.SetBytes(4 * kb * w)
+	for b.Loop() {
+		pairUp(dst, src, kb, w)
+	}
+}
