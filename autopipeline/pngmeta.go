@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // Parameters are the generation parameters written into a PNG's
@@ -39,7 +37,7 @@ type Parameters struct {
 // ParametersFor fills Parameters from a request and the pipeline that ran
 // it. Pass Output.Request (the request with its defaults filled in) to
 // record the values actually used.
-func ParametersFor(p pipelines.Pipeline, r pipelines.Request, img image.Image) Parameters {
+func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 	out := Parameters{Prompt: r.Prompt, NegativePrompt: r.NegativePrompt, Steps: r.NumInferenceSteps,
 		CFGScale: r.GuidanceScale, Seed: r.Seed}
 	if img != nil {

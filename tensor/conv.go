@@ -37,26 +37,35 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		panic(fmt.Sprintf("tensor: conv2d output %v, want [%d %d %d %d]", dst.Shape(), n, o, ho, wo))
 	}
 	src := F32(x)
-	ckk := c * kh * kw
 	p := ho * wo
 	beta := float32(0)
 	if b != nil {
 		fillBias(out, F32(b), n, o, p)
 		beta = 1
 	}
+	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
 	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
 	if g, _ := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
-		cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
 		convBlocked(g, out, src, w, n, o, cv, beta)
 		return dst
 	}
 	wt, release := weightF32(w)
 	defer release()
-	if pointwise {
+	convIm2col(out, src, wt, n, o, cv, beta)
+	return dst
+}
+
+// convIm2col runs the convolution on the default GEMM through an im2col
+// buffer (a plain product for 1×1 kernels), for GEMMs other than the
+// blocked driver.
+func convIm2col(out, src, wt []float32, n, o int, cv convGeom, beta float32) {
+	c, h, wd, ho, wo := cv.c, cv.h, cv.w, cv.ho, cv.wo
+	ckk, p := c*cv.kh*cv.kw, ho*wo
+	if cv.kh == 1 && cv.kw == 1 && cv.stride == 1 && cv.pad == 0 {
 		for i := 0; i < n; i++ {
 			Sgemm(false, false, o, p, c, 1, wt, c, src[i*c*p:(i+1)*c*p], p, beta, out[i*o*p:(i+1)*o*p], p)
 		}
-		return dst
+		return
 	}
 	rowsPerTile := max(1, min(ho, maxColFloats/(ckk*wo)))
 	colBuf := getScratch(ckk * rowsPerTile * wo)
@@ -67,11 +76,10 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 			nrows := min(rowsPerTile, ho-oy0)
 			tp := nrows * wo
 			col := (*colBuf)[:ckk*tp]
-			im2col(col, img, c, h, wd, kh, kw, stride, padding, oy0, nrows, wo)
+			im2col(col, img, c, h, wd, cv.kh, cv.kw, cv.stride, cv.pad, oy0, nrows, wo)
 			Sgemm(false, false, o, tp, ckk, 1, wt, ckk, col, tp, beta, out[i*o*p+oy0*wo:], p)
 		}
 	}
-	return dst
 }
 
 // fillBias sets every output plane of channel j to bias[j].
