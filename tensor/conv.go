@@ -45,7 +45,7 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	}
 	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
 	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
-	if g, _ := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
+	if g := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
 		convBlocked(g, out, src, w, n, o, cv, beta)
 		return dst
 	}

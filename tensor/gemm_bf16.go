@@ -67,14 +67,14 @@ func SetBF16Gemm(g Gemm) Gemm {
 // bf16Driver returns the blocked driver for w's products: the bfloat16
 // one when w holds bfloat16 bits and a bfloat16 kernel is in use,
 // otherwise the float32 default (nil when that is not a blocked driver).
-func bf16Driver(w *Dense) (*blockedGemm, bool) {
+func bf16Driver(w *Dense) *blockedGemm {
 	if IsBF16(w) {
 		if g, ok := BF16Gemm().(*blockedGemm); ok {
-			return g, true
+			return g
 		}
 	}
 	g, _ := DefaultGemm().(*blockedGemm)
-	return g, false
+	return g
 }
 
 // goBF16Kernel4x4 is the portable bfloat16 micro-kernel: a 4×4 tile over

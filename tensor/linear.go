@@ -39,7 +39,7 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 		}
 		beta = 1
 	}
-	if g, _ := bf16Driver(w); g != nil && IsBF16(w) {
+	if g := bf16Driver(w); g != nil && IsBF16(w) {
 		// The weight is packed straight from its bfloat16 storage.
 		threads := numWorkers()
 		if 2*rows*out*in < 1<<18 {
