@@ -6,8 +6,6 @@ import (
 	"sync"
 )
 
-//go:generate go run gen_kernels.go gen_kernels_arm64.go
-
 // Gemm is a single-precision general matrix multiply:
 //
 //	C = alpha*op(A)*op(B) + beta*C

@@ -4,6 +4,8 @@ package tensor
 
 import "golang.org/x/sys/cpu"
 
+//go:generate go run gen_kernels.go
+
 // sgemmKernel14x32AVX512 is the AVX-512 micro-kernel: a 14×32 tile held in
 // 28 zmm accumulators.
 //

@@ -1,8 +1,7 @@
 //go:build ignore
 
-// gen_kernels writes the GEMM micro-kernels: gemm_amd64.s and
-// gemm_bf16_amd64.s for amd64, gemm_arm64.s (gen_kernels_arm64.go) for
-// arm64. Run with `go generate` in package tensor.
+// gen_kernels writes gemm_amd64.s and gemm_bf16_amd64.s, the GEMM
+// micro-kernels for amd64. Run with `go generate` in package tensor.
 package main
 
 import (
@@ -41,7 +40,6 @@ func main() {
 	// one pair and kc counts pairs: the fp32 loop with VDPBF16PS for FMA.
 	kernel(w, "bf16Kernel14x32AVX512", 14, 2, "Z", 64, false, false, false, vdpbf16ps)
 	write("gemm_bf16_amd64.s", b.String())
-	writeARM64()
 }
 
 func write(name, text string) {
