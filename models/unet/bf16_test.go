@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
@@ -30,13 +32,13 @@ func TestBFloat16AgainstTorch(t *testing.T) {
 		{"tiny-sd", "unet_bf16_tiny_sd"}, {"tiny-sd2", "unet_bf16_tiny_sd2"}, {"tiny-sdxl", "unet_bf16_tiny_sdxl"},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", c.golden+".json"))
+			raw, err := os.ReadFile(testutil.Golden(c.golden + ".json"))
 			require.NoError(t, err, "run tools/reference/golden_bf16.py")
 			var g bf16Golden
 			require.NoError(t, json.Unmarshal(raw, &g))
-			in := openGolden(t, g.Inputs)
-			torchBF16 := tensor.F32(get(t, openGolden(t, c.golden), "out_bf16"))
-			fp32 := tensor.F32(get(t, in, "out"))
+			in := weightstest.Open(t, testutil.Golden(g.Inputs+".safetensors"))
+			torchBF16 := tensor.F32(weightstest.Tensor(t, weightstest.Open(t, testutil.Golden(c.golden+".safetensors")), "out_bf16"))
+			fp32 := tensor.F32(weightstest.Tensor(t, in, "out"))
 			m, err := Load(filepath.Join("..", "..", "testdata", c.fixture, "unet"), weights.OpenOptions{Precision: tensor.BFloat16})
 			require.NoError(t, err)
 			require.True(t, tensor.IsBF16(m.ConvIn.Weight))
@@ -76,9 +78,9 @@ func runOn(t *testing.T, m *Model, src weights.Source) []float32 {
 	t.Helper()
 	var added *AddedCond
 	if has(src, "text_embeds") {
-		added = &AddedCond{TextEmbeds: get(t, src, "text_embeds"), TimeIDs: get(t, src, "time_ids")}
+		added = &AddedCond{TextEmbeds: weightstest.Tensor(t, src, "text_embeds"), TimeIDs: weightstest.Tensor(t, src, "time_ids")}
 	}
-	out, err := m.Forward(t.Context(), get(t, src, "sample"), tensor.F32(get(t, src, "timestep")), get(t, src, "encoder_hidden_states"), added)
+	out, err := m.Forward(t.Context(), weightstest.Tensor(t, src, "sample"), tensor.F32(weightstest.Tensor(t, src, "timestep")), weightstest.Tensor(t, src, "encoder_hidden_states"), added)
 	require.NoError(t, err)
 	return tensor.F32(out)
 }
