@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(7), p.Seed)
 	require.Equal(t, 64, p.Width)
-	require.Equal(t, "PNDMScheduler", p.Sampler)
+	require.Equal(t, "PLMS", p.Sampler)
 	require.True(t, strings.HasSuffix(p.Model, "tiny-sd"), p.Model)
 }
 
