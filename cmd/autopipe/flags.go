@@ -29,7 +29,7 @@ type options struct {
 	prompt, negativePrompt    string
 	prompt2, negativePrompt2  string
 	image, maskImage          string
-	dtype                     string
+	dtype, promptSyntax       string
 	steps, images             int
 	height, width, clipSkip   int
 	threads                   int
@@ -60,6 +60,7 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 	a.str(&o.scheduler, "", "sampler: a short name ("+samplerNames()+"), an A1111 name (\"DPM++ 2M Karras\") or a diffusers scheduler class; default: the checkpoint's", "scheduler", "sampler", "sampling-method")
 	a.str(&o.prompt, "", "what to draw (required)", "prompt", "p")
 	a.str(&o.negativePrompt, "", "what to steer away from", "negative_prompt", "n", "negative-prompt")
+	a.str(&o.promptSyntax, "", "a1111: read the prompts in AUTOMATIC1111's syntax: (word:1.2), (word), [word], BREAK, and no cut at 77 tokens (SD 1.x/2.x); default: as diffusers, brackets are text", "prompt-syntax", "prompt_syntax")
 	a.str(&o.prompt2, "", "prompt for SDXL's second text encoder (default: --prompt)", "prompt_2")
 	a.str(&o.negativePrompt2, "", "negative prompt for SDXL's second text encoder (default: --negative_prompt)", "negative_prompt_2")
 	if t != taskText2Image {

@@ -53,7 +53,9 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 		return err
 	}
 	prog.done(fmt.Sprintf("loaded %s", modelName))
-	warnTruncated(stderr, pipe, req)
+	if req.PromptSyntax == "" {
+		warnTruncated(stderr, pipe, req)
+	}
 
 	prog.phase("encoding the prompt")
 	req.Callback = prog.step
@@ -76,7 +78,7 @@ func (o *options) request(ctx context.Context) (pipelines.Request, error) {
 		GuidanceScale: o.guidance, Strength: o.strength,
 		GuidanceRescale: o.guidanceRescale, Eta: o.eta, ClipSkip: o.clipSkip,
 		DenoisingStart: o.denoisingStart, DenoisingEnd: o.denoisingEnd,
-		Seed: o.seed,
+		Seed: o.seed, PromptSyntax: o.promptSyntax,
 	}
 	// A zero field means "the pipeline's default": an explicit 0 turns
 	// guidance off, as 1 does.

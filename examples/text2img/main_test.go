@@ -6,10 +6,10 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/demo"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,7 +36,8 @@ func TestRun(t *testing.T) {
 	require.Equal(t, int64(7), p.Seed)
 	require.Equal(t, 64, p.Width)
 	require.Equal(t, "PLMS", p.Sampler)
-	require.True(t, strings.HasSuffix(p.Model, "tiny-sd"), p.Model)
+	require.Equal(t, demo.Name, p.Model, "the model's name, not the temporary folder")
+	require.Equal(t, 7.5, p.CFGScale, "the request as it ran, defaults filled in")
 }
 
 func TestRunBadFlag(t *testing.T) {
