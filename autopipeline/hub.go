@@ -47,7 +47,7 @@ func resolveHub(ctx context.Context, nameOrPath string, t Task, o *options) (str
 	c := hub.NewClient(o.hub.opts...)
 	idxPath, err := c.Download(ctx, nameOrPath, "model_index.json")
 	if err != nil {
-		return "", fmt.Errorf("autopipeline: %w", err)
+		return "", movedError(nameOrPath, err)
 	}
 	idx, err := config.ReadModelIndex(idxPath)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
 	"github.com/goautopipe/diffusers/internal/demo"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // generate runs subcommand t: parse, load inputs and the pipeline,
@@ -69,8 +68,8 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 }
 
 // request builds the pipeline call from the flags, loading the input images.
-func (o *options) request(ctx context.Context) (pipelines.Request, error) {
-	r := pipelines.Request{
+func (o *options) request(ctx context.Context) (autopipeline.Request, error) {
+	r := autopipeline.Request{
 		Prompt: o.prompt, NegativePrompt: o.negativePrompt,
 		Prompt2: o.prompt2, NegativePrompt2: o.negativePrompt2,
 		Width: o.width, Height: o.height,
@@ -117,7 +116,7 @@ func checkLocalModel(model string) error {
 
 // load builds the pipeline of task t with the precision, sampler, safety
 // checker and VAE tiling the flags ask for.
-func load(ctx context.Context, t task, o *options, stderr io.Writer, showDownload bool) (pipelines.Pipeline, error) {
+func load(ctx context.Context, t task, o *options, stderr io.Writer, showDownload bool) (autopipeline.Pipeline, error) {
 	opts := []autopipeline.Option{autopipeline.WithDType(dtypes[o.dtype])}
 	if o.variant != "" {
 		opts = append(opts, autopipeline.WithVariant(o.variant))
@@ -159,7 +158,7 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showDownloa
 }
 
 // save writes each image with its parameters and reports it on stdout.
-func save(p pipelines.Pipeline, model string, o *options, res *pipelines.Output, stdout, stderr io.Writer) error {
+func save(p autopipeline.Pipeline, model string, o *options, res *autopipeline.Output, stdout, stderr io.Writer) error {
 	if len(res.Images) == 0 {
 		return errors.New("the pipeline returned no image")
 	}
@@ -196,7 +195,7 @@ func save(p pipelines.Pipeline, model string, o *options, res *pipelines.Output,
 // parameters are the image's parameters text (A1111's format): the request
 // as it ran, with the settings beyond A1111's standard ones in Extra when
 // they were used.
-func parameters(p pipelines.Pipeline, r pipelines.Request, img image.Image) autopipeline.Parameters {
+func parameters(p autopipeline.Pipeline, r autopipeline.Request, img image.Image) autopipeline.Parameters {
 	params := autopipeline.ParametersFor(p, r, img)
 	extra := map[string]string{}
 	num := func(key string, v float64) {

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // isTerminal reports whether w is a terminal (a character device).
@@ -131,7 +131,7 @@ func (p *progress) end() {
 }
 
 // summary reports the time of each phase of the generation.
-func (p *progress) summary(t pipelines.Timings) {
+func (p *progress) summary(t autopipeline.Timings) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.off {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
-	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,7 +41,7 @@ func TestProgressTerminal(t *testing.T) {
 	buf.Reset()
 	*clock = clock.Add(time.Second)
 	p.step(4, 4)
-	p.summary(pipelines.Timings{Encode: 10 * time.Millisecond, Denoise: 3 * time.Second, Decode: 500 * time.Millisecond})
+	p.summary(autopipeline.Timings{Encode: 10 * time.Millisecond, Denoise: 3 * time.Second, Decode: 500 * time.Millisecond})
 	require.Equal(t, "\rdenoising 3 steps (4 UNet evaluations) [##########] 4/4  1.00 s/step  ETA 0.00 s\n"+
 		"\rdecoding ...\rdone: text encoding 0.01 s, preparation 0.00 s, denoising 3.00 s, decoding 0.50 s\n", buf.String())
 
@@ -72,7 +72,7 @@ func TestProgressPlain(t *testing.T) {
 	q.phase("x")
 	q.step(1, 2)
 	q.step(2, 2)
-	q.summary(pipelines.Timings{})
+	q.summary(autopipeline.Timings{})
 	require.Empty(t, qbuf.String(), "--quiet")
 	q.step(0, 0)
 }

@@ -5,14 +5,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/models/clip"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // warnTruncated warns about each prompt longer than its tokenizer's
 // context (77 tokens for CLIP), naming the words that will be cut, as
 // diffusers logs them.
-func warnTruncated(w io.Writer, p pipelines.Pipeline, r pipelines.Request) {
+func warnTruncated(w io.Writer, p autopipeline.Pipeline, r autopipeline.Request) {
 	comps := p.Components()
 	for _, c := range []struct {
 		flag, text string
