@@ -129,7 +129,7 @@ def caption(count, size, colour, shape, pos, bg):
     if pos:
         words.append(position_phrase(pos))
     if bg:
-        words += ["on a", bg, "background"]
+        words += ["on an" if bg[0] in "aeiou" else "on a", bg, "background"]
     return " ".join(words)
 
 

@@ -59,7 +59,7 @@ def make_vae():
     return AutoencoderKL(
         in_channels=3, out_channels=3, latent_channels=4,
         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(8, 16, 32, 32), layers_per_block=1, norm_num_groups=2, sample_size=64,
+        block_out_channels=(8, 16, 32, 32), layers_per_block=1, norm_num_groups=1, sample_size=64,
         mid_block_add_attention=False)
 
 
@@ -83,37 +83,108 @@ def make_text_encoder():
     return CLIPTextModel(cfg)
 
 
-def train_vae(vae, rng, seconds, f):
-    # The posterior's log-variance starts at -10 (std 0.007): sampled latents then carry the signal
-    # from the first step instead of unit noise the encoder must first outgrow.
-    with torch.no_grad():
-        vae.quant_conv.weight[4:].zero_()
-        vae.quant_conv.bias[4:].fill_(-10.0)
-    opt = torch.optim.AdamW(vae.parameters(), lr=2e-3, weight_decay=0.0)
+@torch.no_grad()
+def set_passthrough_vae(vae, a_enc=1000.0, a_dec=10.0):
+    """Sets the weights of vae so that it encodes an image into its 8x8 block means (latent channels
+    0-2: RGB, 3: zero; log-variance -30) and decodes latents by nearest upsampling: a pass-through
+    autoencoder built from AutoencoderKL's own layers, with nothing to learn first.
+
+    Every level carries eight channels [R, -R, G, -G, B, -B, a, -a] (a constant a from a bias): their
+    mean is zero, so GroupNorm(1) divides them by a nearly image-independent sqrt(a^2/4 * 8/C), and
+    SiLU(x) - SiLU(-x) = x recovers each colour exactly after the SiLU. Resnets are the identity
+    (conv2 zero; the shortcut copies the eight channels), downsamplers average 2x2 blocks,
+    upsamplers copy. The decoder's a is small so that its resnets can later learn sharper edges
+    from those channels; the encoder's is large (its scale error is below 1e-5)."""
+    for m in vae.modules():
+        name = type(m).__name__
+        if name == "ResnetBlock2D":
+            m.conv2.weight.zero_()
+            m.conv2.bias.zero_()
+            if m.conv_shortcut is not None:
+                m.conv_shortcut.weight.zero_()
+                m.conv_shortcut.bias.zero_()
+                for c in range(8):
+                    m.conv_shortcut.weight[c, c, 0, 0] = 1
+        elif name == "Downsample2D":
+            m.conv.weight.zero_()
+            m.conv.bias.zero_()
+            for c in range(8):
+                m.conv.weight[c, c, 0:2, 0:2] = 0.25
+        elif name == "Upsample2D":
+            m.conv.weight.zero_()
+            m.conv.bias.zero_()
+            for c in range(8):
+                m.conv.weight[c, c, 1, 1] = 1
+
+    def spread(conv, a, rgb_in):  # [x, -x] per colour, then the constants
+        conv.weight.zero_()
+        conv.bias.zero_()
+        for c in range(3):
+            conv.weight[2 * c, rgb_in[c], 1, 1] = 1
+            conv.weight[2 * c + 1, rgb_in[c], 1, 1] = -1
+        conv.bias[6], conv.bias[7] = a, -a
+
+    def gather(conv, norm, a, channels):  # x = k (SiLU(x/k) - SiLU(-x/k)) after GroupNorm(1)
+        norm.weight.fill_(1)
+        norm.bias.zero_()
+        k = (2 * a * a / channels) ** 0.5
+        conv.weight.zero_()
+        conv.bias.zero_()
+        for c in range(3):
+            conv.weight[c, 2 * c, 1, 1] = k
+            conv.weight[c, 2 * c + 1, 1, 1] = -k
+
+    enc, dec = vae.encoder, vae.decoder
+    spread(enc.conv_in, a_enc, [0, 1, 2])
+    gather(enc.conv_out, enc.conv_norm_out, a_enc, enc.conv_out.in_channels)
+    enc.conv_out.bias[4:] = -30.0  # log-variance: sampling adds ~3e-7
+    vae.quant_conv.weight.zero_()
+    vae.quant_conv.bias.zero_()
+    for c in range(8):
+        vae.quant_conv.weight[c, c, 0, 0] = 1
+    vae.quant_conv.bias[4:] = 0
+    vae.post_quant_conv.weight.zero_()
+    vae.post_quant_conv.bias.zero_()
+    for c in range(4):
+        vae.post_quant_conv.weight[c, c, 0, 0] = 1
+    spread(dec.conv_in, a_dec, [0, 1, 2])
+    gather(dec.conv_out, dec.conv_norm_out, a_dec, dec.conv_out.in_channels)
+
+
+def block_means(x):
+    """What the pass-through encoder computes: 8x8 block means of RGB and a zero channel."""
+    m = F.avg_pool2d(x, 8)
+    return torch.cat([m, torch.zeros_like(m[:, :1])], dim=1)
+
+
+def train_decoder(vae, rng, seconds, f):
+    """Fine-tunes the decoder (the encoder stays the block means the UNet was trained on) on 32x32
+    crops: L1 + MSE against the image."""
+    vae.decoder.requires_grad_(True)
+    opt = torch.optim.AdamW(vae.decoder.parameters(), lr=1e-3, weight_decay=0.0)
     start, step = time.time(), 0
     while time.time() - start < seconds:
         x, _ = batch_images(rng, 8)
-        i, j = rng.integers(0, 5, size=2) * 8  # a random 32x32 crop: the VAE is convolutional
+        i, j = rng.integers(0, 5, size=2) * 8
         x = x[:, :, i:i + 32, j:j + 32]
-        post = vae.encode(x).latent_dist
-        rec = vae.decode(post.sample()).sample
+        rec = vae.decode(block_means(x)).sample
         l1 = (rec - x).abs().mean()
-        loss = l1 + F.mse_loss(rec, x) + 1e-6 * post.kl().mean()
+        loss = l1 + F.mse_loss(rec, x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         if step % 50 == 0:
-            log(f, f"vae step {step} l1 {l1.item():.4f} loss {loss.item():.4f}")
+            log(f, f"decoder step {step} l1 {l1.item():.4f}")
+    vae.requires_grad_(False)
     return step
 
 
-@torch.no_grad()
-def encode_pool(vae, tok, rng, n):
+def make_pool(tok, rng, n):
     lat, ids = [], []
     for i in range(0, n, 256):
         x, caps = batch_images(rng, min(256, n - i))
-        lat.append(vae.encode(x).latent_dist.sample())
+        lat.append(block_means(x))
         ids.append(tok(caps, padding="max_length", max_length=77, truncation=True,
                        return_tensors="pt").input_ids)
     return torch.cat(lat), torch.cat(ids)
@@ -204,15 +275,15 @@ def train_ldm(vae, lat, ids, args, f, out, tok):
             log(f, f"snapshot at step {step}")
             last_save = time.time()
     save(out, vae, ema_u, ema_t, tok)
-    return step
+    return step, ema_u, ema_t
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out", nargs="?", default="internal/demo/shapes-sd")
-    ap.add_argument("--minutes", type=float, default=68)
-    ap.add_argument("--vae-minutes", type=float, default=12)
-    ap.add_argument("--pool", type=int, default=8000)
+    ap.add_argument("--minutes", type=float, default=58)
+    ap.add_argument("--decoder-minutes", type=float, default=10)
+    ap.add_argument("--pool", type=int, default=12000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -230,19 +301,30 @@ def main():
     with open(logpath, "w") as f:
         log(f, f"args {vars(args)}")
         vae = make_vae()
-        log(f, f"vae params {sum(p.numel() for p in vae.parameters())}")
-        steps = train_vae(vae, rng, args.vae_minutes * 60, f)
+        set_passthrough_vae(vae)
         vae.eval().requires_grad_(False)
-        lat, ids = encode_pool(vae, tok, rng, args.pool)
+        x, _ = batch_images(rng, 16)
+        with torch.no_grad():
+            z = vae.encode(x).latent_dist.mode()
+            err_enc = (z - block_means(x)).abs().max().item()
+            up = F.interpolate(block_means(x)[:, :3], scale_factor=8, mode="nearest")
+            err_dec = (vae.decode(z).sample - up).abs().max().item()
+        log(f, f"vae params {sum(p.numel() for p in vae.parameters())}; pass-through check: "
+               f"encoder {err_enc:.2e}, decoder {err_dec:.2e}")
+        assert err_enc < 1e-3 and err_dec < 0.05, (err_enc, err_dec)
+        lat, ids = make_pool(tok, rng, args.pool)
         std = lat.std().item()
         vae.register_to_config(scaling_factor=round(1.0 / std, 5))
         lat = lat / std
-        log(f, f"vae {steps} steps; pool {lat.shape[0]} latents, std {std:.4f}, "
-               f"mean {lat.mean().item():.4f} (scaled); {time.time() - t0:.0f}s so far")
-        args.ldm_seconds = args.minutes * 60 - (time.time() - t0)
+        log(f, f"pool {lat.shape[0]} latents, std {std:.4f}, mean {lat.mean().item():.4f} (scaled); "
+               f"{time.time() - t0:.0f}s so far")
+        args.ldm_seconds = (args.minutes - args.decoder_minutes) * 60 - (time.time() - t0)
         args.snapshot_seconds = args.snapshot_minutes * 60
-        steps = train_ldm(vae, lat, ids, args, f, args.out, tok)
-        log(f, f"done: ldm {steps} steps, wall time {(time.time() - t0) / 60:.1f} min")
+        steps, ema_u, ema_t = train_ldm(vae, lat, ids, args, f, args.out, tok)
+        log(f, f"ldm {steps} steps; {(time.time() - t0) / 60:.1f} min so far")
+        steps = train_decoder(vae, rng, args.minutes * 60 - (time.time() - t0), f)
+        save(args.out, vae, ema_u, ema_t, tok)
+        log(f, f"done: decoder {steps} steps, wall time {(time.time() - t0) / 60:.1f} min")
 
 
 if __name__ == "__main__":
