@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(7), p.Seed)
 	require.Equal(t, 64, p.Width)
-	require.Equal(t, "PLMS", p.Sampler)
+	require.Equal(t, "DPM++ 2M", p.Sampler)
 	require.Equal(t, demo.Name, p.Model, "the model's name, not the temporary folder")
 	require.Equal(t, 7.5, p.CFGScale, "the request as it ran, defaults filled in")
 }
