@@ -11,7 +11,7 @@
 //	autopipe --version
 //
 // Without --model it runs the demo model embedded in the module (simple
-// shapes: "a red circle at the top left on a blue background").
+// shapes: "a red circle on a blue background").
 //
 // The flags are named after the diffusers call parameters
 // (--num_inference_steps, --guidance_scale, --strength, --negative_prompt,

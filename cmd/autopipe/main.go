@@ -120,7 +120,7 @@ func usage(w io.Writer) {
 	b.WriteString("\thelp      show this text, or a subcommand's flags: autopipe help text2img\n")
 	b.WriteString("\tversion   print the version\n\n")
 	b.WriteString("Without --model the embedded demo model " + demo.Name + " draws simple shapes:\n\n")
-	b.WriteString("\tautopipe text2img -p \"a red circle at the top left on a blue background\" -o circle.png\n\n")
+	b.WriteString("\tautopipe text2img -p \"a red circle on a blue background\" -o circle.png\n\n")
 	b.WriteString("Example with a Hub checkpoint:\n\n\tautopipe text2img -m stabilityai/stable-diffusion-xl-base-1.0 \\\n")
 	b.WriteString("\t    -p \"a lighthouse at dawn\" --steps 30 --sampler dpm++2m_karras -s 42 -o lighthouse.png\n")
 	io.WriteString(w, b.String())

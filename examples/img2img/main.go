@@ -6,7 +6,7 @@
 //
 // Without -image it starts from a generated colour gradient; without
 // -model it runs the demo model embedded in the module, which draws simple
-// shapes ("a yellow square in the center on a purple background").
+// shapes ("a yellow square on a purple background").
 package main
 
 import (
@@ -36,7 +36,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("img2img", flag.ContinueOnError)
 	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
-	prompt := fl.String("prompt", "a yellow square in the center on a purple background", "what to draw")
+	prompt := fl.String("prompt", "a yellow square on a purple background", "what to draw")
 	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
 	size := fl.Int("size", 0, "side of the generated gradient when -image is not given (default 512, 64 for the embedded checkpoint)")
 	strength := fl.Float64("strength", 0.75, "how much of the input is re-noised (0..1)")

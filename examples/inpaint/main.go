@@ -7,7 +7,7 @@
 // White mask pixels are repainted, black ones kept. Without -image and
 // -mask it uses a generated gradient and a white centre square; without
 // -model it runs the demo model embedded in the module, which paints
-// simple shapes ("a white circle in the center on a blue background").
+// simple shapes ("a white circle on a blue background").
 package main
 
 import (
@@ -38,7 +38,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("inpaint", flag.ContinueOnError)
 	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
-	prompt := fl.String("prompt", "a white circle in the center on a blue background", "what to paint into the masked area")
+	prompt := fl.String("prompt", "a white circle on a blue background", "what to paint into the masked area")
 	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
 	maskPath := fl.String("mask", "", "mask image, white = repaint, a file or an http(s) URL (default: a white centre square)")
 	size := fl.Int("size", 0, "side of the generated image and mask (default 512, 64 for the embedded checkpoint)")

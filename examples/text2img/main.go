@@ -7,7 +7,7 @@
 // Without -model it runs the demo model embedded in the module, a tiny
 // latent diffusion model trained on simple shapes (tools/reference/train_demo.py):
 //
-//	go run ./examples/text2img -prompt "a red circle at the top left on a blue background"
+//	go run ./examples/text2img -prompt "a red circle on a blue background"
 //
 // Pass a diffusers folder (or a Hub id) with -model for other pictures.
 package main
@@ -37,7 +37,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("text2img", flag.ContinueOnError)
 	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
-	prompt := fl.String("prompt", "a red circle at the top left on a blue background", "what to draw")
+	prompt := fl.String("prompt", "a red circle on a blue background", "what to draw")
 	steps := fl.Int("steps", 25, "number of denoising steps")
 	seed := fl.Int64("seed", 0, "random seed (same seed, same image)")
 	out := fl.String("out", "text2img.png", "output PNG path")
