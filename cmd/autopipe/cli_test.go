@@ -11,6 +11,8 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/demo"
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,9 +29,9 @@ func TestAliases(t *testing.T) {
 	code, _, stderr = autopipe(t, "text2img", "-m", td+"tiny-sd", "-p", "a cat", "-n", "a dog",
 		"--steps", "2", "--cfg-scale", "5", "-s", "9", "-W", "32", "-H", "48", "--sampler", "euler_a", "-o", short, "--quiet")
 	require.Equal(t, 0, code, stderr)
-	imgL, pL := readPNG(t, long)
-	imgS, pS := readPNG(t, short)
-	require.Equal(t, toNRGBA(imgL).Pix, toNRGBA(imgS).Pix)
+	imgL, pL := pngout.Read(t, long)
+	imgS, pS := pngout.Read(t, short)
+	require.Equal(t, testutil.NRGBA(imgL).Pix, testutil.NRGBA(imgS).Pix)
 	require.Equal(t, pL, pS)
 	require.Equal(t, "Euler a", pS.Sampler)
 	require.Equal(t, image.Rect(0, 0, 32, 48), imgS.Bounds())
@@ -42,13 +44,13 @@ func TestSamplerShortNames(t *testing.T) {
 		out := filepath.Join(dir, s.Short+".png")
 		code, _, stderr := autopipe(t, "text2img", "-m", td+"tiny-sd", "-p", "x", "--steps", "2", "--sampler", s.Short, "-o", out, "-q")
 		require.Equal(t, 0, code, stderr)
-		_, p := readPNG(t, out)
+		_, p := pngout.Read(t, out)
 		require.Equal(t, s.A1111, p.Sampler, s.Short)
 	}
 	code, _, stderr := autopipe(t, "text2img", "-m", td+"tiny-sd", "-p", "x", "--sampler", "DPM++ 2M Karras", "--steps", "2",
 		"-o", filepath.Join(dir, "k.png"), "-q")
 	require.Equal(t, 0, code, stderr)
-	_, p := readPNG(t, filepath.Join(dir, "k.png"))
+	_, p := pngout.Read(t, filepath.Join(dir, "k.png"))
 	require.Equal(t, "DPM++ 2M Karras", p.Sampler)
 }
 
@@ -60,14 +62,14 @@ func TestMetadataReproducesEachImage(t *testing.T) {
 		"--cfg-scale", "4", "-o", filepath.Join(dir, "b.png"), "-q")
 	require.Equal(t, 0, code, stderr)
 	for i := 0; i < 3; i++ {
-		img, p := readPNG(t, numbered(filepath.Join(dir, "b.png"), i))
+		img, p := pngout.Read(t, numbered(filepath.Join(dir, "b.png"), i))
 		require.Equal(t, map[string]string{"Batch size": "3", "Batch pos": string(rune('0' + i))}, p.Extra)
 		again := filepath.Join(dir, "again.png")
 		code, _, stderr := autopipe(t, "text2img", "-m", p.Model, "-p", p.Prompt, "--steps", "2", "-b", p.Extra["Batch size"],
 			"-s", "5", "--cfg-scale", "4", "-o", again, "-q")
 		require.Equal(t, 0, code, stderr)
-		img2, p2 := readPNG(t, numbered(again, i))
-		require.Equal(t, toNRGBA(img).Pix, toNRGBA(img2).Pix)
+		img2, p2 := pngout.Read(t, numbered(again, i))
+		require.Equal(t, testutil.NRGBA(img).Pix, testutil.NRGBA(img2).Pix)
 		require.Equal(t, p, p2)
 	}
 }
@@ -105,7 +107,7 @@ func TestDefaultModelAndPlainProgress(t *testing.T) {
 		"denoising 3 steps: 3/3  ", "decoding ...\n", "done: text encoding "} {
 		require.Contains(t, stderr, line, "plain progress lines when stderr is not a terminal")
 	}
-	_, p := readPNG(t, out)
+	_, p := pngout.Read(t, out)
 	require.Equal(t, demo.Name, p.Model)
 }
 
