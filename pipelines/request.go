@@ -73,7 +73,7 @@ type Request struct {
 	// PromptSyntax "a1111" reads Prompt and NegativePrompt in
 	// AUTOMATIC1111's syntax, beyond diffusers: (word:1.2), (word), [word]
 	// weights and BREAK, and prompts longer than 77 tokens encoded in
-	// windows of 75 (see pipelines/promptsyntax). Empty (the default) is
+	// windows of 75 (see internal/promptsyntax). Empty (the default) is
 	// diffusers' behaviour: brackets are text, prompts are cut at 77 tokens.
 	// SD pipelines only.
 	PromptSyntax string

@@ -6,7 +6,7 @@ import (
 
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/pipelines/promptsyntax"
+	"github.com/goautopipe/diffusers/internal/promptsyntax"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
@@ -23,7 +23,7 @@ func CheckPromptSyntax(r pipelines.Request) error {
 }
 
 // EncodeWeightedPair encodes a prompt and a negative prompt written in
-// A1111's syntax (pipelines/promptsyntax): each in windows of 75 tokens,
+// A1111's syntax (internal/promptsyntax): each in windows of 75 tokens,
 // every window's hidden state weighted with its mean restored, the windows
 // concatenated along the token axis ([1, 77*n, dim]). The shorter of the
 // two is extended with windows of the empty prompt, so both have the same

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/models/clip"
-	"github.com/goautopipe/diffusers/pipelines/promptsyntax"
+	"github.com/goautopipe/diffusers/internal/promptsyntax"
 	"github.com/stretchr/testify/require"
 )
 

@@ -3,7 +3,7 @@ package promptsyntax_test
 import (
 	"testing"
 
-	"github.com/goautopipe/diffusers/pipelines/promptsyntax"
+	"github.com/goautopipe/diffusers/internal/promptsyntax"
 	"github.com/stretchr/testify/require"
 )
 
