@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/goautopipe/diffusers/internal/promptsyntax"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/internal/promptsyntax"
 	"github.com/goautopipe/diffusers/tensor"
 )
 

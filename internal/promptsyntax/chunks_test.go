@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/internal/promptsyntax"
+	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/stretchr/testify/require"
 )
 
