@@ -153,23 +153,16 @@ func (o *options) check(t task) error {
 
 // checkNumbers checks the numeric flags and the choices.
 func (o *options) checkNumbers() error {
+	if err := o.checkFractions(); err != nil {
+		return err
+	}
 	switch {
 	case o.guidance < 0:
 		return usagef("--guidance_scale %v: cannot be negative", o.guidance)
-	case o.set["strength"] && (o.strength <= 0 || o.strength > 1):
-		return usagef("--strength %v: want a value in (0, 1]", o.strength)
 	case o.clipSkip < 0:
 		return usagef("--clip_skip %d: cannot be negative", o.clipSkip)
 	case o.eta < 0:
 		return usagef("--eta %v: cannot be negative", o.eta)
-	case o.guidanceRescale < 0 || o.guidanceRescale > 1:
-		return usagef("--guidance_rescale %v: want a value in [0, 1]", o.guidanceRescale)
-	case o.denoisingStart < 0 || o.denoisingStart >= 1:
-		return usagef("--denoising_start %v: want a value in [0, 1)", o.denoisingStart)
-	case o.set["denoising_end"] && (o.denoisingEnd <= 0 || o.denoisingEnd > 1):
-		return usagef("--denoising_end %v: want a value in (0, 1]", o.denoisingEnd)
-	case o.denoisingEnd > 0 && o.denoisingStart >= o.denoisingEnd:
-		return usagef("--denoising_start %v must be below --denoising_end %v", o.denoisingStart, o.denoisingEnd)
 	case o.seed < -1:
 		return usagef("--seed %d: want a non-negative seed, or -1 to pick one", o.seed)
 	case o.out == "":
@@ -186,6 +179,23 @@ func (o *options) checkNumbers() error {
 		}
 	}
 	return outputFormat(o.out)
+}
+
+// checkFractions checks the flags that are fractions of something.
+func (o *options) checkFractions() error {
+	switch {
+	case o.set["strength"] && (o.strength <= 0 || o.strength > 1):
+		return usagef("--strength %v: want a value in (0, 1]", o.strength)
+	case o.guidanceRescale < 0 || o.guidanceRescale > 1:
+		return usagef("--guidance_rescale %v: want a value in [0, 1]", o.guidanceRescale)
+	case o.denoisingStart < 0 || o.denoisingStart >= 1:
+		return usagef("--denoising_start %v: want a value in [0, 1)", o.denoisingStart)
+	case o.set["denoising_end"] && (o.denoisingEnd <= 0 || o.denoisingEnd > 1):
+		return usagef("--denoising_end %v: want a value in (0, 1]", o.denoisingEnd)
+	case o.denoisingEnd > 0 && o.denoisingStart >= o.denoisingEnd:
+		return usagef("--denoising_start %v must be below --denoising_end %v", o.denoisingStart, o.denoisingEnd)
+	}
+	return nil
 }
 
 // dtypes are the --dtype values.

@@ -35,45 +35,62 @@ func Parse(prompt string) []Fragment {
 	if len(prompt) > MaxPromptBytes {
 		prompt = prompt[:MaxPromptBytes]
 	}
-	var res []Fragment
-	var round, square []int
-	multiply := func(from int, m float64) {
-		for i := from; i < len(res); i++ {
-			if !res[i].Break {
-				res[i].Weight *= m
-			}
-		}
-	}
+	var p parser
 	for _, m := range attention.FindAllStringSubmatchIndex(prompt, -1) {
-		text := prompt[m[0]:m[1]]
-		switch {
-		case text[0] == '\\':
-			res = append(res, Fragment{Text: text[1:], Weight: 1})
-		case text == "(":
-			round = append(round, len(res))
-		case text == "[":
-			square = append(square, len(res))
-		case m[2] >= 0 && len(round) > 0 && finite(prompt[m[2]:m[3]]):
-			w, _ := strconv.ParseFloat(prompt[m[2]:m[3]], 64)
-			multiply(pop(&round), w)
-		case text == ")" && len(round) > 0:
-			multiply(pop(&round), RoundMultiplier)
-		case text == "]" && len(square) > 0:
-			multiply(pop(&square), SquareMultiplier)
-		default:
-			res = appendText(res, text)
+		weight := ""
+		if m[2] >= 0 {
+			weight = prompt[m[2]:m[3]]
 		}
+		p.token(prompt[m[0]:m[1]], weight)
 	}
-	for _, at := range round {
-		multiply(at, RoundMultiplier)
+	for _, at := range p.round {
+		p.multiply(at, RoundMultiplier)
 	}
-	for _, at := range square {
-		multiply(at, SquareMultiplier)
+	for _, at := range p.square {
+		p.multiply(at, SquareMultiplier)
 	}
-	if len(res) == 0 {
+	if len(p.res) == 0 {
 		return []Fragment{{Weight: 1}}
 	}
-	return merge(res)
+	return merge(p.res)
+}
+
+// parser holds the fragments so far and the open brackets (as the index of
+// the first fragment inside each).
+type parser struct {
+	res           []Fragment
+	round, square []int
+}
+
+// token handles one match of the attention pattern; weight is the number
+// of a ":weight)" match.
+func (p *parser) token(text, weight string) {
+	switch {
+	case text[0] == '\\':
+		p.res = append(p.res, Fragment{Text: text[1:], Weight: 1})
+	case text == "(":
+		p.round = append(p.round, len(p.res))
+	case text == "[":
+		p.square = append(p.square, len(p.res))
+	case weight != "" && len(p.round) > 0 && finite(weight):
+		w, _ := strconv.ParseFloat(weight, 64)
+		p.multiply(pop(&p.round), w)
+	case text == ")" && len(p.round) > 0:
+		p.multiply(pop(&p.round), RoundMultiplier)
+	case text == "]" && len(p.square) > 0:
+		p.multiply(pop(&p.square), SquareMultiplier)
+	default:
+		p.res = appendText(p.res, text)
+	}
+}
+
+// multiply scales the weights of the fragments from index from on.
+func (p *parser) multiply(from int, m float64) {
+	for i := from; i < len(p.res); i++ {
+		if !p.res[i].Break {
+			p.res[i].Weight *= m
+		}
+	}
 }
 
 // appendText appends plain text, split at BREAK.
