@@ -21,7 +21,7 @@ import (
 //
 //	<prompt>
 //	Negative prompt: <negative prompt>
-//	Steps: 25, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: runwayml/stable-diffusion-v1-5
+//	Steps: 25, Sampler: PNDMScheduler, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: runwayml/stable-diffusion-v1-5
 type Parameters struct {
 	Prompt, NegativePrompt string
 	Steps                  int
@@ -47,8 +47,8 @@ func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 		out.Extra = map[string]string{"Denoising strength": strconv.FormatFloat(r.Strength, 'g', -1, 64)}
 	}
 	if p != nil {
-		if s := p.Components().Scheduler(); s != nil {
-			out.Sampler = SamplerName(s.ClassName(), s.Config())
+		if s, ok := p.Components()["scheduler"].(interface{ ClassName() string }); ok {
+			out.Sampler = s.ClassName()
 		}
 		if n, ok := p.Config()["_name_or_path"].(string); ok {
 			out.Model = n

@@ -197,6 +197,9 @@ func save(p autopipeline.Pipeline, model string, o *options, res *autopipeline.O
 // they were used.
 func parameters(p autopipeline.Pipeline, r autopipeline.Request, img image.Image) autopipeline.Parameters {
 	params := autopipeline.ParametersFor(p, r, img)
+	if s := p.Components().Scheduler(); s != nil {
+		params.Sampler = autopipeline.SamplerName(s.ClassName(), s.Config()) // as A1111 names it
+	}
 	extra := map[string]string{}
 	num := func(key string, v float64) {
 		if v != 0 {

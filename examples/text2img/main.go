@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// (the CFG scale) filled in.
 	params := autopipeline.ParametersFor(pipe, res.Request, img)
 	params.Model = name
+	if s := pipe.Components().Scheduler(); s != nil {
+		params.Sampler = autopipeline.SamplerName(s.ClassName(), s.Config()) // "DPM++ 2M", as A1111 writes it
+	}
 	if err := autopipeline.SavePNG(*out, img, params); err != nil {
 		return err
 	}
