@@ -41,6 +41,8 @@ type options struct {
 	out                       string
 	progress, quiet           bool
 	vaeTiling, noSafety       bool
+	loras                     loraFlag      // --lora, repeatable
+	embeddings                embeddingFlag // --textual_inversion, repeatable
 
 	set map[string]bool // flags given on the command line (by their main name)
 }
@@ -54,7 +56,9 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 	fs.SetOutput(out)
 	a := aliaser{fs}
 
-	a.str(&o.model, "", "checkpoint: a local diffusers folder or a Hub repo id such as stabilityai/stable-diffusion-xl-base-1.0 (default: the embedded demo model "+demo.Name+")", "model", "m")
+	a.str(&o.model, "", "checkpoint: a local diffusers folder, a Hub repo id such as stabilityai/stable-diffusion-xl-base-1.0, or a single-file .safetensors checkpoint (local, org/name/file.safetensors or a huggingface.co URL) (default: the embedded demo model "+demo.Name+")", "model", "m")
+	fs.Var(&o.loras, "lora", "LoRA file[:weight] to apply (repeatable; weight default 1)")
+	fs.Var(&o.embeddings, "textual_inversion", "textual-inversion embedding file[:token] (repeatable; token default: the file's)")
 	a.str(&o.variant, "", "weight files variant to load, e.g. fp16 (*.fp16.safetensors)", "variant")
 	a.str(&o.dtype, "", "weights precision: fp32 (default), fp16 or bf16 (computation stays float32)", "dtype")
 	a.str(&o.scheduler, "", "sampler: a short name ("+samplerNames()+"), an A1111 name (\"DPM++ 2M Karras\") or a diffusers scheduler class; default: the checkpoint's", "scheduler", "sampler", "sampling-method")
