@@ -93,11 +93,7 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 	}
 	a.float(&o.denoisingEnd, 0, "SDXL: stop denoising at this fraction of the schedule, in (0, 1]", "denoising_end")
 	a.str(&o.out, t.name+".png", "output path, .png or .jpg/.jpeg; with several images _0, _1, ... is added before the extension", "out", "o", "output")
-	fs.BoolVar(&o.vaeTiling, "vae-tiling", false, "decode (and encode) the image in overlapping tiles, for large sizes in less memory")
-	fs.BoolVar(&o.noSafety, "no-safety-checker", false, "leave the checkpoint's safety checker out")
-	fs.IntVar(&o.threads, "threads", 0, "number of CPU threads (default: all)")
-	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
-	a.bool(&o.quiet, "print no progress on stderr", "quiet", "q")
+	o.runFlags(a)
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: autopipe %s [--model <folder|org/name>] --prompt \"...\"", t.name)
@@ -111,6 +107,15 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 		printFlags(fs)
 	}
 	return fs, o
+}
+
+// runFlags declares the flags of how the run goes (not of what it draws).
+func (o *options) runFlags(a aliaser) {
+	a.fs.BoolVar(&o.vaeTiling, "vae-tiling", false, "decode (and encode) the image in overlapping tiles, for large sizes in less memory")
+	a.fs.BoolVar(&o.noSafety, "no-safety-checker", false, "leave the checkpoint's safety checker out")
+	a.fs.IntVar(&o.threads, "threads", 0, "number of CPU threads (default: all)")
+	a.fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
+	a.bool(&o.quiet, "print no progress on stderr", "quiet", "q")
 }
 
 // parseFlags parses and checks the command line of t. -h prints the
