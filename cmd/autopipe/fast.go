@@ -8,57 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
-	"github.com/goautopipe/diffusers/schedulers"
 )
 
-// samplers are the short scheduler names --scheduler accepts besides the
-// diffusers class names.
-var samplers = map[string]string{
-	"ddim":      "DDIMScheduler",
-	"ddpm":      "DDPMScheduler",
-	"pndm":      "PNDMScheduler",
-	"lms":       "LMSDiscreteScheduler",
-	"euler":     "EulerDiscreteScheduler",
-	"euler_a":   "EulerAncestralDiscreteScheduler",
-	"heun":      "HeunDiscreteScheduler",
-	"dpm++":     "DPMSolverMultistepScheduler",
-	"dpmsolver": "DPMSolverMultistepScheduler",
-	"unipc":     "UniPCMultistepScheduler",
-	"lcm":       "LCMScheduler",
-}
-
-func samplerNames() string {
-	names := make([]string, 0, len(samplers))
-	for n := range samplers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
-// schedulerClass maps a short name to its class (anything else unchanged).
-func schedulerClass(name string) string {
-	if c, ok := samplers[strings.ToLower(name)]; ok {
-		return c
-	}
-	return name
-}
-
-// checkSchedulerAndVAE resolves a short --scheduler name and checks the
-// class exists; --vae and --taesd exclude each other.
-func (o *options) checkSchedulerAndVAE() error {
-	if o.scheduler != "" {
-		o.scheduler = schedulerClass(o.scheduler)
-		if !slices.Contains(schedulers.Classes(), o.scheduler) {
-			return usagef("--scheduler %q is not available; choose one of: %s, or %s", o.scheduler, samplerNames(), strings.Join(schedulers.Classes(), ", "))
-		}
-	}
+// checkVAE refuses --vae together with --taesd.
+func (o *options) checkVAE() error {
 	if o.vae != "" && o.taesd {
 		return usagef("--vae and --taesd are exclusive")
 	}
@@ -78,6 +35,9 @@ func addVAEFlags(fs *flag.FlagSet, o *options) {
 
 // vaeOption is WithVAE for --vae or --taesd (nil without them).
 func (o *options) vaeOption(ctx context.Context) (autopipeline.Option, error) {
+	if err := o.checkVAE(); err != nil {
+		return nil, err
+	}
 	if o.vae == "" && !o.taesd {
 		return nil, nil
 	}

@@ -27,8 +27,9 @@ func main() {
 	latent := flag.Bool("latent", false, "stop at the latents (no VAE decode)")
 	flag.StringVar(&vaeDir, "vae", "", "autoencoder folder replacing the checkpoint's (WithVAE), e.g. a TAESD")
 	flag.Float64Var(&guidance, "guidance", 0, "guidance scale (0: the pipeline's default; -1: NoGuidance)")
+	bf16 := flag.Bool("bf16", false, "WithDType(BFloat16): bfloat16 Linear/Conv2D weights, bfloat16 products where the CPU has AVX512_BF16")
 	flag.Parse()
-	if err := run(*model, *steps, *size, *seed, *fp16, *latent); err != nil {
+	if err := run(*model, *steps, *size, *seed, *fp16, *bf16, *latent); err != nil {
 		fmt.Fprintln(os.Stderr, "pipebench:", err)
 		os.Exit(1)
 	}
@@ -40,7 +41,7 @@ var (
 	guidance float64
 )
 
-func run(model string, steps, size int, seed int64, fp16, latent bool) error {
+func run(model string, steps, size int, seed int64, fp16, bf16, latent bool) error {
 	ctx := context.Background()
 	var opts []autopipeline.Option
 	if !isSDXL(model) { // SD classes take a safety checker, which the benchmark leaves out
@@ -51,6 +52,9 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	}
 	if fp16 {
 		opts = append(opts, autopipeline.WithDType(autopipeline.Float16), autopipeline.WithVariant("fp16"))
+	}
+	if bf16 {
+		opts = append(opts, autopipeline.WithDType(autopipeline.BFloat16))
 	}
 	t0 := time.Now()
 	p, err := autopipeline.Text2Image.FromPretrained(ctx, model, opts...)
