@@ -95,7 +95,7 @@ func TestIntOrList(t *testing.T) {
 		`{}`:                 nil,
 	} {
 		v.A = nil
-		if err := decode([]byte(in), &v); err != nil || !reflect.DeepEqual(v.A, want) {
+		if err := Decode([]byte(in), &v); err != nil || !reflect.DeepEqual(v.A, want) {
 			t.Errorf("%s: got %v, %v", in, v.A, err)
 		}
 	}
