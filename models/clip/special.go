@@ -105,13 +105,11 @@ func readSpecialTokens(dir string, fileAdded []tokenSpecWithID) (*specialConfig,
 		return nil, err
 	}
 	if v, ok := raw["model_max_length"]; ok {
-		var f float64
-		if err := json.Unmarshal(v, &f); err != nil {
+		n, err := modelMaxLength(v)
+		if err != nil {
 			return nil, fmt.Errorf("%s: model_max_length: %w", cfgPath, err)
 		}
-		if f >= 2 && f <= 1<<20 {
-			sc.maxLength = int(f)
-		}
+		sc.maxLength = n
 	}
 	if v, ok := raw["added_tokens_decoder"]; ok {
 		dec := map[string]tokenSpec{}

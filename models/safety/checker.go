@@ -2,12 +2,11 @@ package safety
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
@@ -86,13 +85,9 @@ func (c *Checker) WeightShapes() map[string][]int { return nil }
 // Load reads dir/config.json and dir/model[.variant].safetensors.
 func Load(dir string, o weights.OpenOptions) (*Checker, error) {
 	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("safety: %w", err)
-	}
 	var cfg Config
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", path, err)
+	if err := config.ReadJSON(path, &cfg); err != nil {
+		return nil, fmt.Errorf("safety: %w", err)
 	}
 	v := cfg.Vision
 	if v.NumChannels == 0 {
@@ -105,6 +100,9 @@ func Load(dir string, o weights.OpenOptions) (*Checker, error) {
 		v.HiddenAct = "quick_gelu"
 	}
 	cfg.Vision = v
+	if err := cfg.checkBounds(); err != nil {
+		return nil, fmt.Errorf("safety: %s: %w", path, err)
+	}
 	if v.HiddenSize <= 0 || v.NumAttentionHeads <= 0 || v.HiddenSize%v.NumAttentionHeads != 0 || v.PatchSize <= 0 || v.ImageSize%v.PatchSize != 0 || cfg.ProjectionDim <= 0 {
 		return nil, fmt.Errorf("safety: %s: invalid vision_config (hidden_size %d, heads %d, image_size %d, patch_size %d, projection_dim %d)",
 			path, v.HiddenSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize, cfg.ProjectionDim)

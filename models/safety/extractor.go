@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/internal/imaging"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -39,10 +39,6 @@ func (s *sizeSpec) UnmarshalJSON(b []byte) error {
 // LoadFeatureExtractor reads dir/preprocessor_config.json.
 func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 	path := filepath.Join(dir, "preprocessor_config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("safety: %w", err)
-	}
 	var raw struct {
 		Size        *sizeSpec `json:"size"`
 		CropSize    *sizeSpec `json:"crop_size"`
@@ -54,8 +50,8 @@ func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 		Std         []float32 `json:"image_std"`
 		Resample    *int      `json:"resample"`
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", path, err)
+	if err := config.ReadJSON(path, &raw); err != nil {
+		return nil, fmt.Errorf("safety: %w", err)
 	}
 	fe := &FeatureExtractor{ResizeShortest: 224, CropH: 224, CropW: 224, DoResize: true, DoCrop: true, DoNormalize: true, Rescale: 1.0 / 255,
 		Mean: [3]float32{0.48145466, 0.4578275, 0.40821073}, Std: [3]float32{0.26862954, 0.26130258, 0.27577711}}
@@ -90,8 +86,8 @@ func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 	if raw.Resample != nil && *raw.Resample != 3 {
 		return nil, fmt.Errorf("safety: %s: key \"resample\": only 3 (bicubic) is supported, got %d", path, *raw.Resample)
 	}
-	if fe.CropH <= 0 || fe.CropW <= 0 || fe.ResizeShortest <= 0 {
-		return nil, fmt.Errorf("safety: %s: sizes must be positive", path)
+	if err := fe.checkBounds(); err != nil {
+		return nil, fmt.Errorf("safety: %s: %w", path, err)
 	}
 	return fe, nil
 }

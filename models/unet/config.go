@@ -166,6 +166,9 @@ func unsupported(key string, v any) error {
 // resolve validates the config and expands the int-or-list settings the
 // way UNet2DConditionModel.__init__ does.
 func (c *Config) resolve() (*resolved, error) {
+	if err := c.checkBounds(); err != nil {
+		return nil, err
+	}
 	for _, k := range []struct {
 		key string
 		v   json.RawMessage

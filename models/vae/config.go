@@ -1,7 +1,6 @@
 package vae
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/goautopipe/diffusers/internal/config"
@@ -70,7 +69,7 @@ func ReadConfig(path string) (Config, error) {
 // ParseConfig decodes a config from JSON bytes (defaults filled, validated).
 func ParseConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := config.Decode(data, &c); err != nil {
 		return Config{}, fmt.Errorf("vae: config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
@@ -95,6 +94,9 @@ func (c Config) DownFactor() int {
 
 // Validate checks the config describes a model this package can build.
 func (c Config) Validate() error {
+	if err := c.checkBounds(); err != nil {
+		return err
+	}
 	n := len(c.BlockOutChannels)
 	switch {
 	case n == 0:

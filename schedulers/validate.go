@@ -1,0 +1,114 @@
+package schedulers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/goautopipe/diffusers/internal/limits"
+)
+
+// maxSolverOrder bounds solver_order (diffusers implements orders 1 to 3).
+const maxSolverOrder = 3
+
+// mayBeNegInf lists the keys whose value may be -Infinity: diffusers'
+// DPMSolverMultistepScheduler saves lambda_min_clipped = -inf by default.
+var mayBeNegInf = map[string]bool{"lambda_min_clipped": true}
+
+// validateConfig refuses, in an effective config, non-finite floats and
+// counts or ranges no scheduler uses, before a schedule is built from them.
+func validateConfig(cfg map[string]any) error {
+	for k, v := range cfg {
+		if err := finiteValue(k, v); err != nil {
+			return err
+		}
+	}
+	p := &params{m: cfg}
+	errs := []error{intKey(p, "num_train_timesteps", 1, limits.MaxTrainTimesteps)}
+	if _, ok := cfg["steps_offset"]; ok {
+		errs = append(errs, intKey(p, "steps_offset", 0, limits.MaxTrainTimesteps))
+	}
+	if _, ok := cfg["solver_order"]; ok {
+		errs = append(errs, intKey(p, "solver_order", 1, maxSolverOrder))
+	}
+	errs = append(errs, betaRange(p), trainedBetas(p))
+	for _, k := range []string{"clip_sample_range", "sample_max_value", "sigma_min", "sigma_max", "flow_shift"} {
+		if f, ok := toFloat(cfg[k]); ok {
+			errs = append(errs, limits.Positive(k, f))
+		}
+	}
+	if f, ok := toFloat(cfg["dynamic_thresholding_ratio"]); ok {
+		errs = append(errs, limits.Float("dynamic_thresholding_ratio", f, 0, 1))
+	}
+	if err := limits.First(errs...); err != nil {
+		return err
+	}
+	return p.err
+}
+
+// finiteValue refuses NaN and the infinities in a config value (lists
+// included), except -Infinity for the keys of mayBeNegInf.
+func finiteValue(key string, v any) error {
+	switch x := v.(type) {
+	case []any:
+		for i, e := range x {
+			if err := finiteValue(fmt.Sprintf("%s[%d]", key, i), e); err != nil {
+				return err
+			}
+		}
+	case []float64:
+		return limits.Floats(key, x)
+	default:
+		f, ok := toFloat(v)
+		if !ok || (mayBeNegInf[key] && math.IsInf(f, -1)) {
+			return nil
+		}
+		return limits.Finite(key, f)
+	}
+	return nil
+}
+
+func intKey(p *params, key string, lo, hi int) error {
+	f := p.float(key)
+	if p.err != nil {
+		return p.err
+	}
+	if f < float64(lo) || f > float64(hi) {
+		return fmt.Errorf("config key %q: %v is outside [%d, %d]: %w", key, f, lo, hi, limits.ErrOutOfRange)
+	}
+	return nil
+}
+
+// betaRange checks beta_start and beta_end: within [0, 1), and ordered for
+// the linear schedules (a decreasing noise schedule is a broken config).
+func betaRange(p *params) error {
+	start, end := p.float("beta_start"), p.float("beta_end")
+	if p.err != nil {
+		return p.err
+	}
+	if err := limits.First(limits.Float("beta_start", start, 0, 1), limits.Float("beta_end", end, 0, 1)); err != nil {
+		return err
+	}
+	s, _ := p.m["beta_schedule"].(string)
+	if (s == "linear" || s == "scaled_linear") && p.m["trained_betas"] == nil && start > end {
+		return fmt.Errorf("beta_start %v is above beta_end %v: %w", start, end, limits.ErrOutOfRange)
+	}
+	return nil
+}
+
+// trainedBetas checks a trained_betas list: its length and each beta in
+// [0, 1].
+func trainedBetas(p *params) error {
+	betas := p.floats("trained_betas")
+	if p.err != nil || betas == nil {
+		return p.err
+	}
+	if err := limits.Int("len(trained_betas)", len(betas), 1, limits.MaxTrainTimesteps); err != nil {
+		return err
+	}
+	for i, b := range betas {
+		if err := limits.Float(fmt.Sprintf("trained_betas[%d]", i), b, 0, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
