@@ -3,32 +3,30 @@ package autopipeline
 import (
 	"context"
 	"reflect"
-
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // defaultsPipeline fills the zero fields of each Request from d.
 type defaultsPipeline struct {
-	pipelines.Pipeline
-	d pipelines.Request
+	Pipeline
+	d Request
 }
 
-func withDefaults(p pipelines.Pipeline, d *pipelines.Request) pipelines.Pipeline {
+func withDefaults(p Pipeline, d *Request) Pipeline {
 	if d == nil {
 		return p
 	}
 	return &defaultsPipeline{Pipeline: p, d: *d}
 }
 
-func (p *defaultsPipeline) Generate(ctx context.Context, r pipelines.Request) (*pipelines.Output, error) {
+func (p *defaultsPipeline) Generate(ctx context.Context, r Request) (*Output, error) {
 	return p.Pipeline.Generate(ctx, MergeRequest(r, p.d))
 }
 
 // Defaults returns the call defaults given by WithDefaults.
-func (p *defaultsPipeline) Defaults() pipelines.Request { return p.d }
+func (p *defaultsPipeline) Defaults() Request { return p.d }
 
 // MergeRequest returns r with every zero field taken from d.
-func MergeRequest(r, d pipelines.Request) pipelines.Request {
+func MergeRequest(r, d Request) Request {
 	rv := reflect.ValueOf(&r).Elem()
 	dv := reflect.ValueOf(d)
 	for i := 0; i < rv.NumField(); i++ {
@@ -40,9 +38,9 @@ func MergeRequest(r, d pipelines.Request) pipelines.Request {
 }
 
 // DefaultsOf returns the call defaults given to p with WithDefaults.
-func DefaultsOf(p pipelines.Pipeline) (pipelines.Request, bool) {
+func DefaultsOf(p Pipeline) (Request, bool) {
 	if d, ok := p.(*defaultsPipeline); ok {
 		return d.d, true
 	}
-	return pipelines.Request{}, false
+	return Request{}, false
 }

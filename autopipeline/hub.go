@@ -6,7 +6,6 @@ import (
 
 	"github.com/goautopipe/diffusers/hub"
 	"github.com/goautopipe/diffusers/internal/config"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 type hubOptions struct {
@@ -48,13 +47,13 @@ func resolveHub(ctx context.Context, nameOrPath string, t Task, o *options) (str
 	c := hub.NewClient(o.hub.opts...)
 	idxPath, err := c.Download(ctx, nameOrPath, "model_index.json")
 	if err != nil {
-		return "", fmt.Errorf("autopipeline: %w", err)
+		return "", movedError(nameOrPath, err)
 	}
 	idx, err := config.ReadModelIndex(idxPath)
 	if err != nil {
 		return "", err
 	}
-	cls, err := pipelines.ClassFor(pipelines.Task(t), idx.ClassName)
+	cls, err := t.classFor(idx.ClassName)
 	if err != nil {
 		return "", err
 	}

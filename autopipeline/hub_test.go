@@ -201,3 +201,26 @@ func TestFromPretrainedHub(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, errors.Is(err, hub.ErrInvalidRepoID), err.Error())
 }
+
+func TestRemovedRepoNamesItsOfficialCopy(t *testing.T) {
+	ctx := context.Background()
+	srv := newHubServer(t, map[string]string{"stable-diffusion-v1-5/stable-diffusion-v1-5": td + "tiny-sd"})
+	opts := autopipeline.WithHubOptions(hub.WithEndpoint(srv.hub.URL), hub.WithCacheDir(t.TempDir()), hub.WithToken(""))
+
+	_, err := autopipeline.Text2Image.FromPretrained(ctx, "runwayml/stable-diffusion-v1-5", opts)
+	var moved *autopipeline.MovedRepoError
+	require.ErrorAs(t, err, &moved)
+	require.Equal(t, "stable-diffusion-v1-5/stable-diffusion-v1-5", moved.Successor)
+	require.ErrorIs(t, err, hub.ErrRepoNotFound)
+	require.Contains(t, err.Error(), "use its official copy stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+	// The id it names loads.
+	p, err := autopipeline.Text2Image.FromPretrained(ctx, moved.Successor, opts)
+	require.NoError(t, err)
+	require.Equal(t, "StableDiffusionPipeline", p.ClassName())
+
+	// Other missing repos keep the Hub's error.
+	_, err = autopipeline.Text2Image.FromPretrained(ctx, "someone/missing", opts)
+	require.ErrorIs(t, err, hub.ErrRepoNotFound)
+	require.False(t, errors.As(err, &moved))
+}

@@ -210,7 +210,7 @@ func ToRGB(img image.Image) (_ *image.NRGBA, err error) {
 	if err := checkImage("to RGB", img); err != nil {
 		return nil, err
 	}
-	defer panics.Recover("ToRGB", &err)
+	defer panics.Recover(&err, "ToRGB")
 	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	i := 0
@@ -407,7 +407,7 @@ func Thumbnail(img image.Image, maxW, maxH int) (_ *image.NRGBA, err error) {
 	if err := checkImage("thumbnail", img); err != nil {
 		return nil, err
 	}
-	defer panics.Recover("Thumbnail", &err)
+	defer panics.Recover(&err, "Thumbnail")
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w < 1 || h < 1 {

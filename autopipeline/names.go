@@ -28,6 +28,10 @@ const (
 	BFloat16 = tensor.BFloat16
 )
 
+// NoGuidance as Request.GuidanceScale turns classifier-free guidance off:
+// diffusers' guidance_scale=0.0 (a zero GuidanceScale means the default).
+const NoGuidance = pipelines.NoGuidance
+
 // ErrInvalidRequest is matched by errors.Is when Generate refuses a
 // request (a bad field value, a missing image), before any work is done.
 var ErrInvalidRequest = pipelines.ErrInvalidRequest

@@ -1,42 +1,64 @@
 package autopipeline
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
 	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 // Option configures FromPretrained and FromPipe.
 type Option func(*options)
 
 type options struct {
-	dtype      tensor.DType
+	dtype      DType
 	variant    string
 	config     map[string]any
 	configKeys []string
-	components map[string]any
-	defaults   *pipelines.Request
+	components pipelines.Components
+	defaults   *Request
 	scheduler  string
 	hub        hubOptions
 }
 
-func collect(opts []Option) *options {
-	o := &options{config: map[string]any{}, components: map[string]any{}}
+func collect(opts []Option) (*options, error) {
+	o := &options{config: map[string]any{}, components: pipelines.Components{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(o)
 		}
 	}
-	return o
+	if o.dtype < Float32 || o.dtype > BFloat16 {
+		return nil, fmt.Errorf("autopipeline: unknown dtype %v", o.dtype)
+	}
+	return o, nil
 }
 
-// WithDType sets the precision of the weights (tensor.Float32, Float16 or
+// checkComponents refuses WithComponent names the class does not take.
+func (o *options) checkComponents(class string, sig pipelines.Signature) error {
+	var unknown []string
+	for name := range o.components {
+		if !sig.HasModule(name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("autopipeline: WithComponent: %s takes no component %s (its components: %s)",
+		class, strings.Join(unknown, ", "), strings.Join(sig.Modules, ", "))
+}
+
+// WithDType sets the precision of the weights (Float32, Float16 or
 // BFloat16), like diffusers' torch_dtype. With Float16 the Linear and
 // Conv2D weights of the UNet, VAE and safety checker are stored as float16
 // (half the memory; a view of *.fp16.safetensors files, no copy) and
 // widened per layer during computation; every other weight is rounded to
 // float16 values. BFloat16 rounds every weight to bfloat16 values (float32
 // memory). Computation is always float32.
-func WithDType(dt tensor.DType) Option { return func(o *options) { o.dtype = dt } }
+func WithDType(dt DType) Option { return func(o *options) { o.dtype = dt } }
 
 // WithVariant loads weight files of a variant: "fp16" reads
 // *.fp16.safetensors.
@@ -55,14 +77,15 @@ func WithConfig(key string, value any) Option {
 }
 
 // WithComponent replaces a component (e.g. "scheduler") by c; a component
-// set to nil is left out (e.g. "safety_checker").
+// set to nil is left out (e.g. "safety_checker"). The name must be one of
+// the pipeline class's components.
 func WithComponent(name string, c any) Option {
 	return func(o *options) { o.components[name] = c }
 }
 
 // WithDefaults sets call defaults: a field left zero in a Request takes the
-// value from r, e.g. WithDefaults(pipelines.Request{Strength: 0.3}).
-func WithDefaults(r pipelines.Request) Option {
+// value from r, e.g. WithDefaults(Request{Strength: 0.3}).
+func WithDefaults(r Request) Option {
 	return func(o *options) { d := r; o.defaults = &d }
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/engine"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/tensor"
@@ -152,7 +153,7 @@ func runParity(t *testing.T, name string) {
 					wv := want[((b*h+y)*w+x)*3+c]
 					gv := got[((b*3+c)*h+y)*w+x]
 					maxErr = math.Max(maxErr, math.Abs(float64(wv-gv)))
-					d := int(px.Pix[(y*w+x)*4+c]) - int(pipelines.ToUint8(wv))
+					d := int(px.Pix[(y*w+x)*4+c]) - int(engine.ToUint8(wv))
 					if d < 0 {
 						d = -d
 					}
@@ -170,7 +171,7 @@ func runParity(t *testing.T, name string) {
 
 func cropOf(t *testing.T, g goldenCase) []int {
 	r := requestFor(t, g)
-	rc := pipelines.CropRegion(r.MaskImage, 64, 64, r.PaddingMaskCrop)
+	rc := engine.CropRegion(r.MaskImage, 64, 64, r.PaddingMaskCrop)
 	return []int{rc.Min.X, rc.Min.Y, rc.Max.X, rc.Max.Y}
 }
 

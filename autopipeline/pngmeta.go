@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/goautopipe/diffusers/internal/panics"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 // Parameters are the generation parameters written into a PNG's
@@ -40,7 +39,7 @@ type Parameters struct {
 // ParametersFor fills Parameters from a request and the pipeline that ran
 // it. Pass Output.Request (the request with its defaults filled in) to
 // record the values actually used.
-func ParametersFor(p pipelines.Pipeline, r pipelines.Request, img image.Image) Parameters {
+func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 	out := Parameters{Prompt: r.Prompt, NegativePrompt: r.NegativePrompt, Steps: r.NumInferenceSteps,
 		CFGScale: r.GuidanceScale, Seed: r.Seed}
 	if checkImage("parameters", img) == nil {
@@ -161,7 +160,7 @@ func EncodePNG(w io.Writer, img image.Image, params Parameters) (err error) {
 	if err := checkImage("png", img); err != nil {
 		return err
 	}
-	defer panics.Recover("EncodePNG", &err)
+	defer panics.Recover(&err, "EncodePNG")
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return err

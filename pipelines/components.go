@@ -1,55 +1,54 @@
 package pipelines
 
 import (
-	"context"
-	"fmt"
-	"sync"
-
-	"github.com/goautopipe/diffusers/internal/config"
-	"github.com/goautopipe/diffusers/tensor"
+	"github.com/goautopipe/diffusers/models/clip"
+	"github.com/goautopipe/diffusers/models/safety"
+	"github.com/goautopipe/diffusers/models/unet"
+	"github.com/goautopipe/diffusers/models/vae"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
-// LoadOptions are the options that reach component loaders.
-type LoadOptions struct {
-	// Variant selects weight files such as diffusion_pytorch_model.fp16.safetensors.
-	Variant string
-	// DType is the precision of the weights: with Float16 or BFloat16 every
-	// weight is rounded to that precision at load time (the values a
-	// half-precision model holds); computation is float32.
-	DType tensor.DType
+// Components are a pipeline's component objects by their model_index.json
+// names ("unet", "vae", "scheduler", ...). The typed accessors return nil
+// when the pipeline has no such component (or it is of another type):
+//
+//	pipe.Components().VAE().SetTiling(true)
+//
+// The objects are the pipeline's own, shared with every pipeline made from
+// it by FromPipe.
+type Components map[string]any
+
+func get[T any](c Components, name string) T {
+	v, _ := c[name].(T)
+	return v
 }
 
-// ComponentLoader loads one component from its folder in a checkpoint.
-type ComponentLoader func(ctx context.Context, dir string, o LoadOptions) (any, error)
+// UNet returns the "unet" component.
+func (c Components) UNet() *unet.Model { return get[*unet.Model](c, "unet") }
 
-var loaders = struct {
-	sync.RWMutex
-	m map[string]ComponentLoader
-}{m: map[string]ComponentLoader{}}
+// VAE returns the "vae" component.
+func (c Components) VAE() *vae.AutoencoderKL { return get[*vae.AutoencoderKL](c, "vae") }
 
-// RegisterComponent makes class (a model_index.json class name such as
-// "UNet2DConditionModel") loadable.
-func RegisterComponent(class string, l ComponentLoader) {
-	loaders.Lock()
-	defer loaders.Unlock()
-	loaders.m[class] = l
+// Scheduler returns the "scheduler" component.
+func (c Components) Scheduler() schedulers.Scheduler {
+	return get[schedulers.Scheduler](c, "scheduler")
 }
 
-// LoadComponent loads the component called name, described in
-// model_index.json by spec, from dir.
-func LoadComponent(ctx context.Context, dir, name string, spec config.Component, o LoadOptions) (any, error) {
-	loaders.RLock()
-	l, ok := loaders.m[spec.Class]
-	loaders.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("component %s: class %s.%s is not supported: %w", name, spec.Library, spec.Class, ErrUnsupported)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	c, err := l(ctx, dir, o)
-	if err != nil {
-		return nil, fmt.Errorf("component %s (%s): %w", name, spec.Class, err)
-	}
-	return c, nil
+// TextEncoder returns the "text_encoder" component.
+func (c Components) TextEncoder() *clip.TextModel { return get[*clip.TextModel](c, "text_encoder") }
+
+// TextEncoder2 returns SDXL's "text_encoder_2" component.
+func (c Components) TextEncoder2() *clip.TextModel {
+	return get[*clip.TextModel](c, "text_encoder_2")
+}
+
+// Tokenizer returns the "tokenizer" component.
+func (c Components) Tokenizer() *clip.Tokenizer { return get[*clip.Tokenizer](c, "tokenizer") }
+
+// Tokenizer2 returns SDXL's "tokenizer_2" component.
+func (c Components) Tokenizer2() *clip.Tokenizer { return get[*clip.Tokenizer](c, "tokenizer_2") }
+
+// SafetyChecker returns the "safety_checker" component.
+func (c Components) SafetyChecker() *safety.Checker {
+	return get[*safety.Checker](c, "safety_checker")
 }

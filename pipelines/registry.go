@@ -9,7 +9,7 @@ import (
 )
 
 // ErrUnsupported is returned (wrapped) when a pipeline class has no
-// AutoPipeline mapping.
+// AutoPipeline mapping, or a component class has no Go implementation.
 var ErrUnsupported = errors.New("unsupported pipeline")
 
 // Signature describes what a pipeline class takes, like the arguments of a
@@ -25,96 +25,92 @@ type Signature struct {
 }
 
 // IsOptional reports whether module name may be absent.
-func (s Signature) IsOptional(name string) bool {
-	for _, o := range s.Optional {
-		if o == name {
-			return true
-		}
-	}
-	return false
-}
+func (s Signature) IsOptional(name string) bool { return contains(s.Optional, name) }
 
 // HasModule reports whether name is one of the class's modules.
-func (s Signature) HasModule(name string) bool {
-	for _, m := range s.Modules {
-		if m == name {
+func (s Signature) HasModule(name string) bool { return contains(s.Modules, name) }
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
 			return true
 		}
 	}
 	return false
 }
 
-// Constructor builds a pipeline of one class from components and config.
-type Constructor interface {
+// Class is one diffusers pipeline class: its name, what it takes, and how
+// to build it.
+type Class interface {
+	// Name is the diffusers class name, e.g. "StableDiffusionPipeline".
+	Name() string
 	Signature() Signature
 	// New builds the pipeline. components holds every module of the
 	// signature that is present (absent optional ones are missing or nil);
 	// config holds every key of Signature().Config.
-	New(components map[string]any, config map[string]any) (Pipeline, error)
+	New(components Components, config map[string]any) (Pipeline, error)
 }
 
-// Class is a registered pipeline class.
-type Class struct {
-	Name   string
-	Family string
-	Task   Task
-	Constructor
+// Family is an AutoPipeline family: its name (diffusers' mapping key, such
+// as "stable-diffusion") and its class for each task; a nil class means
+// the family has none for that task.
+type Family struct {
+	Name                                string
+	Text2Image, Image2Image, Inpainting Class
+}
+
+// Classes returns the family's classes (nil ones left out).
+func (f Family) Classes() []Class {
+	var out []Class
+	for _, c := range []Class{f.Text2Image, f.Image2Image, f.Inpainting} {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 var registry = struct {
 	sync.RWMutex
-	byName   map[string]Class
-	byFamily map[string]map[Task]string
-}{byName: map[string]Class{}, byFamily: map[string]map[Task]string{}}
+	byClass  map[string]string // class name -> family name
+	families map[string]Family
+}{byClass: map[string]string{}, families: map[string]Family{}}
 
-// Register adds className as family's pipeline for task. Families call it
-// from init(). It panics on a duplicate registration (a programming error).
-func Register(family string, task Task, className string, ctor Constructor) {
+// Register adds a family. Families call it from init(). It panics on a
+// duplicate family or class name (a programming error).
+func Register(f Family) {
 	registry.Lock()
 	defer registry.Unlock()
-	if _, dup := registry.byName[className]; dup {
-		panic("pipelines: duplicate registration of " + className)
+	if _, dup := registry.families[f.Name]; dup {
+		panic("pipelines: duplicate registration of family " + f.Name)
 	}
-	registry.byName[className] = Class{Name: className, Family: family, Task: task, Constructor: ctor}
-	if registry.byFamily[family] == nil {
-		registry.byFamily[family] = map[Task]string{}
-	}
-	registry.byFamily[family][task] = className
-}
-
-// Family returns the family a pipeline class belongs to, or "" when the
-// class is unknown.
-func Family(className string) string {
-	registry.RLock()
-	defer registry.RUnlock()
-	return registry.byName[className].Family
-}
-
-// ClassFor resolves the pipeline class of task linked to className, the
-// way diffusers' AutoPipeline does: find className's family, then the
-// family's class for the task.
-func ClassFor(task Task, className string) (Class, error) {
-	registry.RLock()
-	defer registry.RUnlock()
-	family := registry.byName[className].Family
-	if family != "" {
-		if name, ok := registry.byFamily[family][task]; ok {
-			return registry.byName[name], nil
+	for _, c := range f.Classes() {
+		if _, dup := registry.byClass[c.Name()]; dup {
+			panic("pipelines: duplicate registration of " + c.Name())
 		}
+		registry.byClass[c.Name()] = f.Name
 	}
-	fam := family
-	if fam == "" {
-		fam = "None"
+	registry.families[f.Name] = f
+}
+
+// FamilyOf returns the family a pipeline class belongs to; false when the
+// class is unknown.
+func FamilyOf(className string) (Family, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	name, ok := registry.byClass[className]
+	if !ok {
+		return Family{}, false
 	}
-	return Class{}, fmt.Errorf("AutoPipeline can't find a pipeline linked to %s for %s: %w", className, fam, ErrUnsupported)
+	return registry.families[name], true
 }
 
 // Classes lists the registered class names, sorted.
 func Classes() []string {
 	registry.RLock()
 	defer registry.RUnlock()
-	out := make([]string, 0, len(registry.byName))
-	for n := range registry.byName {
+	out := make([]string, 0, len(registry.byClass))
+	for n := range registry.byClass {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -122,7 +118,7 @@ func Classes() []string {
 }
 
 // MissingModulesError is diffusers' "expected ... but only ... were passed".
-func MissingModulesError(className string, sig Signature, passed map[string]any) error {
+func MissingModulesError(className string, sig Signature, passed Components) error {
 	var got []string
 	for k, v := range passed {
 		if v != nil && sig.HasModule(k) {
@@ -144,7 +140,7 @@ func quoteJoin(xs []string) string {
 
 // CheckModules returns MissingModulesError when a required module of sig
 // is absent from components.
-func CheckModules(className string, sig Signature, components map[string]any) error {
+func CheckModules(className string, sig Signature, components Components) error {
 	for _, m := range sig.Modules {
 		if sig.IsOptional(m) {
 			continue

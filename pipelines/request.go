@@ -3,59 +3,112 @@ package pipelines
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"image"
+	"time"
+
+	"github.com/goautopipe/diffusers/tensor"
 )
 
-// As returns comps[name] as a T, or a clear error naming the component.
-// An absent component gives T's zero value and no error (the signature
-// check has already run).
-func As[T any](class, name string, comps map[string]any) (T, error) {
-	var zero T
-	c, ok := comps[name]
-	if !ok || c == nil {
-		return zero, nil
-	}
-	t, ok := c.(T)
-	if !ok {
-		return zero, fmt.Errorf("%s: component %s is a %T, want %T", class, name, c, zero)
-	}
-	return t, nil
+// NoGuidance as a Request's GuidanceScale turns classifier-free guidance
+// off: it is diffusers' guidance_scale=0.0, the value the SD-Turbo and
+// SDXL-Turbo model cards use. (A GuidanceScale of zero means the
+// pipeline's default, 7.5 or 5.0.) Any value in (0, 1] also runs without
+// guidance, as in diffusers.
+const NoGuidance = -1.0
+
+// Request holds the parameters of one call. A zero field means the
+// pipeline's default (diffusers' default unless the pipeline was given
+// other defaults); the fields whose zero is meaningful in diffusers say how
+// to ask for it.
+type Request struct {
+	Prompt, NegativePrompt string
+	// Prompt2 and NegativePrompt2 go to SDXL's second text encoder; empty
+	// means the same as Prompt / NegativePrompt.
+	Prompt2, NegativePrompt2 string
+
+	// Image is the input of image-to-image and inpainting; MaskImage the
+	// inpainting mask (white is repainted, black kept).
+	Image, MaskImage image.Image
+
+	// Width and Height default to the UNet's sample size times the VAE
+	// scale factor (512 for SD 1.5); image-to-image uses the input's size.
+	Width, Height      int
+	NumInferenceSteps  int
+	NumImagesPerPrompt int
+	// GuidanceScale is the classifier-free guidance weight. Zero means the
+	// default (7.5; 5.0 for SDXL, 7.5 for SDXL inpainting); NoGuidance
+	// turns guidance off (diffusers' guidance_scale=0.0), as does any
+	// value of 1 or less.
+	GuidanceScale float64
+	// Strength is how much of the input image is re-noised, in (0, 1]
+	// (img2img default 0.8, inpainting 1.0; SDXL 0.3 and 0.9999).
+	Strength float64
+	// GuidanceRescale is diffusers' guidance_rescale (default 0: off).
+	GuidanceRescale float64
+	// Eta is DDIM's eta (default 0: deterministic DDIM).
+	Eta float64
+	// ClipSkip uses the output of that many layers before the last of the
+	// text encoder (default 0: the last layer).
+	ClipSkip int
+
+	// Seed seeds the torch-compatible generator: the same seed gives the
+	// same image as diffusers with torch.Generator("cpu").manual_seed(Seed).
+	// Zero is seed 0: generations are always reproducible (diffusers without
+	// a generator draws a random seed instead).
+	Seed int64
+	// Latents, when set, are used instead of drawing the initial noise.
+	Latents *tensor.Dense
+
+	// Timesteps or Sigmas, when set, replace the scheduler's spacing.
+	Timesteps []float64
+	Sigmas    []float64
+
+	// PaddingMaskCrop crops the inpainting region with that margin.
+	PaddingMaskCrop int
+
+	// OutputType "latent" returns latents instead of images (for SDXL
+	// base + refiner).
+	OutputType string
+
+	// SDXL micro-conditioning and ensembles. A zero size means the image
+	// size; zero aesthetic scores mean diffusers' 6.0 and 2.5.
+	OriginalSize, TargetSize, CropsCoordsTopLeft                         [2]int
+	NegativeOriginalSize, NegativeTargetSize, NegativeCropsCoordsTopLeft [2]int
+	AestheticScore, NegativeAestheticScore                               float64
+	DenoisingStart, DenoisingEnd                                         float64
+
+	// Callback is called after each UNet evaluation with its number
+	// (1-based) and the number of evaluations this call runs. That is the
+	// number of timesteps actually run: strength cuts it, and schedulers
+	// of order 2 (Heun) or with a warm-up (PNDM's PLMS repeats one
+	// timestep) run more evaluations than NumInferenceSteps.
+	Callback func(step, total int)
 }
 
-// Recover turns a panic inside a pipeline call into an error, so that no
-// panic crosses the public API.
-func Recover(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
-	}
+// Output is what Generate returns.
+type Output struct {
+	Images []image.Image
+	// NSFWContentDetected has one entry per image when the pipeline has a
+	// safety checker; flagged images are black.
+	NSFWContentDetected []bool
+	// Latents holds the final latents when OutputType is "latent".
+	Latents *tensor.Dense
+	// Pixels holds the images as a [N,3,H,W] tensor in [0,1] before 8-bit
+	// rounding (diffusers' output_type "pt").
+	Pixels *tensor.Dense
+	// Timings splits the call's wall time by phase.
+	Timings Timings
+	// Request is the request as it ran: every default (the family's and
+	// WithDefaults') filled in.
+	Request Request
 }
 
-// Defaults are a family's call defaults.
-type Defaults struct {
-	Steps    int
-	Guidance float64
-	Strength map[Task]float64
-}
-
-// ApplyDefaults fills the zero fields of r with the family's defaults
-// (diffusers': 50 steps, one image per prompt).
-func ApplyDefaults(r Request, task Task, d Defaults) Request {
-	if r.NumInferenceSteps == 0 {
-		r.NumInferenceSteps = 50
-		if d.Steps > 0 {
-			r.NumInferenceSteps = d.Steps
-		}
-	}
-	if r.NumImagesPerPrompt == 0 {
-		r.NumImagesPerPrompt = 1
-	}
-	if r.GuidanceScale == 0 {
-		r.GuidanceScale = d.Guidance
-	}
-	if r.Strength == 0 {
-		r.Strength = d.Strength[task]
-	}
-	return r
+// Timings is the wall time of each phase of a generation.
+type Timings struct {
+	// Encode is prompt encoding; Prepare the latent preparation (including
+	// VAE encoding of input images); Denoise the denoising loop; Decode the
+	// VAE decoding, safety check and postprocessing.
+	Encode, Prepare, Denoise, Decode time.Duration
 }
 
 // ErrInvalidRequest is wrapped by every request validation error.
@@ -70,53 +123,3 @@ func InvalidRequest(format string, args ...any) error {
 
 func (e invalid) Error() string        { return string(e) }
 func (e invalid) Is(target error) bool { return target == ErrInvalidRequest }
-
-// Validate checks a request (defaults applied) with diffusers' error texts.
-func Validate(r Request, task Task) error {
-	if r.Prompt == "" {
-		return invalid("Provide either `prompt` or `prompt_embeds`. Cannot leave both `prompt` and `prompt_embeds` undefined.")
-	}
-	if r.NumInferenceSteps < 1 && len(r.Timesteps) == 0 && len(r.Sigmas) == 0 {
-		return invalid(fmt.Sprintf("`num_inference_steps` has to be a positive integer but is %d", r.NumInferenceSteps))
-	}
-	if len(r.Timesteps) > 0 && len(r.Sigmas) > 0 {
-		return invalid("Only one of `timesteps` or `sigmas` can be passed. Please choose one to set custom values")
-	}
-	if r.NumImagesPerPrompt < 1 {
-		return invalid(fmt.Sprintf("`num_images_per_prompt` has to be a positive integer but is %d", r.NumImagesPerPrompt))
-	}
-	if r.Width < 0 || r.Height < 0 {
-		return invalid(fmt.Sprintf("`height` and `width` have to be positive but are %d and %d.", r.Height, r.Width))
-	}
-	if r.ClipSkip < 0 {
-		return invalid(fmt.Sprintf("`clip_skip` has to be a non-negative integer but is %d", r.ClipSkip))
-	}
-	if r.OutputType != "" && r.OutputType != "pil" && r.OutputType != "latent" {
-		return invalid(fmt.Sprintf("output_type %q is not supported: use \"pil\" or \"latent\"", r.OutputType))
-	}
-	if task == Text2Image {
-		return nil
-	}
-	if r.Strength < 0 || r.Strength > 1 {
-		return invalid(fmt.Sprintf("The value of strength should in [0.0, 1.0] but is %v", r.Strength))
-	}
-	if r.Image == nil && !(task == Image2Image && r.Latents != nil) {
-		return invalid("`image` input cannot be undefined.")
-	}
-	if task == Inpainting {
-		if r.MaskImage == nil {
-			return invalid("`mask_image` input cannot be undefined.")
-		}
-		ib, mb := r.Image.Bounds(), r.MaskImage.Bounds()
-		if ib.Dx() != mb.Dx() || ib.Dy() != mb.Dy() {
-			return invalid(fmt.Sprintf("The mask and image should be the same size! mask_image is %dx%d, image is %dx%d.", mb.Dx(), mb.Dy(), ib.Dx(), ib.Dy()))
-		}
-	}
-	if r.PaddingMaskCrop < 0 {
-		return invalid(fmt.Sprintf("`padding_mask_crop` has to be a non-negative integer but is %d", r.PaddingMaskCrop))
-	}
-	if r.PaddingMaskCrop > 0 && r.OutputType == "latent" {
-		return invalid("The output type should be PIL when inpainting mask crop, but is latent.")
-	}
-	return nil
-}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
-	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/schedulers"
 )
 
@@ -55,8 +54,8 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 }
 
 // request builds the pipeline call from the flags, loading the input images.
-func (o *options) request(ctx context.Context) (pipelines.Request, error) {
-	r := pipelines.Request{
+func (o *options) request(ctx context.Context) (autopipeline.Request, error) {
+	r := autopipeline.Request{
 		Prompt: o.prompt, NegativePrompt: o.negativePrompt,
 		Prompt2: o.prompt2, NegativePrompt2: o.negativePrompt2,
 		Width: o.width, Height: o.height,
@@ -102,7 +101,7 @@ func checkLocalModel(model string) error {
 }
 
 // load builds the pipeline of task t, with the scheduler swapped when asked.
-func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgress bool) (pipelines.Pipeline, error) {
+func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgress bool) (autopipeline.Pipeline, error) {
 	var opts []autopipeline.Option
 	if o.variant != "" {
 		opts = append(opts, autopipeline.WithVariant(o.variant))
@@ -129,7 +128,7 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 }
 
 // save writes each image with its parameters and reports it on stdout.
-func save(p pipelines.Pipeline, r pipelines.Request, o *options, res *pipelines.Output, stdout, stderr io.Writer) error {
+func save(p autopipeline.Pipeline, r autopipeline.Request, o *options, res *autopipeline.Output, stdout, stderr io.Writer) error {
 	if len(res.Images) == 0 {
 		return errors.New("the pipeline returned no image")
 	}
@@ -157,7 +156,7 @@ func save(p pipelines.Pipeline, r pipelines.Request, o *options, res *pipelines.
 
 // parameters are the PNG "parameters" text of one image; the settings
 // beyond A1111's standard ones go into Extra when they were given.
-func parameters(p pipelines.Pipeline, r pipelines.Request, img image.Image) autopipeline.Parameters {
+func parameters(p autopipeline.Pipeline, r autopipeline.Request, img image.Image) autopipeline.Parameters {
 	params := autopipeline.ParametersFor(p, r, img)
 	extra := map[string]string{}
 	num := func(key string, v float64) {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/autopipeline"
 )
 
 func main() {
@@ -92,7 +92,7 @@ func report(err error, name string, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "autopipe %s: %v\nRun 'autopipe help %s' for the flags.\n", name, err, name)
 		return exitUsage
-	case errors.Is(err, pipelines.ErrInvalidRequest):
+	case errors.Is(err, autopipeline.ErrInvalidRequest):
 		fmt.Fprintf(stderr, "autopipe %s: invalid request: %v\n", name, err)
 		return exitUsage
 	case errors.Is(err, context.Canceled):

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/stretchr/testify/require"
 )
 
@@ -80,7 +79,7 @@ func TestText2Image(t *testing.T) {
 
 	pipe, err := autopipeline.Text2Image.FromPretrained(context.Background(), td+"tiny-sd")
 	require.NoError(t, err)
-	want, err := pipe.Generate(context.Background(), pipelines.Request{Prompt: "a red cube", NegativePrompt: "blurry",
+	want, err := pipe.Generate(context.Background(), autopipeline.Request{Prompt: "a red cube", NegativePrompt: "blurry",
 		NumInferenceSteps: 2, GuidanceScale: 6, Seed: 42})
 	require.NoError(t, err)
 	require.Equal(t, want.Images[0].(*image.NRGBA).Pix, toNRGBA(img).Pix)

@@ -32,7 +32,6 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/demo"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -77,7 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []pipelines.Pipeline{t2i, i2i, inp} {
+	for _, p := range []autopipeline.Pipeline{t2i, i2i, inp} {
 		fmt.Fprintln(stdout, p.ClassName())
 	}
 	shared, err := sameComponents(t2i, i2i, inp)
@@ -87,7 +86,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "shared components: %s\n", strings.Join(shared, ", "))
 
 	// Text to image.
-	req := pipelines.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed}
+	req := autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed}
 	first, err := generate(ctx, t2i, req, output(*out, "text2img"), stdout)
 	if err != nil {
 		return err
@@ -107,7 +106,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 // sameComponents checks that every component of the first pipeline is the
 // identical object (not a copy) in the others, and returns their names.
-func sameComponents(first pipelines.Pipeline, others ...pipelines.Pipeline) ([]string, error) {
+func sameComponents(first autopipeline.Pipeline, others ...autopipeline.Pipeline) ([]string, error) {
 	var names []string
 	for name, c := range first.Components() {
 		for _, o := range others {
@@ -129,7 +128,7 @@ func identical(a, b any) bool {
 }
 
 // generate runs p and saves the first image with its parameters to path.
-func generate(ctx context.Context, p pipelines.Pipeline, req pipelines.Request, path string, stdout io.Writer) (image.Image, error) {
+func generate(ctx context.Context, p autopipeline.Pipeline, req autopipeline.Request, path string, stdout io.Writer) (image.Image, error) {
 	res, err := p.Generate(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.ClassName(), err)

@@ -22,7 +22,6 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/demo"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -71,7 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	req := pipelines.Request{Prompt: *prompt, Image: init, Strength: *strength, NumInferenceSteps: *steps, Seed: *seed}
+	req := autopipeline.Request{Prompt: *prompt, Image: init, Strength: *strength, NumInferenceSteps: *steps, Seed: *seed}
 	res, err := pipe.Generate(ctx, req)
 	if err != nil {
 		return err

@@ -24,7 +24,6 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/demo"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -78,7 +77,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	req := pipelines.Request{Prompt: *prompt, Image: img, MaskImage: mask,
+	req := autopipeline.Request{Prompt: *prompt, Image: img, MaskImage: mask,
 		Width: b.Dx(), Height: b.Dy(), NumInferenceSteps: *steps, Seed: *seed}
 	res, err := pipe.Generate(ctx, req)
 	if err != nil {

@@ -25,7 +25,6 @@ import (
 	"path/filepath"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -76,13 +75,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "base: %s, refiner: %s\n", base.ClassName(), refiner.ClassName())
 
 	// The base model stops at the switch point and returns latents...
-	lat, err := base.Generate(ctx, pipelines.Request{Prompt: *prompt, NumInferenceSteps: *steps,
+	lat, err := base.Generate(ctx, autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps,
 		DenoisingEnd: *frac, OutputType: "latent", Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
 	// ...which the refiner denoises from that point on.
-	req := pipelines.Request{Prompt: *prompt, NumInferenceSteps: *steps,
+	req := autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps,
 		DenoisingStart: *frac, Latents: lat.Latents, Seed: *seed}
 	res, err := refiner.Generate(ctx, req)
 	if err != nil {
@@ -99,7 +98,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func refinerName(p pipelines.Pipeline, fallback string) string {
+func refinerName(p autopipeline.Pipeline, fallback string) string {
 	if n, ok := p.Config()["_name_or_path"].(string); ok {
 		return n
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/demo"
-	"github.com/goautopipe/diffusers/pipelines"
 )
 
 func main() {
@@ -56,7 +55,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	req := pipelines.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed}
+	req := autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed}
 	res, err := pipe.Generate(ctx, req)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func (e *Error) Error() string {
 
 // Stack is the stack of the goroutine that panicked, as debug.Stack
 // formats it.
-func (e *Error) Stack() string { return string(e.stack) }
+func (e *Error) Stack() []byte { return e.stack }
 
 // Is reports ErrInternal.
 func (e *Error) Is(target error) bool { return target == ErrInternal }
@@ -54,7 +54,7 @@ func (e *Error) Unwrap() error {
 // Recover, deferred directly, turns a panic of the calling function into
 // an *Error stored in *errp; a panic carrying an *Error (re-raised by a
 // Relay) keeps its original stack.
-func Recover(stage string, errp *error) {
+func Recover(errp *error, stage string) {
 	if v := recover(); v != nil {
 		*errp = from(stage, v)
 	}

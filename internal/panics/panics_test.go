@@ -2,6 +2,7 @@ package panics
 
 import (
 	"errors"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,8 +12,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func boom(v any) (err error) {
+	defer Recover(&err, "unet")
+	panic(v)
+}
+
+func TestRecoverIsShortWithStackAside(t *testing.T) {
+	err := boom("index out of range [3] with length 2")
+	require.Error(t, err)
+	assert.Equal(t, "internal error in unet: index out of range [3] with length 2", err.Error())
+	assert.NotContains(t, err.Error(), "goroutine")
+	var pe *Error
+	require.True(t, errors.As(err, &pe))
+	assert.True(t, strings.Contains(string(pe.Stack()), "boom"), "stack names the panicking function")
+	assert.ErrorIs(t, boom(io.ErrUnexpectedEOF), io.ErrUnexpectedEOF)
+}
+
 func run(stage string, f func()) (err error) {
-	defer Recover(stage, &err)
+	defer Recover(&err, stage)
 	f()
 	return nil
 }
@@ -37,8 +54,8 @@ func TestRecover(t *testing.T) {
 			assert.ErrorIs(t, err, ErrInternal)
 			var pe *Error
 			require.True(t, errors.As(err, &pe))
-			assert.Contains(t, pe.Stack(), "goroutine")
-			assert.Contains(t, pe.Stack(), "panics_test.go")
+			assert.Contains(t, string(pe.Stack()), "goroutine")
+			assert.Contains(t, string(pe.Stack()), "panics_test.go")
 		})
 	}
 	var re runtime.Error
@@ -67,5 +84,5 @@ func TestRelay(t *testing.T) {
 	assert.Equal(t, "internal error in generate: worker failed", err.Error())
 	var pe *Error
 	require.True(t, errors.As(err, &pe))
-	assert.Contains(t, pe.Stack(), "TestRelay", "the worker's stack is kept")
+	assert.Contains(t, string(pe.Stack()), "TestRelay", "the worker's stack is kept")
 }

@@ -3,6 +3,7 @@ package sd
 import (
 	"context"
 
+	"github.com/goautopipe/diffusers/internal/engine"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/tensor"
@@ -18,10 +19,11 @@ const (
 	InpaintClass     = "StableDiffusionInpaintPipeline"
 )
 
-func init() {
-	pipelines.Register(Family, pipelines.Text2Image, Text2ImageClass, ctor{pipelines.Text2Image, Text2ImageClass})
-	pipelines.Register(Family, pipelines.Image2Image, Image2ImageClass, ctor{pipelines.Image2Image, Image2ImageClass})
-	pipelines.Register(Family, pipelines.Inpainting, InpaintClass, ctor{pipelines.Inpainting, InpaintClass})
+// defaults are diffusers' __call__ defaults of each class.
+var defaults = engine.DefaultsTable{
+	engine.Text2Image:  {Steps: 50, Guidance: 7.5, SizeMultiple: 8},
+	engine.Image2Image: {Steps: 50, Guidance: 7.5, Strength: 0.8},
+	engine.Inpainting:  {Steps: 50, Guidance: 7.5, Strength: 1.0},
 }
 
 var signature = pipelines.Signature{
@@ -30,33 +32,47 @@ var signature = pipelines.Signature{
 	Config:   map[string]any{"requires_safety_checker": true},
 }
 
-type ctor struct {
-	task  pipelines.Task
-	class string
+func init() {
+	pipelines.Register(pipelines.Family{
+		Name:        Family,
+		Text2Image:  class{engine.Text2Image, Text2ImageClass},
+		Image2Image: class{engine.Image2Image, Image2ImageClass},
+		Inpainting:  class{engine.Inpainting, InpaintClass},
+	})
 }
 
-func (c ctor) Signature() pipelines.Signature { return signature }
+type class struct {
+	task engine.Task
+	name string
+}
+
+func (c class) Name() string                   { return c.name }
+func (c class) Signature() pipelines.Signature { return signature }
+
+func (c class) spec() engine.Spec {
+	return engine.Spec{Class: c.name, Task: c.task, Signature: signature, Defaults: defaults[c.task]}
+}
 
 // Pipeline is a Stable Diffusion 1.x/2.x pipeline for one task.
 type Pipeline struct {
-	pipelines.Base
+	engine.Base
 	tok *clip.Tokenizer
 	enc *clip.TextModel
 }
 
-func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline, error) {
-	base, err := pipelines.NewBase(c.class, c.task, signature, comps, cfg)
+func (c class) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pipeline, error) {
+	base, err := engine.NewBase(c.spec(), comps, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p := &Pipeline{Base: base}
-	if p.tok, err = pipelines.As[*clip.Tokenizer](c.class, "tokenizer", comps); err != nil {
+	if p.tok, err = engine.As[*clip.Tokenizer](c.name, "tokenizer", comps); err != nil {
 		return nil, err
 	}
-	if p.enc, err = pipelines.As[*clip.TextModel](c.class, "text_encoder", comps); err != nil {
+	if p.enc, err = engine.As[*clip.TextModel](c.name, "text_encoder", comps); err != nil {
 		return nil, err
 	}
-	if p.Core.Safety, err = pipelines.SafetyFrom(c.class, comps); err != nil {
+	if p.Core.Safety, err = engine.SafetyFrom(c.name, comps); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -64,67 +80,52 @@ func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline,
 
 // Generate implements pipelines.Pipeline.
 func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (*pipelines.Output, error) {
-	return p.Base.Generate(ctx, r, p.plan)
+	return p.Base.Generate(ctx, r, encoder{p})
 }
 
-func (p *Pipeline) plan(ctx context.Context, r pipelines.Request) (*pipelines.Plan, error) {
-	task := p.Core.Task
-	sample := p.Core.DefaultSampleSize()
-	r = pipelines.ApplyDefaults(r, task, pipelines.Defaults{Guidance: 7.5, Strength: map[pipelines.Task]float64{pipelines.Image2Image: 0.8, pipelines.Inpainting: 1.0}})
-	if err := pipelines.Validate(r, task); err != nil {
-		return nil, err
-	}
-	if err := onlySDXL(r); err != nil {
-		return nil, err
-	}
-	w, h := r.Width, r.Height
-	switch task {
-	case pipelines.Image2Image:
-		// Like diffusers, img2img works at the input image's size.
-		w, h = p.Core.Proc.DefaultSize(r.Image, 0, 0)
-	default:
-		if w == 0 {
-			w = sample
-		}
-		if h == 0 {
-			h = sample
-		}
-	}
-	div := 8
-	if task == pipelines.Inpainting {
-		div = p.Core.Proc.VAEScaleFactor
-	}
-	if task != pipelines.Image2Image && (h%div != 0 || w%div != 0) {
-		return nil, pipelines.InvalidRequest("`height` and `width` have to be divisible by 8 but are %d and %d.", h, w)
-	}
-	cfg := r.GuidanceScale > 1
-	pos, err := pipelines.EncodeText(ctx, p.tok, p.enc, r.Prompt, r.ClipSkip, true)
+// encoder is the family's part of the flow (engine.Encoder).
+type encoder struct{ p *Pipeline }
+
+// Encode returns the prompt's last hidden state (or an earlier one with
+// clip skip), and the negative prompt's before it when guidance is on.
+func (e encoder) Encode(ctx context.Context, r pipelines.Request, _ engine.Size) (engine.Conditioning, error) {
+	p, cfg := e.p, engine.DoCFG(r)
+	pos, err := engine.EncodeText(ctx, p.tok, p.enc, r.Prompt, r.ClipSkip, true)
 	if err != nil {
-		return nil, err
+		return engine.Conditioning{}, err
 	}
-	embeds := pipelines.RepeatEach(pos.Hidden, r.NumImagesPerPrompt)
+	embeds := tensor.RepeatInterleave(pos.Hidden, r.NumImagesPerPrompt)
 	if cfg {
-		neg, err := pipelines.EncodeText(ctx, p.tok, p.enc, r.NegativePrompt, 0, true)
+		neg, err := engine.EncodeText(ctx, p.tok, p.enc, r.NegativePrompt, 0, true)
 		if err != nil {
-			return nil, err
+			return engine.Conditioning{}, err
 		}
-		embeds = tensor.Concat(0, pipelines.RepeatEach(neg.Hidden, r.NumImagesPerPrompt), embeds)
+		embeds = tensor.Concat(0, tensor.RepeatInterleave(neg.Hidden, r.NumImagesPerPrompt), embeds)
 	}
-	return &pipelines.Plan{Req: r, Width: w, Height: h, Cond: pipelines.Conditioning{Embeds: embeds, CFG: cfg}}, nil
+	return engine.Conditioning{Embeds: embeds, CFG: cfg}, nil
 }
 
-// onlySDXL rejects the request fields only SDXL pipelines take, as
+// CheckRequest rejects the request fields only SDXL pipelines take, as
 // diffusers' SD pipelines reject unexpected arguments.
-func onlySDXL(r pipelines.Request) error {
-	var zero [2]int
-	switch {
-	case r.Prompt2 != "", r.NegativePrompt2 != "":
+func (encoder) CheckRequest(r pipelines.Request) error {
+	if r.Prompt2 != "" || r.NegativePrompt2 != "" {
 		return pipelines.InvalidRequest("prompt_2 and negative_prompt_2 are only used by Stable Diffusion XL pipelines")
-	case r.DenoisingStart != 0, r.DenoisingEnd != 0:
+	}
+	if r.DenoisingStart != 0 || r.DenoisingEnd != 0 {
 		return pipelines.InvalidRequest("denoising_start and denoising_end are only used by Stable Diffusion XL pipelines")
-	case r.OriginalSize != zero, r.TargetSize != zero, r.CropsCoordsTopLeft != zero, r.NegativeOriginalSize != zero,
-		r.NegativeTargetSize != zero, r.NegativeCropsCoordsTopLeft != zero, r.AestheticScore != 0, r.NegativeAestheticScore != 0:
+	}
+	if sdxlConditioning(r) {
 		return pipelines.InvalidRequest("size, crop and aesthetic conditioning are only used by Stable Diffusion XL pipelines")
 	}
 	return nil
+}
+
+func sdxlConditioning(r pipelines.Request) bool {
+	for _, v := range [][2]int{r.OriginalSize, r.TargetSize, r.CropsCoordsTopLeft,
+		r.NegativeOriginalSize, r.NegativeTargetSize, r.NegativeCropsCoordsTopLeft} {
+		if v != [2]int{} {
+			return true
+		}
+	}
+	return r.AestheticScore != 0 || r.NegativeAestheticScore != 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/goautopipe/diffusers/internal/engine"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/pipelines"
 )
@@ -18,67 +19,110 @@ const (
 	InpaintClass     = "StableDiffusionXLInpaintPipeline"
 )
 
+// defaults are diffusers' __call__ defaults of each class (SDXL inpainting
+// guides at 7.5, the others at 5.0).
+var defaults = engine.DefaultsTable{
+	engine.Text2Image:  {Steps: 50, Guidance: 5.0, SizeMultiple: 8},
+	engine.Image2Image: {Steps: 50, Guidance: 5.0, Strength: 0.3, AestheticScore: 6.0, NegativeAestheticScore: 2.5},
+	engine.Inpainting:  {Steps: 50, Guidance: 7.5, Strength: 0.9999, AestheticScore: 6.0, NegativeAestheticScore: 2.5, SizeMultiple: 8},
+}
+
+var (
+	modules  = []string{"vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet", "scheduler", "image_encoder", "feature_extractor"}
+	optional = []string{"tokenizer", "tokenizer_2", "text_encoder", "text_encoder_2", "image_encoder", "feature_extractor"}
+)
+
 func init() {
-	pipelines.Register(Family, pipelines.Text2Image, Text2ImageClass, ctor{pipelines.Text2Image, Text2ImageClass})
-	pipelines.Register(Family, pipelines.Image2Image, Image2ImageClass, ctor{pipelines.Image2Image, Image2ImageClass})
-	pipelines.Register(Family, pipelines.Inpainting, InpaintClass, ctor{pipelines.Inpainting, InpaintClass})
+	pipelines.Register(pipelines.Family{
+		Name:        Family,
+		Text2Image:  class{engine.Text2Image, Text2ImageClass},
+		Image2Image: class{engine.Image2Image, Image2ImageClass},
+		Inpainting:  class{engine.Inpainting, InpaintClass},
+	})
 }
 
-var modules = []string{"vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet", "scheduler", "image_encoder", "feature_extractor"}
-var optional = []string{"tokenizer", "tokenizer_2", "text_encoder", "text_encoder_2", "image_encoder", "feature_extractor"}
-
-type ctor struct {
-	task  pipelines.Task
-	class string
+type class struct {
+	task engine.Task
+	name string
 }
 
-func (c ctor) Signature() pipelines.Signature {
+func (c class) Name() string { return c.name }
+
+func (c class) Signature() pipelines.Signature {
 	cfg := map[string]any{"force_zeros_for_empty_prompt": true, "add_watermarker": nil}
-	if c.task != pipelines.Text2Image {
+	if c.task != engine.Text2Image {
 		cfg["requires_aesthetics_score"] = false
 	}
 	return pipelines.Signature{Modules: modules, Optional: optional, Config: cfg}
 }
 
+func (c class) spec() engine.Spec {
+	return engine.Spec{Class: c.name, Task: c.task, Signature: c.Signature(), Defaults: defaults[c.task],
+		Traits: engine.Traits{DenoisingRange: true, LatentsStats: true}}
+}
+
 // Pipeline is a Stable Diffusion XL pipeline for one task.
 type Pipeline struct {
-	pipelines.Base
+	engine.Base
 	tok, tok2  *clip.Tokenizer
 	enc, enc2  *clip.TextModel
 	forceZeros bool
 	aesthetics bool
 }
 
-func (c ctor) New(comps map[string]any, cfg map[string]any) (pipelines.Pipeline, error) {
-	base, err := pipelines.NewBase(c.class, c.task, c.Signature(), comps, cfg)
+func (c class) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pipeline, error) {
+	base, err := engine.NewBase(c.spec(), comps, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p := &Pipeline{Base: base}
 	p.forceZeros, _ = cfg["force_zeros_for_empty_prompt"].(bool)
 	p.aesthetics, _ = cfg["requires_aesthetics_score"].(bool)
-	if p.tok, err = pipelines.As[*clip.Tokenizer](c.class, "tokenizer", comps); err != nil {
+	if err := p.textModels(c.name, comps); err != nil {
 		return nil, err
-	}
-	if p.tok2, err = pipelines.As[*clip.Tokenizer](c.class, "tokenizer_2", comps); err != nil {
-		return nil, err
-	}
-	if p.enc, err = pipelines.As[*clip.TextModel](c.class, "text_encoder", comps); err != nil {
-		return nil, err
-	}
-	if p.enc2, err = pipelines.As[*clip.TextModel](c.class, "text_encoder_2", comps); err != nil {
-		return nil, err
-	}
-	if p.enc2 == nil || p.tok2 == nil {
-		return nil, fmt.Errorf("%s: text_encoder_2 and tokenizer_2 are needed", c.class)
-	}
-	if (p.enc == nil) != (p.tok == nil) {
-		return nil, fmt.Errorf("%s: text_encoder and tokenizer must both be present or both absent", c.class)
 	}
 	return p, nil
 }
 
+// textModels takes the tokenizers and text encoders: the second pair is
+// required, the first optional (the refiner has none).
+func (p *Pipeline) textModels(class string, comps pipelines.Components) error {
+	var err error
+	if p.tok, err = engine.As[*clip.Tokenizer](class, "tokenizer", comps); err != nil {
+		return err
+	}
+	if p.tok2, err = engine.As[*clip.Tokenizer](class, "tokenizer_2", comps); err != nil {
+		return err
+	}
+	if p.enc, err = engine.As[*clip.TextModel](class, "text_encoder", comps); err != nil {
+		return err
+	}
+	if p.enc2, err = engine.As[*clip.TextModel](class, "text_encoder_2", comps); err != nil {
+		return err
+	}
+	if p.enc2 == nil || p.tok2 == nil {
+		return fmt.Errorf("%s: text_encoder_2 and tokenizer_2 are needed", class)
+	}
+	if (p.enc == nil) != (p.tok == nil) {
+		return fmt.Errorf("%s: text_encoder and tokenizer must both be present or both absent", class)
+	}
+	return nil
+}
+
 // Generate implements pipelines.Pipeline.
 func (p *Pipeline) Generate(ctx context.Context, r pipelines.Request) (*pipelines.Output, error) {
-	return p.Base.Generate(ctx, r, p.plan)
+	return p.Base.Generate(ctx, r, encoder{p})
+}
+
+// encoder is the family's part of the flow (engine.Encoder).
+type encoder struct{ p *Pipeline }
+
+// CheckRequest checks SDXL's own fields.
+func (encoder) CheckRequest(r pipelines.Request) error {
+	for _, v := range []float64{r.DenoisingStart, r.DenoisingEnd} {
+		if v < 0 || v >= 1 {
+			return pipelines.InvalidRequest("`denoising_start` and `denoising_end` have to be in (0, 1) but are %v and %v", r.DenoisingStart, r.DenoisingEnd)
+		}
+	}
+	return nil
 }

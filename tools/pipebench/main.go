@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -37,7 +35,7 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	ctx := context.Background()
 	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
 	if fp16 {
-		opts = append(opts, autopipeline.WithDType(tensor.Float16), autopipeline.WithVariant("fp16"))
+		opts = append(opts, autopipeline.WithDType(autopipeline.Float16), autopipeline.WithVariant("fp16"))
 	}
 	t0 := time.Now()
 	p, err := autopipeline.Text2Image.FromPretrained(ctx, model, opts...)
@@ -51,7 +49,7 @@ func run(model string, steps, size int, seed int64, fp16, latent bool) error {
 	}
 	var stepTimes []time.Duration
 	last := time.Now()
-	req := pipelines.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,
+	req := autopipeline.Request{Prompt: "a photo of an astronaut riding a horse on mars", NumInferenceSteps: steps,
 		Width: size, Height: size, Seed: seed, OutputType: map[bool]string{true: "latent"}[latent], Callback: func(step, total int) {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last))

@@ -3,7 +3,7 @@
 // and generate an image.
 //
 //	pipeline = AutoPipelineForText2Image.from_pretrained(
-//	    "runwayml/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
+//	    "stable-diffusion-v1-5/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
 //	image = pipeline(prompt, num_inference_steps=25).images[0]
 package main
 
@@ -16,8 +16,6 @@ import (
 	"os/signal"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -31,7 +29,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("text-to-image", flag.ContinueOnError)
-	model := fs.String("model", "runwayml/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
+	model := fs.String("model", "stable-diffusion-v1-5/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
 	prompt := fs.String("prompt", "peasant and dragon combat, wood cutting style, viking era, bevel with rune", "prompt")
 	steps := fs.Int("steps", 25, "denoising steps")
 	size := fs.Int("size", 0, "width and height in pixels (0: the model's default)")
@@ -42,9 +40,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	dtype := tensor.Float16
+	dtype := autopipeline.Float16
 	if *fp32 {
-		dtype = tensor.Float32
+		dtype = autopipeline.Float32
 	}
 	// AutoPipelineForText2Image.from_pretrained(..., torch_dtype=torch.float16, use_safetensors=True)
 	// (only safetensors weights are read, so use_safetensors has no counterpart).
@@ -54,7 +52,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "pipeline:", pipeline.ClassName())
 
-	req := pipelines.Request{Prompt: *prompt, NumInferenceSteps: *steps, Width: *size, Height: *size, Seed: *seed}
+	req := autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps, Width: *size, Height: *size, Seed: *seed}
 	res, err := pipeline.Generate(ctx, req)
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@
 // an RGB thumbnail of at most 768x768.
 //
 //	pipeline = AutoPipelineForImage2Image.from_pretrained(
-//	    "runwayml/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
+//	    "stable-diffusion-v1-5/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
 //	image = Image.open(BytesIO(requests.get(url).content)).convert("RGB")
 //	image.thumbnail((768, 768))
 //	image = pipeline(prompt, image, num_inference_steps=200, strength=0.75, guidance_scale=10.5).images[0]
@@ -18,8 +18,6 @@ import (
 	"os/signal"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 const defaultImage = "https://upload.wikimedia.org/wikipedia/commons/thumb/0/0f/1665_Girl_with_a_Pearl_Earring.jpg/800px-1665_Girl_with_a_Pearl_Earring.jpg"
@@ -35,7 +33,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("image-to-image", flag.ContinueOnError)
-	model := fs.String("model", "runwayml/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
+	model := fs.String("model", "stable-diffusion-v1-5/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
 	imageURL := fs.String("image", defaultImage, "input image: URL or local file")
 	maxSize := fs.Int("max-size", 768, "the input image is made a thumbnail that fits max-size x max-size")
 	prompt := fs.String("prompt", "a portrait of a dog wearing a pearl earring", "prompt")
@@ -49,9 +47,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	dtype := tensor.Float16
+	dtype := autopipeline.Float16
 	if *fp32 {
-		dtype = tensor.Float32
+		dtype = autopipeline.Float32
 	}
 	pipeline, err := autopipeline.Image2Image.FromPretrained(ctx, *model, autopipeline.WithDType(dtype))
 	if err != nil {
@@ -70,7 +68,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "input %dx%d, thumbnail %dx%d\n", img.Bounds().Dx(), img.Bounds().Dy(), thumb.Rect.Dx(), thumb.Rect.Dy())
 
-	req := pipelines.Request{Prompt: *prompt, Image: thumb, NumInferenceSteps: *steps,
+	req := autopipeline.Request{Prompt: *prompt, Image: thumb, NumInferenceSteps: *steps,
 		Strength: *strength, GuidanceScale: *guidance, Seed: *seed}
 	res, err := pipeline.Generate(ctx, req)
 	if err != nil {

@@ -18,8 +18,6 @@ import (
 	"os/signal"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 const (
@@ -51,9 +49,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	dtype := tensor.Float16
+	dtype := autopipeline.Float16
 	if *fp32 {
-		dtype = tensor.Float32
+		dtype = autopipeline.Float32
 	}
 	pipeline, err := autopipeline.Inpainting.FromPretrained(ctx, *model, autopipeline.WithDType(dtype))
 	if err != nil {
@@ -71,7 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	req := pipelines.Request{Prompt: *prompt, Image: initImage, MaskImage: maskImage,
+	req := autopipeline.Request{Prompt: *prompt, Image: initImage, MaskImage: maskImage,
 		NumInferenceSteps: *steps, Strength: *strength, Seed: *seed}
 	res, err := pipeline.Generate(ctx, req)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"os/signal"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -36,7 +35,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	pipeline, err := autopipeline.Image2Image.FromPretrained(ctx, *model, autopipeline.WithDType(tensor.Float16))
+	pipeline, err := autopipeline.Image2Image.FromPretrained(ctx, *model, autopipeline.WithDType(autopipeline.Float16))
 	if err == nil {
 		return fmt.Errorf("%s loaded as %s: expected no image-to-image pipeline for it", *model, pipeline.ClassName())
 	}

@@ -3,7 +3,7 @@
 // loaded text-to-image one (the very same objects).
 //
 //	pipeline_text2img = AutoPipelineForText2Image.from_pretrained(
-//	    "runwayml/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
+//	    "stable-diffusion-v1-5/stable-diffusion-v1-5", torch_dtype=torch.float16, use_safetensors=True)
 //	print(type(pipeline_text2img))
 //	pipeline_img2img = AutoPipelineForImage2Image.from_pipe(pipeline_text2img)
 //	print(type(pipeline_img2img))
@@ -20,7 +20,6 @@ import (
 	"sort"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -34,12 +33,12 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("from-pipe", flag.ContinueOnError)
-	model := fs.String("model", "runwayml/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
+	model := fs.String("model", "stable-diffusion-v1-5/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 
-	text2img, err := autopipeline.Text2Image.FromPretrained(ctx, *model, autopipeline.WithDType(tensor.Float16))
+	text2img, err := autopipeline.Text2Image.FromPretrained(ctx, *model, autopipeline.WithDType(autopipeline.Float16))
 	if err != nil {
 		return err
 	}

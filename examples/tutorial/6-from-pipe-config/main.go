@@ -5,7 +5,7 @@
 // WithDefaults applies them to every call of the new pipeline.
 //
 //	pipe_txt2img = AutoPipelineForText2Image.from_pretrained(
-//	    "runwayml/stable-diffusion-v1-5", requires_safety_checker=False, torch_dtype=torch.float16)
+//	    "stable-diffusion-v1-5/stable-diffusion-v1-5", requires_safety_checker=False, torch_dtype=torch.float16)
 //	pipe_img2img = AutoPipelineForImage2Image.from_pipe(pipe_txt2img)
 //	print(pipe_img2img.config.requires_safety_checker)   # False
 //	pipe_img2img = AutoPipelineForImage2Image.from_pipe(pipe_txt2img, requires_safety_checker=True, strength=0.3)
@@ -22,8 +22,6 @@ import (
 	"sort"
 
 	"github.com/goautopipe/diffusers/autopipeline"
-	"github.com/goautopipe/diffusers/pipelines"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -37,7 +35,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("from-pipe-config", flag.ContinueOnError)
-	model := fs.String("model", "runwayml/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
+	model := fs.String("model", "stable-diffusion-v1-5/stable-diffusion-v1-5", "Hub repo id or local diffusers folder")
 	imageURL := fs.String("image", "", "when set, run image-to-image on this image (URL or file) to show the strength default at work")
 	steps := fs.Int("steps", 50, "denoising steps of that run")
 	out := fs.String("out", "from-pipe-config.png", "output PNG of that run")
@@ -46,7 +44,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	text2img, err := autopipeline.Text2Image.FromPretrained(ctx, *model,
-		autopipeline.WithConfig("requires_safety_checker", false), autopipeline.WithDType(tensor.Float16))
+		autopipeline.WithConfig("requires_safety_checker", false), autopipeline.WithDType(autopipeline.Float16))
 	if err != nil {
 		return err
 	}
@@ -60,12 +58,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	img2img, err = autopipeline.Image2Image.FromPipe(text2img,
 		autopipeline.WithConfig("requires_safety_checker", true),
-		autopipeline.WithDefaults(pipelines.Request{Strength: 0.3}))
+		autopipeline.WithDefaults(autopipeline.Request{Strength: 0.3}))
 	if err != nil {
 		return err
 	}
 	printConfig(stdout, "image-to-image (overridden)", img2img)
-	if d, ok := img2img.(interface{ Defaults() pipelines.Request }); ok {
+	if d, ok := img2img.(interface{ Defaults() autopipeline.Request }); ok {
 		fmt.Fprintf(stdout, "  call defaults: strength=%v\n", d.Defaults().Strength)
 	}
 
@@ -77,7 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	ran := 0
-	req := pipelines.Request{Prompt: "a portrait of a dog wearing a pearl earring", Image: img,
+	req := autopipeline.Request{Prompt: "a portrait of a dog wearing a pearl earring", Image: img,
 		NumInferenceSteps: *steps, Callback: func(step, total int) { ran = total }}
 	res, err := img2img.Generate(ctx, req) // Strength left zero: 0.3 from WithDefaults
 	if err != nil {
@@ -89,7 +87,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // printConfig prints the class and config of a pipeline, keys sorted.
-func printConfig(w io.Writer, title string, p pipelines.Pipeline) {
+func printConfig(w io.Writer, title string, p autopipeline.Pipeline) {
 	fmt.Fprintf(w, "%s: %s\n", title, p.ClassName())
 	cfg := p.Config()
 	keys := make([]string, 0, len(cfg))

@@ -1,12 +1,20 @@
-package pipelines
+package engine
 
 import (
 	"context"
 	"fmt"
+	"github.com/goautopipe/diffusers/pipelines"
 	"image"
 
 	"github.com/goautopipe/diffusers/tensor"
 )
+
+// SafetyChecker flags images; flagged images are returned black.
+type SafetyChecker interface {
+	// Check takes the decoded images as 8-bit images and reports, per
+	// image, whether it is flagged.
+	Check(ctx context.Context, images []image.Image) ([]bool, error)
+}
 
 // FeatureExtractor turns images into a model's pixel values
 // (transformers' CLIPImageProcessor).
@@ -34,7 +42,7 @@ func (s safetyRunner) Check(ctx context.Context, images []image.Image) ([]bool, 
 
 // SafetyFrom builds the safety check from the "safety_checker" and
 // "feature_extractor" components; nil when there is no safety checker.
-func SafetyFrom(class string, comps map[string]any) (SafetyChecker, error) {
+func SafetyFrom(class string, comps pipelines.Components) (SafetyChecker, error) {
 	sc, ok := comps["safety_checker"]
 	if !ok || sc == nil {
 		return nil, nil

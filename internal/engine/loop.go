@@ -1,9 +1,8 @@
-package pipelines
+package engine
 
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/goautopipe/diffusers/models/unet"
 	"github.com/goautopipe/diffusers/schedulers"
@@ -64,9 +63,9 @@ func (l *Loop) Run(ctx context.Context, latents *tensor.Dense) (*tensor.Dense, e
 		if l.CFG {
 			parts := tensor.Chunk(pred, 2, 0)
 			uncond, text := parts[0], parts[1]
-			pred = guide(uncond, text, float32(l.Guidance))
+			pred = tensor.Guidance(uncond, text, float32(l.Guidance))
 			if l.Rescale > 0 {
-				rescaleNoiseCFG(pred, text, l.Rescale)
+				tensor.RescaleGuidanceInPlace(pred, text, l.Rescale)
 			}
 		}
 		latents, err = l.State.Step(pred, t, latents, l.Gen)
@@ -83,47 +82,4 @@ func (l *Loop) Run(ctx context.Context, latents *tensor.Dense) (*tensor.Dense, e
 		}
 	}
 	return latents, nil
-}
-
-// guide returns uncond + g*(text-uncond), in float32 as torch computes it.
-func guide(uncond, text *tensor.Dense, g float32) *tensor.Dense {
-	out := tensor.Clone(uncond)
-	o, u, c := tensor.F32(out), tensor.F32(uncond), tensor.F32(text)
-	for i := range o {
-		o[i] = u[i] + g*(c[i]-u[i])
-	}
-	return out
-}
-
-// rescaleNoiseCFG applies diffusers' rescale_noise_cfg in place: the guided
-// prediction is rescaled to the per-sample standard deviation of the text
-// prediction and mixed with the unrescaled one by phi.
-func rescaleNoiseCFG(cfg, text *tensor.Dense, phi float64) {
-	n := cfg.Shape()[0]
-	c, tx := tensor.F32(cfg), tensor.F32(text)
-	per := len(c) / n
-	for b := 0; b < n; b++ {
-		cs, ts := c[b*per:(b+1)*per], tx[b*per:(b+1)*per]
-		sc, st := std32(cs), std32(ts)
-		ratio := st / sc
-		for i := range cs {
-			rescaled := cs[i] * ratio
-			cs[i] = float32(phi)*rescaled + float32(1-phi)*cs[i]
-		}
-	}
-}
-
-// std32 is torch.std (unbiased) over a slice.
-func std32(x []float32) float32 {
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
-	}
-	mean := sum / float64(len(x))
-	var ss float64
-	for _, v := range x {
-		d := float64(v) - mean
-		ss += d * d
-	}
-	return float32(math.Sqrt(ss / float64(len(x)-1)))
 }

@@ -1,4 +1,4 @@
-package pipelines
+package engine
 
 import (
 	"context"
@@ -49,24 +49,4 @@ func EncodeText(ctx context.Context, tok *clip.Tokenizer, enc *clip.TextModel, t
 		te.Hidden = h
 	}
 	return te, nil
-}
-
-// RepeatEach repeats each batch item of x n times in a row (torch's
-// repeat(1, n, 1).view(b*n, ...)).
-func RepeatEach(x *tensor.Dense, n int) *tensor.Dense {
-	if n == 1 {
-		return x
-	}
-	sh := x.Shape()
-	b := sh[0]
-	per := len(tensor.F32(x)) / b
-	newShape := append([]int{b * n}, sh[1:]...)
-	out := tensor.New(newShape...)
-	src, dst := tensor.F32(x), tensor.F32(out)
-	for i := 0; i < b; i++ {
-		for j := 0; j < n; j++ {
-			copy(dst[(i*n+j)*per:(i*n+j+1)*per], src[i*per:(i+1)*per])
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package pipelines
+package components
 
 import (
 	"context"
@@ -18,36 +18,36 @@ import (
 // The model classes a diffusers checkpoint names in model_index.json, and
 // how each is loaded from its folder.
 func init() {
-	RegisterComponent("UNet2DConditionModel", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	Register("UNet2DConditionModel", func(ctx context.Context, dir string, o Options) (any, error) {
 		return unet.Load(dir, o.weights(dir))
 	})
-	RegisterComponent("AutoencoderKL", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	Register("AutoencoderKL", func(ctx context.Context, dir string, o Options) (any, error) {
 		return vae.Load(dir, o.weights(dir))
 	})
-	text := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	text := func(ctx context.Context, dir string, o Options) (any, error) {
 		return clip.LoadTextModel(dir, o.weights(dir))
 	}
-	RegisterComponent("CLIPTextModel", text)
-	RegisterComponent("CLIPTextModelWithProjection", text)
-	tok := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	Register("CLIPTextModel", text)
+	Register("CLIPTextModelWithProjection", text)
+	tok := func(ctx context.Context, dir string, o Options) (any, error) {
 		return clip.LoadTokenizer(dir)
 	}
-	RegisterComponent("CLIPTokenizer", tok)
-	RegisterComponent("CLIPTokenizerFast", tok)
-	RegisterComponent("StableDiffusionSafetyChecker", func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	Register("CLIPTokenizer", tok)
+	Register("CLIPTokenizerFast", tok)
+	Register("StableDiffusionSafetyChecker", func(ctx context.Context, dir string, o Options) (any, error) {
 		return safety.Load(dir, o.weights(dir))
 	})
-	fe := func(ctx context.Context, dir string, o LoadOptions) (any, error) {
+	fe := func(ctx context.Context, dir string, o Options) (any, error) {
 		return safety.LoadFeatureExtractor(dir)
 	}
-	RegisterComponent("CLIPImageProcessor", fe)
-	RegisterComponent("CLIPFeatureExtractor", fe)
+	Register("CLIPImageProcessor", fe)
+	Register("CLIPFeatureExtractor", fe)
 	for _, name := range schedulers.Classes() {
-		RegisterComponent(name, loadScheduler)
+		Register(name, loadScheduler)
 	}
 }
 
-func loadScheduler(ctx context.Context, dir string, o LoadOptions) (any, error) {
+func loadScheduler(ctx context.Context, dir string, o Options) (any, error) {
 	path := filepath.Join(dir, "scheduler_config.json")
 	var m map[string]any
 	if err := config.ReadJSONContext(ctx, path, config.MaxConfigBytes, &m); err != nil {
@@ -77,6 +77,6 @@ func variantFor(dir, variant string) string {
 	return ""
 }
 
-func (o LoadOptions) weights(dir string) weights.OpenOptions {
+func (o Options) weights(dir string) weights.OpenOptions {
 	return weights.OpenOptions{Variant: variantFor(dir, o.Variant), Precision: o.DType}
 }

@@ -1,7 +1,8 @@
-package pipelines
+package engine
 
 import (
 	"image"
+	"slices"
 
 	"github.com/goautopipe/diffusers/internal/imaging"
 )
@@ -89,78 +90,68 @@ func (r raster) gray() raster {
 func CropRegion(mask image.Image, width, height, pad int) image.Rectangle {
 	m := maskRaster(mask).gray()
 	w, h := m.w, m.h
-	colEmpty := func(x int) bool {
-		for y := 0; y < h; y++ {
-			if m.pix[y*w+x] != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	rowEmpty := func(y int) bool {
-		for x := 0; x < w; x++ {
-			if m.pix[y*w+x] != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	left, right, top, bottom := 0, 0, 0, 0
-	for x := 0; x < w && colEmpty(x); x++ {
-		left++
-	}
-	for x := w - 1; x >= 0 && colEmpty(x); x-- {
-		right++
-	}
-	for y := 0; y < h && rowEmpty(y); y++ {
-		top++
-	}
-	for y := h - 1; y >= 0 && rowEmpty(y); y-- {
-		bottom++
-	}
-	x1, y1 := max(left-pad, 0), max(top-pad, 0)
-	x2, y2 := min(w-right+pad, w), min(h-bottom+pad, h)
+	nz := m.nonZeroBounds()
+	x1, y1 := max(nz.Min.X-pad, 0), max(nz.Min.Y-pad, 0)
+	x2, y2 := min(nz.Max.X+pad, w), min(nz.Max.Y+pad, h)
 	if x2 <= x1 || y2 <= y1 { // empty mask: the whole image
 		x1, y1, x2, y2 = 0, 0, w, h
 	}
 	ratioCrop := float64(x2-x1) / float64(y2-y1)
 	ratioOut := float64(width) / float64(height)
 	if ratioCrop > ratioOut {
-		desired := float64(x2-x1) / ratioOut
-		diff := int(desired - float64(y2-y1))
-		y1 -= floorDiv(diff, 2)
-		y2 += diff - floorDiv(diff, 2)
-		if y2 >= h {
-			d := y2 - h
-			y2 -= d
-			y1 -= d
-		}
-		if y1 < 0 {
-			y2 -= y1
-			y1 = 0
-		}
-		if y2 >= h {
-			y2 = h
-		}
+		y1, y2 = growSpan(y1, y2, int(float64(x2-x1)/ratioOut-float64(y2-y1)), h)
 	} else {
-		desired := float64(y2-y1) * ratioOut
-		diff := int(desired - float64(x2-x1))
-		x1 -= floorDiv(diff, 2)
-		x2 += diff - floorDiv(diff, 2)
-		if x2 >= w {
-			d := x2 - w
-			x2 -= d
-			x1 -= d
-		}
-		if x1 < 0 {
-			x2 -= x1
-			x1 = 0
-		}
-		if x2 >= w {
-			x2 = w
-		}
+		x1, x2 = growSpan(x1, x2, int(float64(y2-y1)*ratioOut-float64(x2-x1)), w)
 	}
 	return image.Rect(x1, y1, x2, y2)
+}
+
+// nonZeroBounds returns the columns and rows between the empty ones at
+// each edge (as diffusers counts them: the empty columns from the left and
+// from the right, the empty rows from the top and from the bottom).
+func (r raster) nonZeroBounds() image.Rectangle {
+	colEmpty := func(x int) bool {
+		for y := 0; y < r.h; y++ {
+			if r.pix[y*r.w+x] != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	rowEmpty := func(y int) bool {
+		return !slices.ContainsFunc(r.pix[y*r.w:(y+1)*r.w], func(v uint8) bool { return v != 0 })
+	}
+	left, right := emptyRun(r.w, colEmpty)
+	top, bottom := emptyRun(r.h, rowEmpty)
+	return image.Rectangle{Min: image.Pt(left, top), Max: image.Pt(r.w-right, r.h-bottom)}
+}
+
+// emptyRun counts the empty lines from the start and from the end of n.
+func emptyRun(n int, empty func(int) bool) (fromStart, fromEnd int) {
+	for i := 0; i < n && empty(i); i++ {
+		fromStart++
+	}
+	for i := n - 1; i >= 0 && empty(i); i-- {
+		fromEnd++
+	}
+	return fromStart, fromEnd
+}
+
+// growSpan widens [lo, hi) by diff, half on each side, shifted back inside
+// [0, limit] as diffusers does.
+func growSpan(lo, hi, diff, limit int) (int, int) {
+	lo -= floorDiv(diff, 2)
+	hi += diff - floorDiv(diff, 2)
+	if hi >= limit {
+		d := hi - limit
+		hi -= d
+		lo -= d
+	}
+	if lo < 0 {
+		hi -= lo
+		lo = 0
+	}
+	return lo, min(hi, limit)
 }
 
 func floorDiv(a, b int) int {
