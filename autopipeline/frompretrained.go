@@ -31,7 +31,10 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 		return nil, err
 	}
 	// 2. Read model_index.json and resolve the class.
-	idx, err := config.ReadModelIndex(filepath.Join(dir, "model_index.json"))
+	idx, err := config.ReadModelIndexContext(ctx, filepath.Join(dir, "model_index.json"))
+	if err == nil {
+		err = checkVariant(dir, idx, o.variant)
+	}
 	if err != nil {
 		return nil, err
 	}

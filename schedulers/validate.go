@@ -112,3 +112,38 @@ func trainedBetas(p *params) error {
 	}
 	return nil
 }
+
+// CheckCustom checks explicit timesteps and sigmas (WithTimesteps,
+// WithSigmas) as the schedulers need them: at most MaxTrainTimesteps
+// values, finite; timesteps strictly decreasing within [0, numTrain);
+// sigmas non-increasing, non-negative, the first above zero.
+func CheckCustom(timesteps, sigmas []float64, numTrain int) error {
+	for _, l := range []struct {
+		name string
+		v    []float64
+	}{{"timesteps", timesteps}, {"sigmas", sigmas}} {
+		if err := limits.Int("len("+l.name+")", len(l.v), 0, limits.MaxTrainTimesteps); err != nil {
+			return err
+		}
+		if err := limits.Floats(l.name, l.v); err != nil {
+			return err
+		}
+	}
+	for i, t := range timesteps {
+		if t < 0 || (numTrain > 0 && t >= float64(numTrain)) {
+			return fmt.Errorf("timesteps[%d]: %v is outside [0, num_train_timesteps %d): %w", i, t, numTrain, limits.ErrOutOfRange)
+		}
+		if i > 0 && t >= timesteps[i-1] {
+			return fmt.Errorf("timesteps must be in strictly decreasing order, but timesteps[%d] = %v follows %v: %w", i, t, timesteps[i-1], limits.ErrOutOfRange)
+		}
+	}
+	for i, s := range sigmas {
+		if s < 0 || (i == 0 && s == 0) {
+			return fmt.Errorf("sigmas[%d]: %v must be above zero (the last may be zero): %w", i, s, limits.ErrOutOfRange)
+		}
+		if i > 0 && s > sigmas[i-1] {
+			return fmt.Errorf("sigmas must be in decreasing order, but sigmas[%d] = %v follows %v: %w", i, s, sigmas[i-1], limits.ErrOutOfRange)
+		}
+	}
+	return nil
+}

@@ -178,3 +178,19 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// ErrNonFinite is wrapped by the error of a generation whose result holds
+// NaN or infinite values (an unstable guidance scale, broken weights or
+// scheduler settings): such a result is never returned as an image.
+var ErrNonFinite = errors.New("non-finite values (NaN or Inf)")
+
+// CheckFinite returns an error wrapping ErrNonFinite, naming what and the
+// first bad index, when v holds NaN or an infinity.
+func CheckFinite(what string, v []float32) error {
+	for i, x := range v {
+		if x != x || x > math.MaxFloat32 || x < -math.MaxFloat32 {
+			return fmt.Errorf("%s: value %d is %v: %w", what, i, x, ErrNonFinite)
+		}
+	}
+	return nil
+}

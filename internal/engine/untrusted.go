@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"image"
+
+	"github.com/goautopipe/diffusers/internal/imaging"
+	"github.com/goautopipe/diffusers/internal/limits"
+	"github.com/goautopipe/diffusers/pipelines"
+	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/tensor"
+)
+
+// limitError is a request refused by the limits: it matches both
+// ErrInvalidRequest and the limits' own sentinel.
+type limitError struct{ err error }
+
+func (e limitError) Error() string        { return e.err.Error() }
+func (e limitError) Unwrap() error        { return e.err }
+func (e limitError) Is(target error) bool { return target == pipelines.ErrInvalidRequest }
+
+// maxInputPixels bounds an input image or mask (Pillow's decompression
+// bomb threshold).
+const maxInputPixels = 2 * 89478485
+
+// checkUntrusted runs before anything reads the request: a nil context,
+// input images the converters cannot read (nil pointers, unbounded or
+// malformed images) and explicit timesteps or sigmas in an order no
+// scheduler takes are refused.
+func (c *Core) checkUntrusted(ctx context.Context, r pipelines.Request) error {
+	if ctx == nil {
+		return invalid("nil context")
+	}
+	for _, in := range []struct {
+		name string
+		img  image.Image
+	}{{"image", r.Image}, {"mask_image", r.MaskImage}} {
+		if in.img == nil {
+			continue
+		}
+		if err := imaging.Check(in.img, maxInputPixels); err != nil {
+			return limitError{fmt.Errorf("`%s`: %w", in.name, err)}
+		}
+	}
+	if err := schedulers.CheckCustom(r.Timesteps, r.Sigmas, c.numTrainTimesteps()); err != nil {
+		return limitError{fmt.Errorf("custom schedule: %w", err)}
+	}
+	return nil
+}
+
+// checkBudget runs once the size is known, before the first allocation
+// that depends on the request: the operator limits of ctx and the memory
+// estimate.
+func (c *Core) checkBudget(ctx context.Context, r pipelines.Request, size Size) error {
+	u, v := c.UNet.Config(), c.VAE.Config()
+	shape := limits.Shape{
+		LatentChannels: u.InChannels, VAEScale: c.Proc.VAEScaleFactor,
+		UNetChannels: u.BlockOutChannels, VAEChannels: v.BlockOutChannels,
+		TextTokens: 77,
+	}
+	if len(u.CrossAttentionDim) > 0 {
+		shape.TextHidden = u.CrossAttentionDim[0]
+	}
+	req := limits.Request{
+		Images: r.NumImagesPerPrompt, Width: size.Width, Height: size.Height, Steps: r.NumInferenceSteps,
+		Guidance:    GuidanceScale(r) > 1,
+		PromptBytes: max(len(r.Prompt), len(r.NegativePrompt), len(r.Prompt2), len(r.NegativePrompt2)),
+	}
+	if err := limits.FromContext(ctx).Check(shape, req); err != nil {
+		return limitError{err}
+	}
+	return nil
+}
+
+// checkFinite refuses a generation result holding NaN or infinities.
+func checkFinite(what string, t *tensor.Dense) error {
+	if t == nil {
+		return nil
+	}
+	if err := limits.CheckFinite(what, tensor.F32(t)); err != nil {
+		return fmt.Errorf("the generation failed: %w; check guidance_scale, the scheduler settings and the weights", err)
+	}
+	return nil
+}
