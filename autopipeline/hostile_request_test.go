@@ -66,6 +66,10 @@ func TestHostileRequests(t *testing.T) {
 		{"nil *image.NRGBA", i2i, nil, autopipeline.Request{Image: nilImg}, autopipeline.ErrInvalidImage},
 		{"image.Uniform", i2i, nil, autopipeline.Request{Image: image.NewUniform(color.White)}, autopipeline.ErrInvalidImage},
 		{"empty palette", i2i, nil, autopipeline.Request{Image: image.NewPaletted(image.Rect(0, 0, 8, 8), nil)}, autopipeline.ErrInvalidImage},
+		{"latents of the wrong batch", t2i, nil, autopipeline.Request{Latents: tensor.New(2, 4, 32, 32), Width: 64, Height: 64}, nil},
+		{"latents of the wrong size", t2i, nil, autopipeline.Request{Latents: tensor.New(1, 4, 8, 8), Width: 64, Height: 64}, nil},
+		{"latents for an image, wrong channels", i2i, nil, autopipeline.Request{Latents: tensor.New(1, 3, 8, 8)}, nil},
+		{"latents for an image, 3-D", i2i, nil, autopipeline.Request{Latents: tensor.New(4, 8, 8)}, nil},
 		{"operator max images", t2i, autopipeline.ContextWithLimits(context.Background(), autopipeline.Limits{MaxImages: 2}),
 			autopipeline.Request{NumImagesPerPrompt: 3}, nil},
 		{"operator max pixels", t2i, autopipeline.ContextWithLimits(context.Background(), autopipeline.Limits{MaxPixels: 32 * 32}),
@@ -128,7 +132,7 @@ func nanWeights(t *testing.T) string {
 func TestNonFiniteOutput(t *testing.T) {
 	t2i, _ := tinyPipes(t)
 	ctx := context.Background()
-	nanLatents := tensor.New(1, 4, 8, 8)
+	nanLatents := tensor.New(1, 4, 32, 32) // 64x64 pixels, VAE scale 2
 	for i, d := 0, tensor.F32(nanLatents); i < len(d); i++ {
 		d[i] = float32(math.NaN())
 	}

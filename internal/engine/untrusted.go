@@ -70,6 +70,33 @@ func (c *Core) checkBudget(ctx context.Context, r pipelines.Request, size Size) 
 	if err := limits.FromContext(ctx).Check(shape, req); err != nil {
 		return limitError{err}
 	}
+	return c.checkLatents(r, size)
+}
+
+// checkLatents checks the shape of given latents as diffusers does: the
+// initial noise of text-to-image and inpainting is [num_images_per_prompt,
+// latent channels, height/f, width/f]; image-to-image latents standing in
+// for the image have the latent channels and a batch that divides
+// num_images_per_prompt.
+func (c *Core) checkLatents(r pipelines.Request, size Size) error {
+	if r.Latents == nil {
+		return nil
+	}
+	got, ch, f := r.Latents.Shape(), c.VAE.Config().LatentChannels, c.Proc.VAEScaleFactor
+	if c.Task == Image2Image && r.Image == nil {
+		if len(got) != 4 || got[1] != ch || got[0] < 1 || r.NumImagesPerPrompt%got[0] != 0 {
+			return invalid("`latents` standing in for `image` must be [batch, %d, height, width] with a batch dividing num_images_per_prompt %d, got shape %v",
+				ch, r.NumImagesPerPrompt, got)
+		}
+		return nil
+	}
+	if c.Task == Image2Image {
+		return nil
+	}
+	want := []int{r.NumImagesPerPrompt, ch, size.Height / f, size.Width / f}
+	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
+		return invalid("Unexpected latents shape, got %v, expected %v", got, want)
+	}
 	return nil
 }
 
