@@ -129,6 +129,13 @@ func CheckCustom(timesteps, sigmas []float64, numTrain int) error {
 			return err
 		}
 	}
+	if err := checkTimesteps(timesteps, numTrain); err != nil {
+		return err
+	}
+	return checkSigmas(sigmas)
+}
+
+func checkTimesteps(timesteps []float64, numTrain int) error {
 	for i, t := range timesteps {
 		if t < 0 || (numTrain > 0 && t >= float64(numTrain)) {
 			return fmt.Errorf("timesteps[%d]: %v is outside [0, num_train_timesteps %d): %w", i, t, numTrain, limits.ErrOutOfRange)
@@ -137,6 +144,10 @@ func CheckCustom(timesteps, sigmas []float64, numTrain int) error {
 			return fmt.Errorf("timesteps must be in strictly decreasing order, but timesteps[%d] = %v follows %v: %w", i, t, timesteps[i-1], limits.ErrOutOfRange)
 		}
 	}
+	return nil
+}
+
+func checkSigmas(sigmas []float64) error {
 	for i, s := range sigmas {
 		if s < 0 || (i == 0 && s == 0) {
 			return fmt.Errorf("sigmas[%d]: %v must be above zero (the last may be zero): %w", i, s, limits.ErrOutOfRange)

@@ -158,15 +158,7 @@ func fixValue(v reflect.Value, depth int) bool {
 	case reflect.Pointer:
 		return !v.IsNil() && fixValue(v.Elem(), depth+1)
 	case reflect.Interface:
-		if v.IsNil() {
-			return false
-		}
-		c := reflect.New(v.Elem().Type()).Elem()
-		c.Set(v.Elem())
-		if fixValue(c, depth+1) {
-			v.Set(c)
-			return true
-		}
+		return !v.IsNil() && fixCopy(v, v.Elem(), depth)
 	case reflect.Struct:
 		changed := false
 		for i := 0; i < v.NumField(); i++ {
@@ -191,14 +183,26 @@ func fixMap(v reflect.Value, depth int) bool {
 	changed := false
 	it := v.MapRange()
 	for it.Next() {
-		c := reflect.New(it.Value().Type()).Elem()
-		c.Set(it.Value())
-		if fixValue(c, depth+1) {
-			v.SetMapIndex(it.Key(), c)
-			changed = true
-		}
+		k := it.Key()
+		changed = fixCopy(v, it.Value(), depth, k) || changed
 	}
 	return changed
+}
+
+// fixCopy fixes a settable copy of elem (the value inside an interface, or
+// the map entry for key) and stores it back into v when it changed.
+func fixCopy(v, elem reflect.Value, depth int, key ...reflect.Value) bool {
+	c := reflect.New(elem.Type()).Elem()
+	c.Set(elem)
+	if !fixValue(c, depth+1) {
+		return false
+	}
+	if len(key) > 0 {
+		v.SetMapIndex(key[0], c)
+	} else {
+		v.Set(c)
+	}
+	return true
 }
 
 func fixFloat(v reflect.Value) bool {
