@@ -2,6 +2,7 @@ package autopipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,9 @@ import (
 func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (p Pipeline, err error) {
 	defer panics.Recover(&err, "FromPretrained")
 	o, err := collect(opts)
+	if err == nil && ctx == nil {
+		err = errors.New("autopipeline: FromPretrained: nil context")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,8 @@ func TestHostileFiles(t *testing.T) {
 	}
 }
 
-// WithVariant on a folder without that variant is an error, as diffusers.
+// WithVariant on a folder without that variant is an error, as diffusers;
+// so are an unknown component and a nil context.
 func TestVariantMissing(t *testing.T) {
 	_, err := autopipeline.Text2Image.FromPretrained(context.Background(), td+"tiny-sd", autopipeline.WithVariant("fp16"))
 	require.Error(t, err)
@@ -194,4 +195,7 @@ func TestVariantMissing(t *testing.T) {
 	_, err = autopipeline.Text2Image.FromPretrained(context.Background(), td+"tiny-sd", autopipeline.WithComponent("bogus", 5))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bogus")
+	//nolint:staticcheck // a nil context is what is being tested
+	_, err = autopipeline.Text2Image.FromPretrained(nil, td+"tiny-sd")
+	require.EqualError(t, err, "autopipeline: FromPretrained: nil context")
 }
