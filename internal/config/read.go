@@ -46,24 +46,36 @@ func OpenFile(ctx context.Context, path string, limit int64) (io.ReadCloser, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	f, fi, err := OpenRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("config: %s: %w (%s)", path, ErrNotRegular, fi.Mode().Type())
 	}
 	if fi.Size() > limit {
 		f.Close()
 		return nil, fmt.Errorf("config: %s: %w: %d bytes, the limit is %d", path, ErrTooLarge, fi.Size(), limit)
 	}
 	return &boundedFile{ctx: ctx, f: f, path: path, left: limit}, nil
+}
+
+// OpenRegular opens the file at path for reading if it is a regular file,
+// without blocking on a named pipe (the open is non-blocking; anything but a
+// regular file is refused with ErrNotRegular), and returns it with its
+// FileInfo.
+func OpenRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fi.Mode().Type())
+	}
+	return f, fi, nil
 }
 
 // ReadFile reads the regular file at path with OpenFile's checks.
