@@ -70,6 +70,92 @@ func readTrainSchedule(p *params, rescale, zeroSNRLast bool) (trainSchedule, err
 	return trainSchedule{numTrain: n, betas: betas, alphasCumprod: ac}, nil
 }
 
+// betaRescale says how a scheduler treats rescale_betas_zero_snr.
+type betaRescale int
+
+const (
+	noRescale     betaRescale = iota // the key is not read (PNDM, LMS, Heun)
+	rescaleAlphas                    // rescaled betas as configured (DDIM, DDPM)
+	rescaleSigmas                    // and the last alphas_cumprod set to 2^-24 (sigma schedulers)
+)
+
+// settings are the config keys every scheduler reads alike.
+type settings struct {
+	ts         trainSchedule
+	prediction string // prediction_type
+	spacing    string // timestep_spacing
+	offset     int    // steps_offset
+}
+
+// readSettings reads prediction_type (one of predictions), timestep_spacing,
+// steps_offset and the training schedule.
+func readSettings(p *params, rescale betaRescale, predictions ...string) (settings, error) {
+	s := settings{
+		prediction: p.oneOf("prediction_type", predictions...),
+		spacing:    p.oneOf("timestep_spacing", "linspace", "leading", "trailing"),
+		offset:     p.int("steps_offset"),
+	}
+	var err error
+	s.ts, err = readTrainSchedule(p, rescale != noRescale && p.bool("rescale_betas_zero_snr"), rescale == rescaleSigmas)
+	return s, err
+}
+
+// alphaSettings are what DDIM and DDPM read alike: the settings and
+// clip_sample with its range.
+type alphaSettings struct {
+	settings
+	clip clipping
+}
+
+// readAlphaSettings reads the alphaSettings and refuses thresholding.
+func readAlphaSettings(p *params) (alphaSettings, error) {
+	set, err := readSettings(p, rescaleAlphas, "epsilon", "sample", "v_prediction")
+	if err != nil {
+		return alphaSettings{}, err
+	}
+	if p.bool("thresholding") {
+		return alphaSettings{}, fmt.Errorf("thresholding is not supported")
+	}
+	return alphaSettings{settings: set, clip: readClipping(p)}, nil
+}
+
+// finalAlpha is the alphas_cumprod DDIM and PNDM step to after the last
+// timestep: 1 with set_alpha_to_one, else alphas_cumprod[0].
+func (ts trainSchedule) finalAlpha(setAlphaToOne bool) float64 {
+	if setAlphaToOne {
+		return 1
+	}
+	return ts.alphasCumprod[0]
+}
+
+// finalSigma is the sigma appended after the last step: sigma_min
+// (sqrt((1-a0)/a0), in float32) for final_sigmas_type "sigma_min", else 0.
+func (ts trainSchedule) finalSigma(sigmaMin bool) float64 {
+	if !sigmaMin {
+		return 0
+	}
+	a := float32(ts.alphasCumprod[0])
+	return float64(sqrt32((1 - a) / a))
+}
+
+// clipping is clip_sample and clip_sample_range.
+type clipping struct {
+	on    bool
+	limit float32
+}
+
+func readClipping(p *params) clipping {
+	return clipping{on: p.bool("clip_sample"), limit: float32(p.float("clip_sample_range"))}
+}
+
+// apply clamps a predicted x0 to [-limit, limit] when clipping is on.
+func (c clipping) apply(x float32) float32 {
+	if !c.on {
+		return x
+	}
+	return clamp32(x, -c.limit, c.limit)
+}
+
 // trainSigmas are ((1-a)/a)^0.5 for every training step, ascending in t.
 func (ts trainSchedule) trainSigmas() []float64 { return SigmasFromAlphasCumprod(ts.alphasCumprod) }
 
@@ -152,4 +238,9 @@ func addNoiseAlphas(ac []float64, original, noise *tensor.Dense, t float64) (*te
 func sigmaToAlphaSigma(s float32) (alpha, sigma float32) {
 	alpha = 1 / sqrt32(s*s+1)
 	return alpha, s * alpha
+}
+
+// state returns the alphaState of a DDPM-family generation.
+func (ts trainSchedule) state(timesteps []float64, steps int) alphaState {
+	return alphaState{schedule: schedule{timesteps: timesteps, steps: steps}, alphasCumprod: ts.alphasCumprod}
 }

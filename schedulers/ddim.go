@@ -27,36 +27,18 @@ func init() {
 // DDIM implements DDIMScheduler (Song et al. 2020).
 type DDIM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	clip       bool
-	clipRange  float32
+	alphaSettings
 	finalAlpha float64
-	spacing    string
-	offset     int
 }
 
 func newDDIM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &DDIM{baseScheduler: baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
-	s.clip = p.bool("clip_sample")
-	s.clipRange = float32(p.float("clip_sample_range"))
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	if p.bool("thresholding") {
-		return nil, fmt.Errorf("thresholding is not supported")
-	}
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	a, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
-	s.finalAlpha = ts.alphasCumprod[0]
-	if p.bool("set_alpha_to_one") {
-		s.finalAlpha = 1
-	}
-	return s, p.err
+	base := baseScheduler{class: "DDIMScheduler", cfg: cfg, order: 1}
+	return &DDIM{baseScheduler: base, alphaSettings: a, finalAlpha: a.ts.finalAlpha(p.bool("set_alpha_to_one"))}, p.err
 }
 
 // integerTimesteps computes the DDPM-family inference timesteps.
@@ -81,29 +63,13 @@ func (s *DDIM) NewState(steps int, opts ...Option) (State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ddimState{s: s, timesteps: ts, steps: steps, eta: float32(o.eta)}, nil
+	return &ddimState{alphaState: s.ts.state(ts, steps), s: s, eta: float32(o.eta)}, nil
 }
 
 type ddimState struct {
-	s         *DDIM
-	timesteps []float64
-	steps     int
-	eta       float32
-}
-
-func (st *ddimState) Timesteps() []float64    { return st.timesteps }
-func (st *ddimState) Sigmas() []float64       { return nil }
-func (st *ddimState) NumInferenceSteps() int  { return st.steps }
-func (st *ddimState) Order() int              { return 1 }
-func (st *ddimState) InitNoiseSigma() float64 { return 1 }
-func (st *ddimState) SetBeginIndex(int)       {}
-
-func (st *ddimState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *ddimState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+	alphaState
+	s   *DDIM
+	eta float32
 }
 
 func (st *ddimState) alphaAt(t int) (float32, error) {
@@ -154,9 +120,7 @@ func (st *ddimState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 			x0 = sat*x[i] - sbt*m[i]
 			eps = sat*m[i] + sbt*x[i]
 		}
-		if s.clip {
-			x0 = clamp32(x0, -s.clipRange, s.clipRange)
-		}
+		x0 = s.clip.apply(x0)
 		o[i] = sap*x0 + dirCoef*eps
 	}
 	if st.eta > 0 {

@@ -29,33 +29,18 @@ func init() {
 // types.
 type DDPM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	variance   string
-	clip       bool
-	clipRange  float32
-	spacing    string
-	offset     int
+	alphaSettings
+	variance string
 }
 
 func newDDPM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
-	s.variance = p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
-	s.clip = p.bool("clip_sample")
-	s.clipRange = float32(p.float("clip_sample_range"))
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	if p.bool("thresholding") {
-		return nil, fmt.Errorf("thresholding is not supported")
-	}
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), false)
+	a, err := readAlphaSettings(p)
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
-	return s, p.err
+	variance := p.oneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large")
+	return &DDPM{baseScheduler: baseScheduler{class: "DDPMScheduler", cfg: cfg, order: 1}, alphaSettings: a, variance: variance}, p.err
 }
 
 // NewState implements Scheduler. Explicit timesteps must be strictly
@@ -75,34 +60,18 @@ func (s *DDPM) NewState(steps int, opts ...Option) (State, error) {
 		if len(ts) == 0 || int(ts[0]) >= s.ts.numTrain {
 			return nil, fmt.Errorf("schedulers: custom timesteps must start below num_train_timesteps")
 		}
-		return &ddpmState{s: s, timesteps: ts, steps: len(ts)}, nil
+		return &ddpmState{alphaState: s.ts.state(ts, len(ts)), s: s}, nil
 	}
 	ts, err := integerTimesteps(s.spacing, s.ts.numTrain, steps, s.offset)
 	if err != nil {
 		return nil, err
 	}
-	return &ddpmState{s: s, timesteps: ts, steps: steps}, nil
+	return &ddpmState{alphaState: s.ts.state(ts, steps), s: s}, nil
 }
 
 type ddpmState struct {
-	s         *DDPM
-	timesteps []float64
-	steps     int
-}
-
-func (st *ddpmState) Timesteps() []float64    { return st.timesteps }
-func (st *ddpmState) Sigmas() []float64       { return nil }
-func (st *ddpmState) NumInferenceSteps() int  { return st.steps }
-func (st *ddpmState) Order() int              { return 1 }
-func (st *ddpmState) InitNoiseSigma() float64 { return 1 }
-func (st *ddpmState) SetBeginIndex(int)       {}
-
-func (st *ddpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *ddpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
+	alphaState
+	s *DDPM
 }
 
 // previous returns the timestep after t in the schedule, or -1.
@@ -154,9 +123,7 @@ func (st *ddpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 		default:
 			x0 = sat*x[i] - sbt*m[i]
 		}
-		if s.clip {
-			x0 = clamp32(x0, -s.clipRange, s.clipRange)
-		}
+		x0 = s.clip.apply(x0)
 		o[i] = c0*x0 + c1*x[i]
 	}
 	if ti > 0 {
@@ -164,22 +131,24 @@ func (st *ddpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 			return nil, fmt.Errorf("schedulers: DDPM needs a generator")
 		}
 		noise := data(g.Randn(tensor.Shape(sample)...))
-		variance := bp / bt * curBeta
-		if variance < 1e-20 {
-			variance = 1e-20
-		}
-		var scale float32
-		switch s.variance {
-		case "fixed_small":
-			scale = sqrt32(variance)
-		case "fixed_small_log":
-			scale = exp32(0.5 * log32(variance))
-		case "fixed_large":
-			scale = sqrt32(curBeta)
-		}
+		scale := s.noiseScale(bp/bt*curBeta, curBeta)
 		for i := range o {
 			o[i] = o[i] + scale*noise[i]
 		}
 	}
 	return out, nil
+}
+
+// noiseScale is the standard deviation of the noise added at a step, for
+// the configured variance_type; variance is the posterior variance (clamped
+// to 1e-20 as diffusers does) and beta the step's beta.
+func (s *DDPM) noiseScale(variance, beta float32) float32 {
+	variance = max(variance, 1e-20)
+	switch s.variance {
+	case "fixed_small_log":
+		return exp32(0.5 * log32(variance))
+	case "fixed_large":
+		return sqrt32(beta)
+	}
+	return sqrt32(variance) // fixed_small
 }

@@ -42,8 +42,7 @@ func init() {
 // midpoint or Heun second-order updates.
 type DPMSolver struct {
 	baseScheduler
-	ts          trainSchedule
-	prediction  string
+	settings
 	order       int
 	algorithm   string
 	solverType  string
@@ -52,32 +51,19 @@ type DPMSolver struct {
 	spacingOpt  sigmaSpacing
 	finalSigMin bool
 	lambdaMin   float64
-	spacing     string
-	offset      int
 	cosine      bool
 }
 
 func newDPM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &DPMSolver{baseScheduler: baseScheduler{class: "DPMSolverMultistepScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
+	set, err := readSettings(p, rescaleSigmas, "epsilon", "sample", "v_prediction")
+	if err != nil {
+		return nil, err
+	}
+	s := &DPMSolver{baseScheduler: baseScheduler{class: "DPMSolverMultistepScheduler", cfg: cfg, order: 1}, settings: set}
 	s.order = p.int("solver_order")
-	s.algorithm = p.str("algorithm_type")
-	if s.algorithm == "deis" {
-		s.algorithm = "dpmsolver++"
-	}
-	s.solverType = p.str("solver_type")
-	switch s.solverType {
-	case "logrho", "bh1", "bh2":
-		s.solverType = "midpoint"
-	case "midpoint", "heun":
-	default:
-		return nil, fmt.Errorf("solver_type %q is not supported", s.solverType)
-	}
-	switch s.algorithm {
-	case "dpmsolver", "dpmsolver++", "sde-dpmsolver", "sde-dpmsolver++":
-	default:
-		return nil, fmt.Errorf("algorithm_type %q is not supported", s.algorithm)
+	if err := s.readSolver(p); err != nil {
+		return nil, err
 	}
 	s.lowerFinal = p.bool("lower_order_final")
 	s.eulerFinal = p.bool("euler_at_final")
@@ -95,20 +81,35 @@ func newDPM(cfg map[string]any) (Scheduler, error) {
 	if s.order < 1 || s.order > 3 {
 		return nil, fmt.Errorf("solver_order %d is not supported", s.order)
 	}
+	s.lambdaMin = math.Inf(-1)
 	if v, ok := toFloat(p.m["lambda_min_clipped"]); ok {
 		s.lambdaMin = v
-	} else {
-		s.lambdaMin = math.Inf(-1)
 	}
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
 	s.cosine = p.str("beta_schedule") == "squaredcos_cap_v2"
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), true)
-	if err != nil {
-		return nil, err
-	}
-	s.ts = ts
 	return s, p.err
+}
+
+// readSolver reads algorithm_type and solver_type, mapping the variants
+// diffusers replaces (deis; logrho, bh1, bh2) as it does.
+func (s *DPMSolver) readSolver(p *params) error {
+	s.algorithm = p.str("algorithm_type")
+	if s.algorithm == "deis" {
+		s.algorithm = "dpmsolver++"
+	}
+	s.solverType = p.str("solver_type")
+	switch s.solverType {
+	case "logrho", "bh1", "bh2":
+		s.solverType = "midpoint"
+	case "midpoint", "heun":
+	default:
+		return fmt.Errorf("solver_type %q is not supported", s.solverType)
+	}
+	switch s.algorithm {
+	case "dpmsolver", "dpmsolver++", "sde-dpmsolver", "sde-dpmsolver++":
+	default:
+		return fmt.Errorf("algorithm_type %q is not supported", s.algorithm)
+	}
+	return nil
 }
 
 // lastTimestep is num_train_timesteps minus the number of training steps
@@ -160,71 +161,28 @@ func (s *DPMSolver) NewState(steps int, opts ...Option) (State, error) {
 	} else {
 		sigmas = InterpSigmas(ts, train)
 	}
-	last := 0.0
-	if s.finalSigMin {
-		a := float32(s.ts.alphasCumprod[0])
-		last = float64(sqrt32((1 - a) / a))
-	}
-	sigmas = f32All(append(sigmas, last))
-	b := sigmaBase{stepIndex: newStepIndex(true), timesteps: ts, sigmas: sigmas, steps: len(ts), order: 1}
-	return &dpmState{sigmaBase: b, s: s, outputs: make([][]float32, s.order)}, nil
+	sigmas = f32All(append(sigmas, s.ts.finalSigma(s.finalSigMin)))
+	b := multistepState{sigmaBase: newSigmaBase(ts, sigmas, len(ts), 1, true)}
+	return &dpmState{multistepState: b, s: s, outputs: make([][]float32, s.order)}, nil
 }
 
 type dpmState struct {
-	sigmaBase
+	multistepState
 	s         *DPMSolver
 	outputs   [][]float32 // last solver_order converted model outputs, newest last
 	lowerNums int
 }
 
-func (st *dpmState) InitNoiseSigma() float64 { return 1 }
-
-func (st *dpmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) { return x, nil }
-
-func (st *dpmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	return addNoiseAlphaSigma(st.sigmas, i, original, noise)
-}
-
 func (st *dpmState) convert(m, x []float32) []float32 {
-	s := st.s
-	a, sg := sigmaToAlphaSigma(float32(st.sigmas[st.idx]))
-	out := make([]float32, len(m))
-	plus := s.algorithm == "dpmsolver++" || s.algorithm == "sde-dpmsolver++"
-	for i := range out {
-		switch {
-		case plus && s.prediction == "epsilon":
-			out[i] = (x[i] - sg*m[i]) / a
-		case plus && s.prediction == "v_prediction":
-			out[i] = a*x[i] - sg*m[i]
-		case !plus && s.prediction == "sample":
-			out[i] = (x[i] - a*m[i]) / sg
-		case !plus && s.prediction == "v_prediction":
-			out[i] = a*m[i] + sg*x[i]
-		default: // x0 model output for ++, epsilon for the others
-			out[i] = m[i]
-		}
-	}
-	return out
+	plus := st.s.algorithm == "dpmsolver++" || st.s.algorithm == "sde-dpmsolver++"
+	return convertOutput(plus, st.s.prediction, st.sigmas[st.idx], m, x)
 }
 
 func (st *dpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	s := st.s
-	n := len(st.timesteps)
-	lowerFinal := st.idx == n-1 && (s.eulerFinal || (s.lowerFinal && n < 15) || !s.finalSigMin)
-	lowerSecond := st.idx == n-2 && s.lowerFinal && n < 15
 	x := data(sample)
 	m := st.convert(data(modelOutput), x)
 	copy(st.outputs, st.outputs[1:])
@@ -237,10 +195,10 @@ func (st *dpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.De
 		noise = data(g.Randn(tensor.Shape(sample)...))
 	}
 	var out []float32
-	switch {
-	case s.order == 1 || st.lowerNums < 1 || lowerFinal:
+	switch st.stepOrder() {
+	case 1:
 		out = st.firstOrder(m, x, noise)
-	case s.order == 2 || st.lowerNums < 2 || lowerSecond:
+	case 2:
 		out = st.secondOrder(x, noise)
 	default:
 		out = st.thirdOrder(x, noise)
@@ -252,35 +210,61 @@ func (st *dpmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.De
 	return tensor.FromSlice(out, tensor.Shape(sample)...), nil
 }
 
+// stepOrder is the order of this step: solver_order, lowered during
+// warm-up and, with lower_order_final (or at an Euler/zero final step),
+// near the end of short schedules.
+func (st *dpmState) stepOrder() int {
+	s := st.s
+	n := len(st.timesteps)
+	lowerFinal := st.idx == n-1 && (s.eulerFinal || (s.lowerFinal && n < 15) || !s.finalSigMin)
+	lowerSecond := st.idx == n-2 && s.lowerFinal && n < 15
+	switch {
+	case s.order == 1 || st.lowerNums < 1 || lowerFinal:
+		return 1
+	case s.order == 2 || st.lowerNums < 2 || lowerSecond:
+		return 2
+	}
+	return 3
+}
+
+// term is one coefficient × vector term of a solver update.
+type term struct {
+	c float32
+	v []float32 // nil: the term is left out
+}
+
+// combine returns c0·x + Σ c·v elementwise, the terms added left to right.
+func combine(c0 float32, x []float32, terms ...term) []float32 {
+	out := make([]float32, len(x))
+	for i := range out {
+		out[i] = c0 * x[i]
+	}
+	for _, t := range terms {
+		if t.v == nil {
+			continue
+		}
+		for i := range out {
+			out[i] = out[i] + t.c*t.v[i]
+		}
+	}
+	return out
+}
+
 func (st *dpmState) firstOrder(m, x, noise []float32) []float32 {
 	at, sgt, lt := lambda32(st.sigmas[st.idx+1])
 	as, sgs, ls := lambda32(st.sigmas[st.idx])
 	h := lt - ls
-	out := make([]float32, len(x))
 	switch st.s.algorithm {
 	case "dpmsolver++":
-		c0, c1 := sgt/sgs, at*(exp32(-h)-1)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m[i]
-		}
+		return combine(sgt/sgs, x, term{-(at * (exp32(-h) - 1)), m})
 	case "dpmsolver":
-		c0, c1 := at/as, sgt*(exp32(h)-1)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m[i]
-		}
+		return combine(at/as, x, term{-(sgt * (exp32(h) - 1)), m})
 	case "sde-dpmsolver++":
 		e2 := exp32(-2 * h)
-		c0, c1, c2 := sgt/sgs*exp32(-h), at*(1-e2), sgt*sqrt32(1-e2)
-		for i := range out {
-			out[i] = c0*x[i] + c1*m[i] + c2*noise[i]
-		}
-	case "sde-dpmsolver":
-		c0, c1, c2 := at/as, 2*(sgt*(exp32(h)-1)), sgt*sqrt32(exp32(2*h)-1)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m[i] + c2*noise[i]
-		}
+		return combine(sgt/sgs*exp32(-h), x, term{at * (1 - e2), m}, term{sgt * sqrt32(1-e2), noise})
+	default: // sde-dpmsolver
+		return combine(at/as, x, term{-(2 * (sgt * (exp32(h) - 1))), m}, term{sgt * sqrt32(exp32(2*h)-1), noise})
 	}
-	return out
 }
 
 func (st *dpmState) secondOrder(x, noise []float32) []float32 {
@@ -290,63 +274,42 @@ func (st *dpmState) secondOrder(x, noise []float32) []float32 {
 	k := len(st.outputs)
 	m0, m1 := st.outputs[k-1], st.outputs[k-2]
 	h, h0 := lt-ls0, ls0-ls1
-	r0 := h0 / h
-	inv := 1 / r0
+	inv := 1 / (h0 / h)
 	d1 := make([]float32, len(x))
 	for i := range d1 {
 		d1[i] = inv * (m0[i] - m1[i])
 	}
-	out := make([]float32, len(x))
 	heun := st.s.solverType == "heun"
 	switch st.s.algorithm {
 	case "dpmsolver++":
 		em := exp32(-h) - 1
-		c0, c1 := sgt/sgs0, at*em
-		c2 := float32(0.5) * (at * em)
+		c2 := -(float32(0.5) * (at * em))
 		if heun {
 			c2 = at * (em/h + 1)
 		}
-		for i := range out {
-			if heun {
-				out[i] = c0*x[i] - c1*m0[i] + c2*d1[i]
-			} else {
-				out[i] = c0*x[i] - c1*m0[i] - c2*d1[i]
-			}
-		}
+		return combine(sgt/sgs0, x, term{-(at * em), m0}, term{c2, d1})
 	case "dpmsolver":
 		ep := exp32(h) - 1
-		c0, c1 := at/as0, sgt*ep
 		c2 := float32(0.5) * (sgt * ep)
 		if heun {
 			c2 = sgt * (ep/h - 1)
 		}
-		for i := range out {
-			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i]
-		}
+		return combine(at/as0, x, term{-(sgt * ep), m0}, term{-c2, d1})
 	case "sde-dpmsolver++":
 		e2 := exp32(-2 * h)
-		c0, c1 := sgt/sgs0*exp32(-h), at*(1-e2)
 		c2 := float32(0.5) * (at * (1 - e2))
 		if heun {
 			c2 = at * ((1-e2)/(-2*h) + 1)
 		}
-		cn := sgt * sqrt32(1-e2)
-		for i := range out {
-			out[i] = c0*x[i] + c1*m0[i] + c2*d1[i] + cn*noise[i]
-		}
-	case "sde-dpmsolver":
+		return combine(sgt/sgs0*exp32(-h), x, term{at * (1 - e2), m0}, term{c2, d1}, term{sgt * sqrt32(1-e2), noise})
+	default: // sde-dpmsolver
 		ep := exp32(h) - 1
-		c0, c1 := at/as0, 2*(sgt*ep)
 		c2 := sgt * ep
 		if heun {
 			c2 = 2 * (sgt * (ep/h - 1))
 		}
-		cn := sgt * sqrt32(exp32(2*h)-1)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i] + cn*noise[i]
-		}
+		return combine(at/as0, x, term{-(2 * (sgt * ep)), m0}, term{-c2, d1}, term{sgt * sqrt32(exp32(2*h)-1), noise})
 	}
-	return out
 }
 
 func (st *dpmState) thirdOrder(x, noise []float32) []float32 {
@@ -369,35 +332,20 @@ func (st *dpmState) thirdOrder(x, noise []float32) []float32 {
 		d1[i] = a + w*(a-b)
 		d2[i] = iw * (a - b)
 	}
-	out := make([]float32, len(x))
 	switch st.s.algorithm {
 	case "dpmsolver++":
 		em := exp32(-h) - 1
-		c0, c1, c2 := sgt/sgs0, at*em, at*(em/h+1)
 		c3 := at * ((exp32(-h)-1+h)/(h*h) - 0.5)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m0[i] + c2*d1[i] - c3*d2[i]
-		}
+		return combine(sgt/sgs0, x, term{-(at * em), m0}, term{at * (em/h + 1), d1}, term{-c3, d2})
 	case "dpmsolver":
 		ep := exp32(h) - 1
-		c0, c1, c2 := at/as0, sgt*ep, sgt*(ep/h-1)
 		c3 := sgt * ((exp32(h)-1-h)/(h*h) - 0.5)
-		for i := range out {
-			out[i] = c0*x[i] - c1*m0[i] - c2*d1[i] - c3*d2[i]
-		}
+		return combine(at/as0, x, term{-(sgt * ep), m0}, term{-(sgt * (ep/h - 1)), d1}, term{-c3, d2})
 	default: // sde-dpmsolver++ (the reference has no third-order SDE-DPMSolver)
 		e2 := exp32(-2 * h)
-		c0, c1 := sgt/sgs0*exp32(-h), at*(1-e2)
-		c2 := at * ((1-e2)/(-2*h) + 1)
 		th := 2 * h
 		c3 := at * ((1-e2-2*h)/(th*th) - 0.5)
-		cn := sgt * sqrt32(1-e2)
-		for i := range out {
-			out[i] = c0*x[i] + c1*m0[i] + c2*d1[i] + c3*d2[i]
-			if noise != nil {
-				out[i] = out[i] + cn*noise[i]
-			}
-		}
+		return combine(sgt/sgs0*exp32(-h), x, term{at * (1 - e2), m0}, term{at * ((1-e2)/(-2*h) + 1), d1},
+			term{c3, d2}, term{sgt * sqrt32(1-e2), noise})
 	}
-	return out
 }

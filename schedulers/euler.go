@@ -37,11 +37,8 @@ func init() {
 // churn; the ancestral variant adds fresh noise every step).
 type Euler struct {
 	baseScheduler
-	ts          trainSchedule
+	settings
 	ancestral   bool
-	prediction  string
-	spacing     string
-	offset      int
 	interp      string
 	spacingOpt  sigmaSpacing
 	continuous  bool
@@ -50,96 +47,46 @@ type Euler struct {
 
 func newEuler(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &Euler{baseScheduler: baseScheduler{class: "EulerDiscreteScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "v_prediction", "sample", "original_sample")
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
+	set, err := readSettings(p, rescaleSigmas, "epsilon", "v_prediction", "sample", "original_sample")
+	if err != nil {
+		return nil, err
+	}
+	s := &Euler{baseScheduler: baseScheduler{class: "EulerDiscreteScheduler", cfg: cfg, order: 1}, settings: set}
 	s.interp = p.oneOf("interpolation_type", "linear", "log_linear")
 	s.spacingOpt = readSigmaSpacing(p, true)
 	s.continuous = p.oneOf("timestep_type", "discrete", "continuous") == "continuous" && s.prediction == "v_prediction"
 	s.finalSigMin = p.oneOf("final_sigmas_type", "zero", "sigma_min") == "sigma_min"
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), true)
-	if err != nil {
-		return nil, err
-	}
-	s.ts = ts
 	return s, p.err
 }
 
 func newEulerAncestral(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &Euler{baseScheduler: baseScheduler{class: "EulerAncestralDiscreteScheduler", cfg: cfg, order: 1}, ancestral: true}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "v_prediction")
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	s.interp = "linear"
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), true)
+	set, err := readSettings(p, rescaleSigmas, "epsilon", "v_prediction")
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
+	s := &Euler{baseScheduler: baseScheduler{class: "EulerAncestralDiscreteScheduler", cfg: cfg, order: 1}, settings: set, ancestral: true}
+	s.interp = "linear"
 	return s, p.err
 }
 
 // NewState implements Scheduler.
 func (s *Euler) NewState(steps int, opts ...Option) (State, error) {
 	o := collect(opts)
-	if s.ancestral && (o.timesteps != nil || o.sigmas != nil) {
-		return nil, fmt.Errorf("schedulers: %s does not take explicit timesteps or sigmas", s.class)
-	}
-	if o.timesteps != nil && o.sigmas != nil {
-		return nil, fmt.Errorf("schedulers: give timesteps or sigmas, not both")
-	}
-	if (o.timesteps != nil || o.sigmas != nil) && s.spacingOpt.active() {
-		return nil, fmt.Errorf("schedulers: explicit timesteps or sigmas cannot be combined with karras or exponential sigmas")
+	if err := s.checkExplicit(o); err != nil {
+		return nil, err
 	}
 	train := s.ts.trainSigmas()
 	logSig := LogSigmas(train)
 	var timesteps, sigmas []float64
-	switch {
-	case o.sigmas != nil:
-		if len(o.sigmas) < 2 {
-			return nil, fmt.Errorf("schedulers: need at least two sigmas")
-		}
-		sigmas = f32All(append([]float64(nil), o.sigmas...))
-		for _, sg := range sigmas[:len(sigmas)-1] {
-			timesteps = append(timesteps, SigmaToT32(float32(sg), logSig))
-		}
-		steps = len(sigmas) - 1
-	default:
-		if o.timesteps != nil {
-			timesteps = f32All(append([]float64(nil), o.timesteps...))
-			steps = len(timesteps)
-		} else {
-			if steps <= 0 || steps > s.ts.numTrain {
-				return nil, fmt.Errorf("schedulers: invalid step count %d", steps)
-			}
-			var err error
-			timesteps, err = kTimesteps(s.spacing, s.ts.numTrain, steps, s.offset)
-			if err != nil {
-				return nil, err
-			}
-		}
-		if s.interp == "log_linear" {
-			// steps+1 log-spaced values from the largest training sigma down;
-			// the final sigma is appended after them as for "linear".
-			l := TorchLinspace32(logSig[len(logSig)-1], logSig[0], steps+1)
-			sigmas = make([]float64, len(l))
-			for i := range l {
-				sigmas[i] = float64(exp32(float32(l[i])))
-			}
-		} else {
-			sigmas = InterpSigmas(timesteps, train)
-		}
-		if s.spacingOpt.active() {
-			sigmas, timesteps = s.spacingOpt.apply(sigmas, steps, logSig)
-		}
-		last := 0.0
-		if s.finalSigMin {
-			a := float32(s.ts.alphasCumprod[0])
-			last = float64(sqrt32((1 - a) / a))
-		}
-		sigmas = f32All(append(sigmas, last))
+	var err error
+	if o.sigmas != nil {
+		timesteps, sigmas, steps, err = explicitSigmas(o.sigmas, logSig)
+	} else {
+		timesteps, sigmas, steps, err = s.schedule(steps, o.timesteps, train, logSig)
+	}
+	if err != nil {
+		return nil, err
 	}
 	timesteps = f32All(timesteps)
 	if s.continuous {
@@ -147,25 +94,77 @@ func (s *Euler) NewState(steps int, opts ...Option) (State, error) {
 			timesteps[i] = float64(0.25 * log32(float32(sigmas[i])))
 		}
 	}
-	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: timesteps, sigmas: sigmas, steps: steps, order: 1}
-	return &eulerState{sigmaBase: b, s: s}, nil
+	b := kState{sigmaBase: newSigmaBase(timesteps, sigmas, steps, 1, false), spacing: s.spacing}
+	return &eulerState{kState: b, s: s}, nil
+}
+
+// checkExplicit refuses the explicit timesteps or sigmas the config cannot
+// take.
+func (s *Euler) checkExplicit(o stateOptions) error {
+	explicit := o.timesteps != nil || o.sigmas != nil
+	switch {
+	case s.ancestral && explicit:
+		return fmt.Errorf("schedulers: %s does not take explicit timesteps or sigmas", s.class)
+	case o.timesteps != nil && o.sigmas != nil:
+		return fmt.Errorf("schedulers: give timesteps or sigmas, not both")
+	case explicit && s.spacingOpt.active():
+		return fmt.Errorf("schedulers: explicit timesteps or sigmas cannot be combined with karras or exponential sigmas")
+	}
+	return nil
+}
+
+// explicitSigmas takes the caller's sigmas (the final one included) and
+// maps each but the last to its fractional timestep.
+func explicitSigmas(given, logSig []float64) (timesteps, sigmas []float64, steps int, err error) {
+	if len(given) < 2 {
+		return nil, nil, 0, fmt.Errorf("schedulers: need at least two sigmas")
+	}
+	sigmas = f32All(append([]float64(nil), given...))
+	for _, sg := range sigmas[:len(sigmas)-1] {
+		timesteps = append(timesteps, SigmaToT32(float32(sg), logSig))
+	}
+	return timesteps, sigmas, len(sigmas) - 1, nil
+}
+
+// schedule computes the timesteps (explicit ones, or steps spaced by
+// timestep_spacing) and their sigmas, re-spaced when configured, with the
+// final sigma appended.
+func (s *Euler) schedule(steps int, explicit, train, logSig []float64) (timesteps, sigmas []float64, n int, err error) {
+	if explicit != nil {
+		timesteps = f32All(append([]float64(nil), explicit...))
+		steps = len(timesteps)
+	} else {
+		if steps <= 0 || steps > s.ts.numTrain {
+			return nil, nil, 0, fmt.Errorf("schedulers: invalid step count %d", steps)
+		}
+		if timesteps, err = kTimesteps(s.spacing, s.ts.numTrain, steps, s.offset); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if s.interp == "log_linear" {
+		// steps+1 log-spaced values from the largest training sigma down;
+		// the final sigma is appended after them as for "linear".
+		l := TorchLinspace32(logSig[len(logSig)-1], logSig[0], steps+1)
+		sigmas = make([]float64, len(l))
+		for i := range l {
+			sigmas[i] = float64(exp32(float32(l[i])))
+		}
+	} else {
+		sigmas = InterpSigmas(timesteps, train)
+	}
+	if s.spacingOpt.active() {
+		sigmas, timesteps = s.spacingOpt.apply(sigmas, steps, logSig)
+	}
+	return timesteps, f32All(append(sigmas, s.ts.finalSigma(s.finalSigMin))), steps, nil
 }
 
 type eulerState struct {
-	sigmaBase
+	kState
 	s *Euler
 }
 
-func (st *eulerState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
-
 func (st *eulerState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, g *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	sigma := float32(st.sigmas[st.idx])

@@ -12,8 +12,7 @@ import (
 // timesteps after the first are repeated.
 type Heun struct {
 	kScheduler
-	clip      bool
-	clipRange float32
+	clip clipping
 }
 
 func newHeun(cfg map[string]any) (Scheduler, error) {
@@ -22,7 +21,7 @@ func newHeun(cfg map[string]any) (Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Heun{kScheduler: k, clip: p.bool("clip_sample"), clipRange: float32(p.float("clip_sample_range"))}
+	s := &Heun{kScheduler: k, clip: readClipping(p)}
 	return s, p.err
 }
 
@@ -51,12 +50,12 @@ func (s *Heun) NewState(steps int, opts ...Option) (State, error) {
 	for _, v := range ts[1:] {
 		ts2 = append(ts2, v, v)
 	}
-	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: ts2, sigmas: sig2, steps: steps, order: 2}
-	return &heunState{sigmaBase: b, s: s}, nil
+	b := kState{sigmaBase: newSigmaBase(ts2, sig2, steps, 2, false), spacing: s.spacing}
+	return &heunState{kState: b, s: s}, nil
 }
 
 type heunState struct {
-	sigmaBase
+	kState
 	s *Heun
 	// first-order results kept for the correction step; nil when the next
 	// step is a first-order one
@@ -64,8 +63,6 @@ type heunState struct {
 	dt             float32
 	prevSample     []float32
 }
-
-func (st *heunState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
 
 func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
 	if err := sameShape(modelOutput, sample); err != nil {
@@ -99,9 +96,7 @@ func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 		dt := next - sigma
 		for i := range d {
 			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
-			if st.s.clip {
-				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
-			}
+			x0 = st.s.clip.apply(x0)
 			d[i] = (x[i] - x0) / sigma
 			o[i] = x[i] + d[i]*dt
 		}
@@ -109,9 +104,7 @@ func (st *heunState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.D
 	} else {
 		for i := range o {
 			x0 := predictX0(st.s.prediction, m[i], x[i], sigmaIn, vs, vd)
-			if st.s.clip {
-				x0 = clamp32(x0, -st.s.clipRange, st.s.clipRange)
-			}
+			x0 = st.s.clip.apply(x0)
 			d := (x[i] - x0) / next
 			d = (st.prevDerivative[i] + d) / 2
 			o[i] = st.prevSample[i] + d*st.dt

@@ -35,24 +35,17 @@ func init() {
 // kScheduler holds the config shared by LMS and Heun.
 type kScheduler struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
-	spacing    string
-	offset     int
+	settings
 	spacingOpt sigmaSpacing
 }
 
 func readK(p *params, class string, order int, predictions ...string) (kScheduler, error) {
-	s := kScheduler{baseScheduler: baseScheduler{class: class, cfg: p.m, order: order}}
-	s.prediction = p.oneOf("prediction_type", predictions...)
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	s.spacingOpt = readSigmaSpacing(p, false)
-	ts, err := readTrainSchedule(p, false, false)
+	set, err := readSettings(p, noRescale, predictions...)
 	if err != nil {
-		return s, err
+		return kScheduler{}, err
 	}
-	s.ts = ts
+	s := kScheduler{baseScheduler: baseScheduler{class: class, cfg: p.m, order: order}, settings: set}
+	s.spacingOpt = readSigmaSpacing(p, false)
 	return s, p.err
 }
 
@@ -106,17 +99,15 @@ func (s *LMS) NewState(steps int, opts ...Option) (State, error) {
 		return nil, err
 	}
 	sg = f32All(append(sg, 0))
-	b := sigmaBase{stepIndex: newStepIndex(false), timesteps: ts, sigmas: sg, steps: steps, order: 1}
-	return &lmsState{sigmaBase: b, s: s}, nil
+	b := kState{sigmaBase: newSigmaBase(ts, sg, steps, 1, false), spacing: s.spacing}
+	return &lmsState{kState: b, s: s}, nil
 }
 
 type lmsState struct {
-	sigmaBase
+	kState
 	s           *LMS
 	derivatives [][]float32
 }
-
-func (st *lmsState) InitNoiseSigma() float64 { return kInitNoiseSigma(st.sigmas, st.s.spacing) }
 
 // lmsCoefficient integrates the Lagrange basis polynomial of the given
 // order for current over [sigmas[t], sigmas[t+1]] (exact Gauss-Legendre
@@ -142,13 +133,7 @@ func (st *lmsState) lmsCoefficient(order, t, current int) float64 {
 
 func (st *lmsState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
 	const maxOrder = 4
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	sigma := float32(st.sigmas[st.idx])

@@ -33,11 +33,7 @@ func multistepTimesteps(spacing string, numTrain, last, n, offset int) ([]float6
 			ts[i] = float64((n-i)*ratio + offset)
 		}
 	case "trailing":
-		ratio := float64(numTrain) / float64(n)
-		ts = numpyArange(float64(last), 0, -ratio)
-		for i := range ts {
-			ts[i] = math.RoundToEven(ts[i]) - 1
-		}
+		ts = trailingTimesteps(last, numTrain, n)
 	default:
 		return nil, fmt.Errorf("schedulers: timestep_spacing %q is not supported", spacing)
 	}
@@ -74,6 +70,30 @@ func addNoiseAlphaSigma(sigmas []float64, i int, original, noise *tensor.Dense) 
 		o[k] = a*x[k] + s*n[k]
 	}
 	return out, nil
+}
+
+// convertOutput turns the model output m for sample x at sigma into what
+// the multistep solvers step with: the predicted x0 when x0Form is set
+// (DPM-Solver++, UniPC's predict_x0), else the predicted noise
+// (convert_model_output).
+func convertOutput(x0Form bool, prediction string, sigma float64, m, x []float32) []float32 {
+	a, sg := sigmaToAlphaSigma(float32(sigma))
+	out := make([]float32, len(m))
+	for i := range out {
+		switch {
+		case x0Form && prediction == "epsilon":
+			out[i] = (x[i] - sg*m[i]) / a
+		case x0Form && prediction == "v_prediction":
+			out[i] = a*x[i] - sg*m[i]
+		case !x0Form && prediction == "sample":
+			out[i] = (x[i] - a*m[i]) / sg
+		case !x0Form && prediction == "v_prediction":
+			out[i] = a*m[i] + sg*x[i]
+		default: // already in the solver's form
+			out[i] = m[i]
+		}
+	}
+	return out
 }
 
 // solveSmall solves A x = b (n <= 4) by Gaussian elimination with partial

@@ -23,30 +23,20 @@ func init() {
 // steps (unless skip_prk_steps) followed by linear multistep (PLMS) steps.
 type PNDM struct {
 	baseScheduler
-	ts         trainSchedule
-	prediction string
+	settings
 	skipPRK    bool
 	finalAlpha float64
-	spacing    string
-	offset     int
 }
 
 func newPNDM(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &PNDM{baseScheduler: baseScheduler{class: "PNDMScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "v_prediction")
-	s.skipPRK = p.bool("skip_prk_steps")
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
-	ts, err := readTrainSchedule(p, false, false)
+	set, err := readSettings(p, noRescale, "epsilon", "v_prediction")
 	if err != nil {
 		return nil, err
 	}
-	s.ts = ts
-	s.finalAlpha = ts.alphasCumprod[0]
-	if p.bool("set_alpha_to_one") {
-		s.finalAlpha = 1
-	}
+	s := &PNDM{baseScheduler: baseScheduler{class: "PNDMScheduler", cfg: cfg, order: 1}, settings: set}
+	s.skipPRK = p.bool("skip_prk_steps")
+	s.finalAlpha = set.ts.finalAlpha(p.bool("set_alpha_to_one"))
 	return s, p.err
 }
 
@@ -65,7 +55,7 @@ func (s *PNDM) NewState(steps int, opts ...Option) (State, error) {
 	for i := range desc {
 		asc[i] = desc[n-1-i]
 	}
-	st := &pndmState{s: s, steps: steps}
+	st := &pndmState{alphaState: s.ts.state(nil, steps), s: s}
 	if s.skipPRK {
 		// _timesteps[:-1], _timesteps[-2:-1], _timesteps[-1:], reversed:
 		// the second-to-last training-order timestep appears twice.
@@ -102,30 +92,14 @@ func (s *PNDM) NewState(steps int, opts ...Option) (State, error) {
 }
 
 type pndmState struct {
-	s         *PNDM
-	timesteps []float64
-	steps     int
-	prk       int // number of leading PRK timesteps
+	alphaState
+	s   *PNDM
+	prk int // number of leading PRK timesteps
 
 	counter  int
 	ets      [][]float32
 	curModel []float32 // running PRK combination, nil when zero
 	curSamp  []float32
-}
-
-func (st *pndmState) Timesteps() []float64    { return st.timesteps }
-func (st *pndmState) Sigmas() []float64       { return nil }
-func (st *pndmState) NumInferenceSteps() int  { return st.steps }
-func (st *pndmState) Order() int              { return 1 }
-func (st *pndmState) InitNoiseSigma() float64 { return 1 }
-func (st *pndmState) SetBeginIndex(int)       {}
-
-func (st *pndmState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *pndmState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	return addNoiseAlphas(st.s.ts.alphasCumprod, original, noise, t)
 }
 
 func (st *pndmState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {

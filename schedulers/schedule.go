@@ -347,11 +347,7 @@ func TimestepSpacing(spacing string, numTrain, n, offset int) ([]float64, error)
 			ts[n-1-i] = float64(i*ratio + offset)
 		}
 	case "trailing":
-		ratio := float64(numTrain) / float64(n)
-		ts = numpyArange(float64(numTrain), 0, -ratio)
-		for i := range ts {
-			ts[i] = math.RoundToEven(ts[i]) - 1
-		}
+		ts = trailingTimesteps(numTrain, numTrain, n)
 	default:
 		return nil, fmt.Errorf("schedulers: timestep_spacing %q is not supported", spacing)
 	}
@@ -376,4 +372,15 @@ func f32All(x []float64) []float64 {
 		x[i] = f32(v)
 	}
 	return x
+}
+
+// trailingTimesteps is "trailing" spacing: from the training step count
+// down in steps of numTrain/n, rounded, minus one.
+func trailingTimesteps(from, numTrain, n int) []float64 {
+	ratio := float64(numTrain) / float64(n)
+	ts := numpyArange(float64(from), 0, -ratio)
+	for i := range ts {
+		ts[i] = math.RoundToEven(ts[i]) - 1
+	}
+	return ts
 }

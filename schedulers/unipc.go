@@ -42,8 +42,7 @@ func init() {
 // sample, B(h) variants bh1 and bh2.
 type UniPC struct {
 	baseScheduler
-	ts          trainSchedule
-	prediction  string
+	settings
 	order       int
 	predictX0   bool
 	bh1         bool
@@ -51,14 +50,15 @@ type UniPC struct {
 	disabled    map[int]bool
 	spacingOpt  sigmaSpacing
 	finalSigMin bool
-	spacing     string
-	offset      int
 }
 
 func newUniPC(cfg map[string]any) (Scheduler, error) {
 	p := &params{m: cfg}
-	s := &UniPC{baseScheduler: baseScheduler{class: "UniPCMultistepScheduler", cfg: cfg, order: 1}}
-	s.prediction = p.oneOf("prediction_type", "epsilon", "sample", "v_prediction")
+	set, err := readSettings(p, rescaleSigmas, "epsilon", "sample", "v_prediction")
+	if err != nil {
+		return nil, err
+	}
+	s := &UniPC{baseScheduler: baseScheduler{class: "UniPCMultistepScheduler", cfg: cfg, order: 1}, settings: set}
 	s.order = p.int("solver_order")
 	s.predictX0 = p.bool("predict_x0")
 	switch st := p.str("solver_type"); st {
@@ -78,16 +78,9 @@ func newUniPC(cfg map[string]any) (Scheduler, error) {
 		return nil, fmt.Errorf("use_flow_sigmas, use_dynamic_shifting, solver_p and thresholding are not supported")
 	}
 	s.finalSigMin = p.oneOf("final_sigmas_type", "zero", "sigma_min") == "sigma_min"
-	s.spacing = p.oneOf("timestep_spacing", "linspace", "leading", "trailing")
-	s.offset = p.int("steps_offset")
 	if s.order < 1 || s.order > 3 {
 		return nil, fmt.Errorf("solver_order %d is not supported", s.order)
 	}
-	ts, err := readTrainSchedule(p, p.bool("rescale_betas_zero_snr"), true)
-	if err != nil {
-		return nil, err
-	}
-	s.ts = ts
 	return s, p.err
 }
 
@@ -117,18 +110,15 @@ func (s *UniPC) NewState(steps int, opts ...Option) (State, error) {
 		}
 	} else {
 		sigmas = InterpSigmas(ts, train)
-		if s.finalSigMin {
-			a := float32(s.ts.alphasCumprod[0])
-			last = float64(sqrt32((1 - a) / a))
-		}
+		last = s.ts.finalSigma(s.finalSigMin)
 	}
 	sigmas = f32All(append(sigmas, last))
-	b := sigmaBase{stepIndex: newStepIndex(true), timesteps: ts, sigmas: sigmas, steps: len(ts), order: 1}
-	return &unipcState{sigmaBase: b, s: s, outputs: make([][]float32, s.order)}, nil
+	b := multistepState{sigmaBase: newSigmaBase(ts, sigmas, len(ts), 1, true)}
+	return &unipcState{multistepState: b, s: s, outputs: make([][]float32, s.order)}, nil
 }
 
 type unipcState struct {
-	sigmaBase
+	multistepState
 	s          *UniPC
 	outputs    [][]float32 // converted model outputs, newest last
 	lowerNums  int
@@ -136,48 +126,12 @@ type unipcState struct {
 	thisOrder  int
 }
 
-func (st *unipcState) InitNoiseSigma() float64 { return 1 }
-
-func (st *unipcState) ScaleModelInput(x *tensor.Dense, _ float64) (*tensor.Dense, error) {
-	return x, nil
-}
-
-func (st *unipcState) AddNoise(original, noise *tensor.Dense, t float64) (*tensor.Dense, error) {
-	i, err := st.noiseIndex(st.timesteps, t)
-	if err != nil {
-		return nil, err
-	}
-	return addNoiseAlphaSigma(st.sigmas, i, original, noise)
-}
-
 func (st *unipcState) convert(m, x []float32) []float32 {
-	a, sg := sigmaToAlphaSigma(float32(st.sigmas[st.idx]))
-	out := make([]float32, len(m))
-	for i := range out {
-		switch {
-		case st.s.predictX0 && st.s.prediction == "epsilon":
-			out[i] = (x[i] - sg*m[i]) / a
-		case st.s.predictX0 && st.s.prediction == "v_prediction":
-			out[i] = a*x[i] - sg*m[i]
-		case !st.s.predictX0 && st.s.prediction == "sample":
-			out[i] = (x[i] - a*m[i]) / sg
-		case !st.s.predictX0 && st.s.prediction == "v_prediction":
-			out[i] = a*m[i] + sg*x[i]
-		default:
-			out[i] = m[i]
-		}
-	}
-	return out
+	return convertOutput(st.s.predictX0, st.s.prediction, st.sigmas[st.idx], m, x)
 }
 
 func (st *unipcState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.Dense, _ *rng.Generator) (*tensor.Dense, error) {
-	if err := sameShape(modelOutput, sample); err != nil {
-		return nil, err
-	}
-	if err := st.ensure(st.timesteps, t); err != nil {
-		return nil, err
-	}
-	if err := st.checkStep(1); err != nil {
+	if err := st.beginStep(modelOutput, sample, t); err != nil {
 		return nil, err
 	}
 	s := st.s
@@ -210,52 +164,83 @@ func (st *unipcState) Step(modelOutput *tensor.Dense, t float64, sample *tensor.
 	return tensor.FromSlice(out, tensor.Shape(sample)...), nil
 }
 
-// coefficients returns h, the R matrix rows, b, h*phi_1 and B(h) for an
-// update from sigma index s0 to t with the given earlier indices.
-func (st *unipcState) coefficients(tIdx, s0Idx int, earlier []int, order int) (rks []float32, r [][]float64, b []float64, hPhi1, bh float32, at, sgt, as0, sgs0 float32) {
-	var lt, ls0 float32
-	at, sgt, lt = lambda32(st.sigmas[tIdx])
-	as0, sgs0, ls0 = lambda32(st.sigmas[s0Idx])
+// unipcCoefs are the coefficients of one predictor or corrector update.
+type unipcCoefs struct {
+	rks        []float32   // lambda ratios of the earlier outputs, then 1
+	r          [][]float64 // the R matrix rows
+	b          []float64
+	c0, c1, c2 float32 // x_t = c0·x - c1·m0 - c2·(Σ rho·D)
+}
+
+// coefficients returns the update coefficients from sigma index s0 to t
+// with the given earlier indices (h, h·phi_1 and B(h) as UniPC defines them).
+func (st *unipcState) coefficients(tIdx, s0Idx int, earlier []int, order int) unipcCoefs {
+	var c unipcCoefs
+	at, sgt, lt := lambda32(st.sigmas[tIdx])
+	as0, sgs0, ls0 := lambda32(st.sigmas[s0Idx])
 	h := lt - ls0
 	for _, si := range earlier {
 		_, _, lsi := lambda32(st.sigmas[si])
-		rks = append(rks, (lsi-ls0)/h)
+		c.rks = append(c.rks, (lsi-ls0)/h)
 	}
-	rks = append(rks, 1)
+	c.rks = append(c.rks, 1)
 	hh := h
 	if st.s.predictX0 {
 		hh = -h
 	}
-	hPhi1 = expm132(hh)
+	hPhi1 := expm132(hh)
 	hPhiK := hPhi1/hh - 1
 	fact := float32(1)
+	bh := expm132(hh)
 	if st.s.bh1 {
 		bh = hh
-	} else {
-		bh = expm132(hh)
 	}
 	for i := 1; i <= order; i++ {
-		row := make([]float64, len(rks))
-		for k, v := range rks {
+		row := make([]float64, len(c.rks))
+		for k, v := range c.rks {
 			row[k] = float64(pow32(v, i-1))
 		}
-		r = append(r, row)
-		b = append(b, float64(hPhiK*fact/bh))
+		c.r = append(c.r, row)
+		c.b = append(c.b, float64(hPhiK*fact/bh))
 		fact *= float32(i + 1)
 		hPhiK = hPhiK/hh - 1/fact
 	}
-	return
+	c.c0, c.c1, c.c2 = sgt/sgs0, at*hPhi1, at*bh
+	if !st.s.predictX0 {
+		c.c0, c.c1, c.c2 = at/as0, sgt*hPhi1, sgt*bh
+	}
+	return c
+}
+
+// earlierIndices are the sigma indices of the order-1 earlier outputs, the
+// first skip back from from.
+func earlierIndices(from, skip, order int) []int {
+	var earlier []int
+	for k := 1; k < order; k++ {
+		earlier = append(earlier, from-(k+skip))
+	}
+	return earlier
+}
+
+// weightedDiffs is Σ_{j<count} rhos[j]·(m_j[k] - m0[k]) / rks[j] over the
+// earlier converted outputs m_j (newest first), for element k.
+func (st *unipcState) weightedDiffs(k, count int, rhos, rks, m0 []float32) float32 {
+	n := len(st.outputs)
+	var res float32
+	for j := 0; j < count; j++ {
+		d := (st.outputs[n-2-j][k] - m0[k]) / rks[j]
+		if j == 0 {
+			res = rhos[j] * d
+		} else {
+			res = res + rhos[j]*d
+		}
+	}
+	return res
 }
 
 func (st *unipcState) predictor(x []float32, order int) ([]float32, error) {
-	i := st.idx
-	var earlier []int
-	for k := 1; k < order; k++ {
-		earlier = append(earlier, i-k)
-	}
-	rks, r, b, hPhi1, bh, at, sgt, as0, sgs0 := st.coefficients(i+1, i, earlier, order)
-	n := len(st.outputs)
-	m0 := st.outputs[n-1]
+	c := st.coefficients(st.idx+1, st.idx, earlierIndices(st.idx, 0, order), order)
+	m0 := st.outputs[len(st.outputs)-1]
 	var rhos []float32
 	switch {
 	case order == 2:
@@ -263,80 +248,38 @@ func (st *unipcState) predictor(x []float32, order int) ([]float32, error) {
 	case order > 2:
 		sub := make([][]float64, order-1)
 		for k := range sub {
-			sub[k] = r[k][:order-1]
+			sub[k] = c.r[k][:order-1]
 		}
 		var err error
-		if rhos, err = solveSmall(sub, b[:order-1]); err != nil {
+		if rhos, err = solveSmall(sub, c.b[:order-1]); err != nil {
 			return nil, err
 		}
 	}
-	c0, c1, c2 := sgt/sgs0, at*hPhi1, at*bh
-	if !st.s.predictX0 {
-		c0, c1, c2 = at/as0, sgt*hPhi1, sgt*bh
-	}
 	out := make([]float32, len(x))
 	for k := range out {
-		xt := c0*x[k] - c1*m0[k]
-		if len(rhos) > 0 {
-			var res float32
-			for j := range rhos {
-				mi := st.outputs[n-2-j]
-				d := (mi[k] - m0[k]) / rks[j]
-				if j == 0 {
-					res = rhos[j] * d
-				} else {
-					res = res + rhos[j]*d
-				}
-			}
-			xt = xt - c2*res
-		} else {
-			// the reference subtracts alpha_t*B(h)*0, which is NaN when B(h)
-			// is infinite (bh1 or predict_x0=false stepping to sigma 0)
-			xt = xt - c2*0
-		}
-		out[k] = xt
+		// Without earlier outputs the reference subtracts alpha_t*B(h)*0,
+		// which is NaN when B(h) is infinite (bh1 or predict_x0=false
+		// stepping to sigma 0).
+		out[k] = c.c0*x[k] - c.c1*m0[k] - c.c2*st.weightedDiffs(k, len(rhos), rhos, c.rks, m0)
 	}
 	return out, nil
 }
 
 func (st *unipcState) corrector(modelT, last, this []float32, order int) ([]float32, error) {
-	i := st.idx
-	var earlier []int
-	for k := 1; k < order; k++ {
-		earlier = append(earlier, i-(k+1))
-	}
-	rks, r, b, hPhi1, bh, at, sgt, as0, sgs0 := st.coefficients(i, i-1, earlier, order)
-	n := len(st.outputs)
-	m0 := st.outputs[n-1]
-	var rhos []float32
-	if order == 1 {
-		rhos = []float32{0.5}
-	} else {
+	c := st.coefficients(st.idx, st.idx-1, earlierIndices(st.idx, 1, order), order)
+	m0 := st.outputs[len(st.outputs)-1]
+	rhos := []float32{0.5}
+	if order != 1 {
 		var err error
-		if rhos, err = solveSmall(r, b); err != nil {
+		if rhos, err = solveSmall(c.r, c.b); err != nil {
 			return nil, err
 		}
-	}
-	c0, c1, c2 := sgt/sgs0, at*hPhi1, at*bh
-	if !st.s.predictX0 {
-		c0, c1, c2 = at/as0, sgt*hPhi1, sgt*bh
 	}
 	rl := rhos[len(rhos)-1]
 	out := make([]float32, len(this))
 	for k := range out {
-		xt := c0*last[k] - c1*m0[k]
-		var corr float32
-		for j := 0; j < len(rhos)-1; j++ {
-			mi := st.outputs[n-2-j]
-			d := (mi[k] - m0[k]) / rks[j]
-			if j == 0 {
-				corr = rhos[j] * d
-			} else {
-				corr = corr + rhos[j]*d
-			}
-		}
-		d1t := modelT[k] - m0[k]
-		out[k] = xt - c2*(corr+rl*d1t)
+		corr := st.weightedDiffs(k, len(rhos)-1, rhos, c.rks, m0)
+		out[k] = c.c0*last[k] - c.c1*m0[k] - c.c2*(corr+rl*(modelT[k]-m0[k]))
 	}
 	return out, nil
 }

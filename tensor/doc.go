@@ -13,7 +13,10 @@
 //     LayerNorm/LayerNormInto, Softmax/SoftmaxInPlace;
 //   - activations: SiLU/SiLUInPlace, GELU (erf), GELUTanh, QuickGELU,
 //     Sigmoid, GEGLU/GEGLUInto;
-//   - data movement: UpsampleNearest2x, Concat, Chunk, Narrow, Permute;
+//   - data movement: UpsampleNearest2x, ResizeNearest, Concat, Chunk, Narrow,
+//     Permute, Repeat, RepeatInterleave, Rows;
+//   - diffusion helpers: Guidance, RescaleGuidanceInPlace, Std,
+//     NormalizeLatentsInPlace, DenormalizeLatentsInPlace;
 //   - arithmetic with NumPy broadcasting: Add, Sub, Mul, Div, AddInPlace,
 //     MulInPlace, Scale, ScaleInPlace, AddScalar;
 //   - TimestepEmbedding (diffusers' get_timestep_embedding in float32).

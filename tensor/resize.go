@@ -1,27 +1,43 @@
 package tensor
 
-// ResizeNearest is torch's F.interpolate(x, size=(oh, ow), mode="nearest")
-// on an [N, C, H, W] tensor: output pixel (y, x) takes input pixel
-// (floor(y*H/oh), floor(x*W/ow)), the scales computed in float32.
+import "fmt"
+
+// ResizeNearest is torch.nn.functional.interpolate(x, size=(oh, ow),
+// mode="nearest") on x [N, C, H, W]: output row y reads input row
+// floor(y·(H/oh)), with the ratio and the product rounded to float32 as
+// PyTorch computes them (and clamped to H-1); columns likewise. It returns a
+// new [N, C, oh, ow] tensor.
 func ResizeNearest(x *Dense, oh, ow int) *Dense {
-	s := Shape(x)
-	n, c, h, w := s[0], s[1], s[2], s[3]
-	out := New(n, c, oh, ow)
-	src, dst := F32(x), F32(out)
-	sy, sx := float32(h)/float32(oh), float32(w)/float32(ow)
-	xi := make([]int, ow)
-	for j := range xi {
-		xi[j] = min(int(float32(j)*sx), w-1)
+	sh := Shape(x)
+	if len(sh) != 4 || sh[2] <= 0 || sh[3] <= 0 || oh <= 0 || ow <= 0 {
+		panic(fmt.Sprintf("tensor: resize of shape %v to %dx%d", sh, oh, ow))
 	}
-	for p := 0; p < n*c; p++ {
-		for y := 0; y < oh; y++ {
-			yy := min(int(float32(y)*sy), h-1)
-			row := src[(p*h+yy)*w:]
-			d := dst[(p*oh+y)*ow:]
-			for j := 0; j < ow; j++ {
-				d[j] = row[xi[j]]
+	h, w := sh[2], sh[3]
+	out := New(sh[0], sh[1], oh, ow)
+	src, dst := F32(x), F32(out)
+	xi := nearestIndices(w, ow)
+	yi := nearestIndices(h, oh)
+	parallelRange(sh[0]*sh[1], 8, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			for y, sy := range yi {
+				row := src[(p*h+sy)*w:][:w]
+				d := dst[(p*oh+y)*ow:][:ow]
+				for j, sx := range xi {
+					d[j] = row[sx]
+				}
 			}
 		}
-	}
+	})
 	return out
+}
+
+// nearestIndices maps each of out positions to its source index in a
+// dimension of size in, as PyTorch's nearest mode does.
+func nearestIndices(in, out int) []int {
+	scale := float32(in) / float32(out)
+	idx := make([]int, out)
+	for i := range idx {
+		idx[i] = min(int(float32(i)*scale), in-1)
+	}
+	return idx
 }

@@ -33,7 +33,7 @@ func (m *TextModel) Forward(ctx context.Context, ids [][]int) (*TextOutput, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	h := m.embed(ids)
+	h := m.embed(ids) // [B, L, hidden]
 	out := &TextOutput{HiddenStates: make([]*tensor.Dense, 0, len(m.Text.Encoder.Layers)+1)}
 	out.HiddenStates = append(out.HiddenStates, h)
 	for i, l := range m.Text.Encoder.Layers {
@@ -44,9 +44,9 @@ func (m *TextModel) Forward(ctx context.Context, ids [][]int) (*TextOutput, erro
 		out.HiddenStates = append(out.HiddenStates, h)
 	}
 	out.LastHidden = m.Text.FinalLayerNorm.Forward(h)
-	out.Pooled = m.pool(out.LastHidden, ids)
+	out.Pooled = m.pool(out.LastHidden, ids) // [B, hidden]
 	if m.Projection != nil {
-		out.TextEmbeds = m.Projection.forward(out.Pooled)
+		out.TextEmbeds = m.Projection.forward(out.Pooled) // [B, projection_dim]
 	}
 	return out, nil
 }
@@ -95,10 +95,11 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 func (m *TextModel) layer(l *encoderLayer, h *tensor.Dense) *tensor.Dense {
 	x := l.Norm1.Forward(h)
 	a := l.SelfAttn
-	att := tensor.Attention(a.Q.forward(x), a.K.forward(x), a.V.forward(x), m.cfg.NumAttentionHeads, m.scale, true)
+	att := tensor.Attention(a.Q.forward(x), a.K.forward(x), a.V.forward(x), m.cfg.NumAttentionHeads, m.scale, true) // [B, L, hidden]
 	h = tensor.Add(h, a.Out.forward(att))
 	x = l.Norm2.Forward(h)
-	x = l.MLP.FC2.forward(m.act(l.MLP.FC1.forward(x)))
+	x = l.MLP.FC1.forward(x)        // [B, L, intermediate_size]
+	x = l.MLP.FC2.forward(m.act(x)) // [B, L, hidden]
 	return tensor.AddInPlace(x, h)
 }
 

@@ -33,6 +33,9 @@ func (l *linear) WeightShapes() map[string][]int {
 	return m
 }
 
+// RequiredWeights implements weights.Requirer.
+func (l *linear) RequiredWeights() map[string]bool { return map[string]bool{"bias": l.hasBias} }
+
 // prepare transposes the loaded weight and drops the [out, in] copy.
 func (l *linear) prepare() error {
 	if l.Weight == nil {

@@ -124,19 +124,33 @@ func (m *TextModel) HasProjection() bool { return m.Projection != nil }
 // present. opts are passed on to weights.Load (e.g. WithPrefix for a
 // single-file checkpoint's "cond_stage_model.transformer").
 func (m *TextModel) Load(src weights.Source, opts ...weights.Option) error {
-	all := []weights.Option{weights.AllowUnused("text_model.embeddings.position_ids")}
-	if _, flat := src.Info("embeddings.token_embedding.weight"); flat {
-		all = append(all, weights.WithRename(func(n string) string {
-			if strings.HasPrefix(n, "text_projection.") {
-				return n
-			}
-			return "text_model." + n
-		}))
-	}
-	if err := weights.Load(src, m, append(all, opts...)...); err != nil {
+	if err := weights.Fill(src, m, textSpec, opts...); err != nil {
 		return fmt.Errorf("clip: %w", err)
 	}
-	return m.prepare()
+	return nil
+}
+
+// textSpec fills a TextModel (New is set by LoadTextModel).
+var textSpec = weights.Spec[*TextModel]{
+	Name:     "clip",
+	Basename: "model",
+	Options:  textOptions,
+	Finish:   (*TextModel).prepare,
+}
+
+// textOptions allows the position_ids buffer and accepts keys saved without
+// the "text_model." prefix.
+func textOptions(src weights.Source) []weights.Option {
+	opts := []weights.Option{weights.AllowUnused("text_model.embeddings.position_ids")}
+	if _, flat := src.Info("embeddings.token_embedding.weight"); !flat {
+		return opts
+	}
+	return append(opts, weights.WithRename(func(n string) string {
+		if strings.HasPrefix(n, "text_projection.") {
+			return n
+		}
+		return "text_model." + n
+	}))
 }
 
 // prepare transposes every linear weight (see linear).
@@ -169,30 +183,17 @@ func LoadTextModel(dir string, o weights.OpenOptions) (*TextModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := weights.OpenComponent(dir, "model", o)
-	if err != nil {
-		return nil, fmt.Errorf("clip: %w", err)
+	proj, known := cfg.WithProjection()
+	if !known && len(cfg.Architectures) > 0 {
+		return nil, fmt.Errorf("clip: %s: unsupported architectures %v (want %s or %s)", dir, cfg.Architectures,
+			ArchTextModel, ArchTextModelWithProjection)
 	}
-	proj, ok := cfg.WithProjection()
-	if !ok {
-		if len(cfg.Architectures) > 0 {
-			src.Close()
-			return nil, fmt.Errorf("clip: %s: unsupported architectures %v (want %s or %s)", dir, cfg.Architectures,
-				ArchTextModel, ArchTextModelWithProjection)
+	s := textSpec
+	s.New = func(src weights.Source) (*TextModel, error) {
+		if !known {
+			_, proj = src.Info("text_projection.weight")
 		}
-		_, proj = src.Info("text_projection.weight")
+		return NewTextModel(cfg, proj)
 	}
-	m, err := NewTextModel(cfg, proj)
-	if err != nil {
-		src.Close()
-		return nil, err
-	}
-	err = m.Load(src)
-	// The weights stay readable after Close: loaded float32 tensors are views
-	// the source keeps mapped.
-	src.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, dir)
-	}
-	return m, nil
+	return weights.LoadModel(dir, o, s)
 }

@@ -104,26 +104,11 @@ func readSpecialTokens(dir string, fileAdded []tokenSpecWithID) (*specialConfig,
 	if err := decodeRoles(cfgPath, raw, sc, false); err != nil {
 		return nil, err
 	}
-	if v, ok := raw["model_max_length"]; ok {
-		n, err := modelMaxLength(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: model_max_length: %w", cfgPath, err)
-		}
-		sc.maxLength = n
+	if err := sc.decodeMaxLength(cfgPath, raw["model_max_length"]); err != nil {
+		return nil, err
 	}
 	if v, ok := raw["added_tokens_decoder"]; ok {
-		dec := map[string]tokenSpec{}
-		if err := json.Unmarshal(v, &dec); err != nil {
-			return nil, fmt.Errorf("%s: added_tokens_decoder: %w", cfgPath, err)
-		}
-		for k, s := range dec {
-			var id int
-			if _, err := fmt.Sscan(k, &id); err != nil {
-				return nil, fmt.Errorf("%s: added_tokens_decoder key %q: %w", cfgPath, k, err)
-			}
-			sc.decoder[id] = s
-		}
-		return sc, nil
+		return sc, sc.decodeDecoder(cfgPath, v)
 	}
 	mapPath := filepath.Join(dir, "special_tokens_map.json")
 	sm := map[string]json.RawMessage{}
@@ -137,6 +122,38 @@ func readSpecialTokens(dir string, fileAdded []tokenSpecWithID) (*specialConfig,
 		sc.decoder[a.ID] = a.tokenSpec
 	}
 	return sc, nil
+}
+
+// decodeMaxLength reads model_max_length (absent: unchanged); values
+// outside [2, 2^20], such as transformers' "very large" sentinel, keep the
+// default.
+func (sc *specialConfig) decodeMaxLength(path string, v json.RawMessage) error {
+	if v == nil {
+		return nil
+	}
+	n, err := modelMaxLength(v)
+	if err != nil {
+		return fmt.Errorf("%s: model_max_length: %w", path, err)
+	}
+	sc.maxLength = n
+	return nil
+}
+
+// decodeDecoder reads added_tokens_decoder, a map from id (as a string) to
+// token.
+func (sc *specialConfig) decodeDecoder(path string, v json.RawMessage) error {
+	dec := map[string]tokenSpec{}
+	if err := json.Unmarshal(v, &dec); err != nil {
+		return fmt.Errorf("%s: added_tokens_decoder: %w", path, err)
+	}
+	for k, s := range dec {
+		var id int
+		if _, err := fmt.Sscan(k, &id); err != nil {
+			return fmt.Errorf("%s: added_tokens_decoder key %q: %w", path, k, err)
+		}
+		sc.decoder[id] = s
+	}
+	return nil
 }
 
 func decodeRoles(path string, raw map[string]json.RawMessage, sc *specialConfig, mapFile bool) error {
@@ -178,52 +195,51 @@ func decodeRoles(path string, raw map[string]json.RawMessage, sc *specialConfig,
 // text (normalized=false).
 func (t *Tokenizer) setSpecialTokens(sc *specialConfig) error {
 	t.maxLength = sc.maxLength
-	byContent := map[string]int{}
-	for id, s := range sc.decoder {
-		byContent[s.Content] = id
+	reg := newTokenRegistry(t.vocab, sc.decoder)
+	fromDecoder := map[string]bool{}
+	for _, id := range sortedIDs(sc.decoder) {
+		s := sc.decoder[id]
+		reg.set(s, s.normalizedOr(!s.special()))
+		fromDecoder[s.Content] = true
 	}
-	nextID := len(t.vocab)
-	for id := range sc.decoder {
-		if id >= nextID {
-			nextID = id + 1
+	var cands []tokenSpec
+	t.specialMap, cands = roleCandidates(sc, fromDecoder)
+	for _, s := range cands {
+		if s.isString {
+			reg.set(s, false)
+		} else {
+			reg.set(s, s.normalizedOr(!s.special()))
 		}
 	}
-	idOf := func(content string) int {
-		if id, ok := t.vocab[content]; ok {
-			return id
+	for _, c := range reg.order {
+		a := reg.flags[c]
+		if a.normalized {
+			t.addedNorm = append(t.addedNorm, a)
+		} else {
+			t.added = append(t.added, a)
 		}
-		if id, ok := byContent[content]; ok {
-			return id
-		}
-		id := nextID
-		nextID++
-		byContent[content] = id
-		return id
 	}
-	flags := map[string]addedToken{}
-	var order []string
-	set := func(s tokenSpec, normalized bool) {
-		if s.Content == "" {
-			return
-		}
-		if _, ok := flags[s.Content]; !ok {
-			order = append(order, s.Content)
-		}
-		flags[s.Content] = addedToken{content: s.Content, id: idOf(s.Content), lstrip: s.Lstrip, rstrip: s.Rstrip,
-			singleWord: s.SingleWord, normalized: normalized}
-	}
-	ids := make([]int, 0, len(sc.decoder))
-	for id := range sc.decoder {
+	t.bos = reg.id(t.specialMap["bos_token"])
+	t.eos = reg.id(t.specialMap["eos_token"])
+	t.pad = reg.id(t.specialMap["pad_token"])
+	t.unk = reg.id(t.specialMap["unk_token"])
+	return nil
+}
+
+func sortedIDs(decoder map[int]tokenSpec) []int {
+	ids := make([]int, 0, len(decoder))
+	for id := range decoder {
 		ids = append(ids, id)
 	}
 	sort.Ints(ids)
-	fromDecoder := map[string]bool{}
-	for _, id := range ids {
-		s := sc.decoder[id]
-		set(s, s.normalizedOr(!s.special()))
-		fromDecoder[s.Content] = true
-	}
-	t.specialMap = map[string]string{}
+	return ids
+}
+
+// roleCandidates returns the text of every role (defaults filled in) and
+// the role and additional tokens to register: those whose text is not an
+// added_tokens_decoder entry, exact duplicates dropped.
+func roleCandidates(sc *specialConfig, fromDecoder map[string]bool) (map[string]string, []tokenSpec) {
+	roles := map[string]string{}
 	var cands []tokenSpec
 	consider := func(s tokenSpec) {
 		if s.Content == "" || fromDecoder[s.Content] {
@@ -244,32 +260,59 @@ func (t *Tokenizer) setSpecialTokens(sc *specialConfig) error {
 			}
 			s = tokenSpec{Content: defaultSpecial[role], isString: true}
 		}
-		t.specialMap[role] = s.Content
+		roles[role] = s.Content
 		consider(s)
 	}
 	for _, s := range sc.extra {
 		consider(s)
 	}
-	for _, s := range cands {
-		if s.isString {
-			set(s, false)
-		} else {
-			set(s, s.normalizedOr(!s.special()))
-		}
+	return roles, cands
+}
+
+// tokenRegistry gives added tokens their ids (the vocabulary's, the
+// decoder's, or the next free one) and keeps their matching flags in the
+// order they were first registered.
+type tokenRegistry struct {
+	vocab     map[string]int
+	byContent map[string]int
+	nextID    int
+	flags     map[string]addedToken
+	order     []string
+}
+
+func newTokenRegistry(vocab map[string]int, decoder map[int]tokenSpec) *tokenRegistry {
+	r := &tokenRegistry{vocab: vocab, byContent: map[string]int{}, nextID: len(vocab), flags: map[string]addedToken{}}
+	for id, s := range decoder {
+		r.byContent[s.Content] = id
+		r.nextID = max(r.nextID, id+1)
 	}
-	for _, c := range order {
-		a := flags[c]
-		if a.normalized {
-			t.addedNorm = append(t.addedNorm, a)
-		} else {
-			t.added = append(t.added, a)
-		}
+	return r
+}
+
+// id returns the id of a token text, assigning the next free id to a new one.
+func (r *tokenRegistry) id(content string) int {
+	if id, ok := r.vocab[content]; ok {
+		return id
 	}
-	t.bos = idOf(t.specialMap["bos_token"])
-	t.eos = idOf(t.specialMap["eos_token"])
-	t.pad = idOf(t.specialMap["pad_token"])
-	t.unk = idOf(t.specialMap["unk_token"])
-	return nil
+	if id, ok := r.byContent[content]; ok {
+		return id
+	}
+	id := r.nextID
+	r.nextID++
+	r.byContent[content] = id
+	return id
+}
+
+// set registers s (a later call for the same text replaces its flags).
+func (r *tokenRegistry) set(s tokenSpec, normalized bool) {
+	if s.Content == "" {
+		return
+	}
+	if _, ok := r.flags[s.Content]; !ok {
+		r.order = append(r.order, s.Content)
+	}
+	r.flags[s.Content] = addedToken{content: s.Content, id: r.id(s.Content), lstrip: s.Lstrip, rstrip: s.Rstrip,
+		singleWord: s.SingleWord, normalized: normalized}
 }
 
 type segment struct {
@@ -290,12 +333,7 @@ func splitAdded(text string, toks []addedToken) []segment {
 	var out []segment
 	startOffset := 0
 	for i := 0; i < len(text); {
-		best := -1
-		for j := range toks {
-			if strings.HasPrefix(text[i:], toks[j].content) && (best < 0 || len(toks[j].content) > len(toks[best].content)) {
-				best = j
-			}
-		}
+		best := longestAt(text[i:], toks)
 		if best < 0 {
 			i++
 			continue
@@ -306,14 +344,8 @@ func splitAdded(text string, toks []addedToken) []segment {
 		if tok.singleWord && (endsWithWord(text[:start]) || startsWithWord(text[stop:])) {
 			continue
 		}
-		if tok.lstrip {
-			s := len(strings.TrimRightFunc(text[:start], unicode.IsSpace))
-			start = max(s, startOffset)
-		}
-		if tok.rstrip {
-			stop = len(text) - len(strings.TrimLeftFunc(text[stop:], unicode.IsSpace))
-			i = stop
-		}
+		start, stop = tok.strip(text, start, stop, startOffset)
+		i = max(i, stop)
 		if startOffset < start {
 			out = append(out, segment{text: text[startOffset:start], id: -1})
 		}
@@ -324,6 +356,30 @@ func splitAdded(text string, toks []addedToken) []segment {
 		out = append(out, segment{text: text[startOffset:], id: -1})
 	}
 	return out
+}
+
+// longestAt returns the index of the longest token text is prefixed by, or -1.
+func longestAt(text string, toks []addedToken) int {
+	best := -1
+	for j := range toks {
+		if strings.HasPrefix(text, toks[j].content) && (best < 0 || len(toks[j].content) > len(toks[best].content)) {
+			best = j
+		}
+	}
+	return best
+}
+
+// strip widens the match text[start:stop] over the white space before it
+// (lstrip, not before startOffset) and after it (rstrip).
+func (a addedToken) strip(text string, start, stop, startOffset int) (int, int) {
+	if a.lstrip {
+		s := len(strings.TrimRightFunc(text[:start], unicode.IsSpace))
+		start = max(s, startOffset)
+	}
+	if a.rstrip {
+		stop = len(text) - len(strings.TrimLeftFunc(text[stop:], unicode.IsSpace))
+	}
+	return start, stop
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }

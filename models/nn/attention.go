@@ -80,24 +80,24 @@ func (a *Attention) Forward(x, context *tensor.Dense) *tensor.Dense {
 		if spatial {
 			h = a.GroupNorm.Forward(h)
 		} else {
-			h = tensor.Permute(a.GroupNorm.Forward(tensor.Permute(h, 0, 2, 1)), 0, 2, 1)
+			h = tensor.Permute(a.GroupNorm.Forward(tensor.Permute(h, 0, 2, 1)), 0, 2, 1) // [B, L, QueryDim]
 		}
 	}
 	if spatial {
-		h = tensor.Permute(tensor.Reshape(h, s[0], s[1], s[2]*s[3]), 0, 2, 1)
+		h = tensor.Permute(tensor.Reshape(h, s[0], s[1], s[2]*s[3]), 0, 2, 1) // [B, H*W, QueryDim]
 	}
-	q := a.ToQ.Forward(h)
+	q := a.ToQ.Forward(h) // [B, L, heads*dim_head]
 	if context == nil {
 		context = h
 	}
-	k := a.ToK.Forward(context)
-	v := a.ToV.Forward(context)
+	k := a.ToK.Forward(context) // [B, Lk, heads*dim_head]
+	v := a.ToV.Forward(context) // [B, Lk, heads*dim_head]
 	scale := float32(1 / math.Sqrt(float64(a.Cfg.DimHead)))
-	o := tensor.Attention(q, k, v, a.Cfg.Heads, scale, false)
+	o := tensor.Attention(q, k, v, a.Cfg.Heads, scale, false) // [B, L, heads*dim_head]
 	q, k, v, h = nil, nil, nil, nil
-	o = a.ToOut.Forward(o)
+	o = a.ToOut.Forward(o) // [B, L, OutDim]
 	if spatial {
-		o = tensor.Reshape(tensor.Permute(o, 0, 2, 1), s[0], a.Cfg.OutDim, s[2], s[3])
+		o = tensor.Reshape(tensor.Permute(o, 0, 2, 1), s[0], a.Cfg.OutDim, s[2], s[3]) // [B, OutDim, H, W]
 	}
 	if a.Cfg.ResidualConnection {
 		tensor.AddInPlace(o, residual)

@@ -26,17 +26,17 @@ func NewConv2DOpts(in, out, kernel, stride, padding int, bias bool) *Conv2D {
 
 // WeightShapes implements weights.Shaper.
 func (c *Conv2D) WeightShapes() map[string][]int {
-	m := map[string][]int{"weight": {c.Out, c.In, c.Kernel, c.Kernel}}
-	// The bias shape is declared even without HasBias so that a stray
-	// bias of the wrong size is reported; CheckLoaded reports a missing one.
-	m["bias"] = []int{c.Out}
-	return m
+	return map[string][]int{"weight": {c.Out, c.In, c.Kernel, c.Kernel}, "bias": {c.Out}}
 }
 
 // Forward maps x [N, In, H, W] to [N, Out, H', W'].
 func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 	return tensor.Conv2D(x, c.Weight, c.Bias, c.Stride, c.Padding)
 }
+
+// RequiredWeights implements weights.Requirer: the bias is loaded, and
+// required, exactly when HasBias is set.
+func (c *Conv2D) RequiredWeights() map[string]bool { return map[string]bool{"bias": c.HasBias} }
 
 // HalfWeights implements weights.HalfCapable: the weight may be stored as
 // float16 (tensor.Conv2D widens it).

@@ -40,9 +40,10 @@
 //	NewTimestepEmbedding(in, out)                linear_1 linear_2;  Forward(x [N,in]) [N,out]
 //	Timesteps{Dim, FlipSinToCos, FreqShift}      sinusoidal projection, no weights
 //
-// Biases are optional to the loader; after weights.Load call
-// CheckLoaded(model) to report every Linear/Conv2D whose bias disagrees with
-// its configuration (a bias missing, or a stray bias loaded).
+// Linear, Conv2D and LayerNorm tell weights.Load (weights.Requirer) whether
+// their configuration has a bias (or affine parameters): a missing one is
+// reported as missing, a stray one as unused, in the loader's one report.
+// CheckLoaded makes the same check on a model filled by other means.
 //
 // Forward methods assume shapes were validated by the caller (the model
 // packages check inputs and return errors); they do not check shapes again.

@@ -67,10 +67,10 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 	for r0 := 0; r0 < rows; r0 += chunk {
 		n := min(chunk, rows-r0)
 		xc := tensor.FromSlice(xd[r0*f.Dim:(r0+n)*f.Dim], n, f.Dim)
-		h := tensor.LinearInto(tensor.FromSlice(projBuf[:n*projW], n, projW), xc, f.Proj.Weight, f.Proj.Bias)
+		h := tensor.LinearInto(tensor.FromSlice(projBuf[:n*projW], n, projW), xc, f.Proj.Weight, f.Proj.Bias) // [n, 2*Inner] for geglu, else [n, Inner]
 		switch f.Activation {
 		case "geglu":
-			h = tensor.GEGLUInto(tensor.FromSlice(actBuf[:n*f.Inner], n, f.Inner), h)
+			h = tensor.GEGLUInto(tensor.FromSlice(actBuf[:n*f.Inner], n, f.Inner), h) // [n, Inner]
 		case "gelu":
 			h = tensor.GELU(h)
 		case "gelu-approximate":

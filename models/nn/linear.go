@@ -18,17 +18,17 @@ func NewLinear(in, out int, bias bool) *Linear {
 
 // WeightShapes implements weights.Shaper.
 func (l *Linear) WeightShapes() map[string][]int {
-	m := map[string][]int{"weight": {l.Out, l.In}}
-	// The bias shape is declared even without HasBias so that a stray
-	// bias of the wrong size is reported; CheckLoaded reports a missing one.
-	m["bias"] = []int{l.Out}
-	return m
+	return map[string][]int{"weight": {l.Out, l.In}, "bias": {l.Out}}
 }
 
 // Forward maps x [..., In] to [..., Out].
 func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
 	return tensor.Linear(x, l.Weight, l.Bias)
 }
+
+// RequiredWeights implements weights.Requirer: the bias is loaded, and
+// required, exactly when HasBias is set.
+func (l *Linear) RequiredWeights() map[string]bool { return map[string]bool{"bias": l.HasBias} }
 
 // HalfWeights implements weights.HalfCapable: the weight may be stored as
 // float16 (tensor.Linear widens it).

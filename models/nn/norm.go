@@ -62,6 +62,12 @@ func (l *LayerNorm) WeightShapes() map[string][]int {
 	return map[string][]int{"weight": {l.Dim}, "bias": {l.Dim}}
 }
 
+// RequiredWeights implements weights.Requirer: weight and bias are loaded,
+// and required, exactly when the layer is affine.
+func (l *LayerNorm) RequiredWeights() map[string]bool {
+	return map[string]bool{"weight": l.Affine, "bias": l.Affine}
+}
+
 // Forward normalises x [..., Dim] over its last dimension.
 func (l *LayerNorm) Forward(x *tensor.Dense) *tensor.Dense {
 	if !l.Affine {

@@ -67,16 +67,16 @@ func NewResnetBlock2D(c ResnetConfig) *ResnetBlock2D {
 // nil (it is ignored when the block has no time_emb_proj).
 func (r *ResnetBlock2D) Forward(x, temb *tensor.Dense) *tensor.Dense {
 	h := tensor.SiLUInPlace(r.Norm1.Forward(x))
-	h = r.Conv1.Forward(h)
+	h = r.Conv1.Forward(h) // [N, Out, H, W]
 	if temb != nil && r.TimeEmbProj != nil {
-		t := r.TimeEmbProj.Forward(tensor.SiLU(temb))
+		t := r.TimeEmbProj.Forward(tensor.SiLU(temb)) // [N, Out]
 		n := t.Shape()[0]
-		tensor.AddInPlace(h, tensor.Reshape(t, n, r.Cfg.Out, 1, 1))
+		tensor.AddInPlace(h, tensor.Reshape(t, n, r.Cfg.Out, 1, 1)) // broadcast over [N, Out, H, W]
 	}
 	h = tensor.SiLUInPlace(r.Norm2.Forward(h))
 	h = r.Conv2.Forward(h)
 	if r.ConvShortcut != nil {
-		x = r.ConvShortcut.Forward(x)
+		x = r.ConvShortcut.Forward(x) // [N, Out, H, W]
 	}
 	tensor.AddInPlace(h, x)
 	if r.Cfg.OutputScaleFactor != 1 {

@@ -66,7 +66,7 @@ func (u *Upsample2D) Forward(x *tensor.Dense, oh, ow int) *tensor.Dense {
 	if oh <= 0 || ow <= 0 || (oh == 2*s[2] && ow == 2*s[3]) {
 		x = tensor.UpsampleNearest2x(x)
 	} else {
-		x = resizeNearest(x, oh, ow)
+		x = tensor.ResizeNearest(x, oh, ow)
 	}
 	if !u.UseConv {
 		return x

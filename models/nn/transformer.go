@@ -150,21 +150,21 @@ func (t *Transformer2DModel) Forward(x, context *tensor.Dense) *tensor.Dense {
 	inner := t.Cfg.Heads * t.Cfg.DimHead
 	h := t.Norm.Forward(x)
 	if t.ProjInConv != nil {
-		h = t.ProjInConv.Forward(h)
-		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, inner)
+		h = t.ProjInConv.Forward(h)                                        // [N, inner, H, W]
+		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, inner) // [N, H*W, inner]
 	} else {
-		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, s[1])
-		h = t.ProjInLin.Forward(h)
+		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, s[1]) // [N, H*W, InChannels]
+		h = t.ProjInLin.Forward(h)                                        // [N, H*W, inner]
 	}
 	for _, b := range t.Blocks {
-		h = b.Forward(h, context)
+		h = b.Forward(h, context) // [N, H*W, inner]
 	}
 	if t.ProjOutLin != nil {
-		h = t.ProjOutLin.Forward(h)
-		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, t.Cfg.OutChannels), 0, 3, 1, 2)
+		h = t.ProjOutLin.Forward(h)                                                     // [N, H*W, OutChannels]
+		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, t.Cfg.OutChannels), 0, 3, 1, 2) // [N, OutChannels, H, W]
 	} else {
-		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, inner), 0, 3, 1, 2)
-		h = t.ProjOutCnv.Forward(h)
+		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, inner), 0, 3, 1, 2) // [N, inner, H, W]
+		h = t.ProjOutCnv.Forward(h)                                         // [N, OutChannels, H, W]
 	}
 	return tensor.AddInPlace(h, x)
 }

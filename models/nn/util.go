@@ -43,29 +43,3 @@ func avgPool2x2(x *tensor.Dense) *tensor.Dense {
 	}
 	return out
 }
-
-// resizeNearest is F.interpolate(x, size=(oh, ow), mode="nearest") on
-// [N, C, H, W]: source index floor(dst * in / out) computed in float32 as
-// PyTorch does.
-func resizeNearest(x *tensor.Dense, oh, ow int) *tensor.Dense {
-	s := x.Shape()
-	n, c, h, w := s[0], s[1], s[2], s[3]
-	out := tensor.New(n, c, oh, ow)
-	src, dst := tensor.F32(x), tensor.F32(out)
-	sy, sx := float32(h)/float32(oh), float32(w)/float32(ow)
-	xi := make([]int, ow)
-	for j := range xi {
-		xi[j] = min(int(float32(j)*sx), w-1)
-	}
-	for p := 0; p < n*c; p++ {
-		for y := 0; y < oh; y++ {
-			yy := min(int(float32(y)*sy), h-1)
-			row := src[(p*h+yy)*w:]
-			d := dst[(p*oh+y)*ow:]
-			for j := 0; j < ow; j++ {
-				d[j] = row[xi[j]]
-			}
-		}
-	}
-	return out
-}

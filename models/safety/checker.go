@@ -1,6 +1,7 @@
 package safety
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -85,37 +86,56 @@ func (c *Checker) WeightShapes() map[string][]int { return nil }
 // Load reads dir/config.json and dir/model[.variant].safetensors.
 func Load(dir string, o weights.OpenOptions) (*Checker, error) {
 	path := filepath.Join(dir, "config.json")
+	cfg, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return weights.LoadModel(dir, o, weights.Spec[*Checker]{
+		Name:     "safety",
+		Basename: "model",
+		New:      func(weights.Source) (*Checker, error) { return newChecker(cfg, path) },
+		Options: func(weights.Source) []weights.Option {
+			return []weights.Option{weights.AllowUnused("vision_model.embeddings.position_ids")}
+		},
+		Finish: (*Checker).checkConcepts,
+	})
+}
+
+// readConfig reads the checker's config.json, fills transformers' vision
+// defaults and validates the sizes.
+func readConfig(path string) (Config, error) {
 	var cfg Config
 	if err := config.ReadJSON(path, &cfg); err != nil {
-		return nil, fmt.Errorf("safety: %w", err)
+		return Config{}, fmt.Errorf("safety: %w", err)
 	}
-	v := cfg.Vision
-	if v.NumChannels == 0 {
-		v.NumChannels = 3
-	}
-	if v.LayerNormEps == 0 {
-		v.LayerNormEps = 1e-5
-	}
-	if v.HiddenAct == "" {
-		v.HiddenAct = "quick_gelu"
-	}
-	cfg.Vision = v
+	v := &cfg.Vision
+	v.NumChannels = cmp.Or(v.NumChannels, 3)
+	v.LayerNormEps = cmp.Or(v.LayerNormEps, 1e-5)
+	v.HiddenAct = cmp.Or(v.HiddenAct, "quick_gelu")
 	if err := cfg.checkBounds(); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", path, err)
+		return Config{}, fmt.Errorf("safety: %s: %w", path, err)
 	}
 	if v.HiddenSize <= 0 || v.NumAttentionHeads <= 0 || v.HiddenSize%v.NumAttentionHeads != 0 || v.PatchSize <= 0 || v.ImageSize%v.PatchSize != 0 || cfg.ProjectionDim <= 0 {
-		return nil, fmt.Errorf("safety: %s: invalid vision_config (hidden_size %d, heads %d, image_size %d, patch_size %d, projection_dim %d)",
+		return Config{}, fmt.Errorf("safety: %s: invalid vision_config (hidden_size %d, heads %d, image_size %d, patch_size %d, projection_dim %d)",
 			path, v.HiddenSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize, cfg.ProjectionDim)
 	}
-	c := &Checker{cfg: cfg, scale: float32(math.Pow(float64(v.HiddenSize/v.NumAttentionHeads), -0.5))}
-	switch v.HiddenAct {
-	case "quick_gelu":
-		c.act = tensor.QuickGELU
-	case "gelu":
-		c.act = tensor.GELU
-	default:
+	return cfg, nil
+}
+
+// activations are the vision tower's supported hidden_act values.
+var activations = map[string]func(*tensor.Dense) *tensor.Dense{
+	"quick_gelu": tensor.QuickGELU,
+	"gelu":       tensor.GELU,
+}
+
+// newChecker returns an unloaded checker sized from cfg (read from path).
+func newChecker(cfg Config, path string) (*Checker, error) {
+	v := cfg.Vision
+	act, ok := activations[v.HiddenAct]
+	if !ok {
 		return nil, fmt.Errorf("safety: %s: unsupported hidden_act %q", path, v.HiddenAct)
 	}
+	c := &Checker{cfg: cfg, act: act, scale: float32(math.Pow(float64(v.HiddenSize/v.NumAttentionHeads), -0.5))}
 	h, eps := v.HiddenSize, float32(v.LayerNormEps)
 	n := v.ImageSize / v.PatchSize
 	c.Vision.Embeddings = vembeddings{hidden: h, patches: n * n, Patch: nn.NewConv2DOpts(v.NumChannels, h, v.PatchSize, v.PatchSize, 0, false)}
@@ -130,20 +150,18 @@ func Load(dir string, o weights.OpenOptions) (*Checker, error) {
 		}
 	}
 	c.Projection = nn.NewLinear(h, cfg.ProjectionDim, false)
-	src, err := weights.OpenComponent(dir, "model", o)
-	if err != nil {
-		return nil, fmt.Errorf("safety: %w", err)
-	}
-	defer src.Close()
-	if err := weights.Load(src, c, weights.AllowUnused("vision_model.embeddings.position_ids")); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", dir, err)
-	}
-	ce, se := c.ConceptEmbeds.Shape(), c.SpecialEmbeds.Shape()
-	if len(ce) != 2 || ce[1] != cfg.ProjectionDim || len(se) != 2 || se[1] != cfg.ProjectionDim ||
-		c.ConceptThresholds.Shape().TotalSize() != ce[0] || c.SpecialThresholds.Shape().TotalSize() != se[0] {
-		return nil, fmt.Errorf("safety: %s: concept tensors do not match projection_dim %d", dir, cfg.ProjectionDim)
-	}
 	return c, nil
+}
+
+// checkConcepts checks the concept tensors, whose counts come from the file,
+// against projection_dim and each other.
+func (c *Checker) checkConcepts() error {
+	ce, se := c.ConceptEmbeds.Shape(), c.SpecialEmbeds.Shape()
+	if len(ce) != 2 || ce[1] != c.cfg.ProjectionDim || len(se) != 2 || se[1] != c.cfg.ProjectionDim ||
+		c.ConceptThresholds.Shape().TotalSize() != ce[0] || c.SpecialThresholds.Shape().TotalSize() != se[0] {
+		return fmt.Errorf("concept tensors do not match projection_dim %d", c.cfg.ProjectionDim)
+	}
+	return nil
 }
 
 // embed runs the vision tower and returns the projected image embeddings [N, proj].

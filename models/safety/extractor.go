@@ -36,46 +36,48 @@ func (s *sizeSpec) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &s.v)
 }
 
+// preprocessorConfig is preprocessor_config.json; absent keys keep
+// CLIPImageProcessor's defaults.
+type preprocessorConfig struct {
+	Size        *sizeSpec `json:"size"`
+	CropSize    *sizeSpec `json:"crop_size"`
+	DoResize    bool      `json:"do_resize"`
+	DoCrop      bool      `json:"do_center_crop"`
+	DoNormalize bool      `json:"do_normalize"`
+	Rescale     float64   `json:"rescale_factor"`
+	Mean        []float32 `json:"image_mean"`
+	Std         []float32 `json:"image_std"`
+	Resample    *int      `json:"resample"`
+}
+
 // LoadFeatureExtractor reads dir/preprocessor_config.json.
 func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 	path := filepath.Join(dir, "preprocessor_config.json")
-	var raw struct {
-		Size        *sizeSpec `json:"size"`
-		CropSize    *sizeSpec `json:"crop_size"`
-		DoResize    *bool     `json:"do_resize"`
-		DoCrop      *bool     `json:"do_center_crop"`
-		DoNormalize *bool     `json:"do_normalize"`
-		Rescale     *float64  `json:"rescale_factor"`
-		Mean        []float32 `json:"image_mean"`
-		Std         []float32 `json:"image_std"`
-		Resample    *int      `json:"resample"`
-	}
+	raw := preprocessorConfig{DoResize: true, DoCrop: true, DoNormalize: true, Rescale: 1.0 / 255}
 	if err := config.ReadJSON(path, &raw); err != nil {
 		return nil, fmt.Errorf("safety: %w", err)
 	}
-	fe := &FeatureExtractor{ResizeShortest: 224, CropH: 224, CropW: 224, DoResize: true, DoCrop: true, DoNormalize: true, Rescale: 1.0 / 255,
+	fe, err := raw.extractor()
+	if err != nil {
+		return nil, fmt.Errorf("safety: %s: %w", path, err)
+	}
+	return fe, nil
+}
+
+// extractor checks the config and returns the feature extractor it describes.
+func (raw preprocessorConfig) extractor() (*FeatureExtractor, error) {
+	fe := &FeatureExtractor{ResizeShortest: 224, CropH: 224, CropW: 224, DoResize: raw.DoResize, DoCrop: raw.DoCrop,
+		DoNormalize: raw.DoNormalize, Rescale: raw.Rescale,
 		Mean: [3]float32{0.48145466, 0.4578275, 0.40821073}, Std: [3]float32{0.26862954, 0.26130258, 0.27577711}}
 	if raw.Size != nil {
-		if v, ok := raw.Size.v["shortest_edge"]; ok {
-			fe.ResizeShortest = v
-		} else {
-			return nil, fmt.Errorf("safety: %s: key \"size\": want an int or {\"shortest_edge\": n}", path)
+		v, ok := raw.Size.v["shortest_edge"]
+		if !ok {
+			return nil, fmt.Errorf("key \"size\": want an int or {\"shortest_edge\": n}")
 		}
+		fe.ResizeShortest = v
 	}
 	if raw.CropSize != nil {
 		fe.CropH, fe.CropW = raw.CropSize.v["height"], raw.CropSize.v["width"]
-	}
-	if raw.DoResize != nil {
-		fe.DoResize = *raw.DoResize
-	}
-	if raw.DoCrop != nil {
-		fe.DoCrop = *raw.DoCrop
-	}
-	if raw.DoNormalize != nil {
-		fe.DoNormalize = *raw.DoNormalize
-	}
-	if raw.Rescale != nil {
-		fe.Rescale = *raw.Rescale
 	}
 	if len(raw.Mean) == 3 {
 		copy(fe.Mean[:], raw.Mean)
@@ -84,10 +86,10 @@ func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 		copy(fe.Std[:], raw.Std)
 	}
 	if raw.Resample != nil && *raw.Resample != 3 {
-		return nil, fmt.Errorf("safety: %s: key \"resample\": only 3 (bicubic) is supported, got %d", path, *raw.Resample)
+		return nil, fmt.Errorf("key \"resample\": only 3 (bicubic) is supported, got %d", *raw.Resample)
 	}
 	if err := fe.checkBounds(); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", path, err)
+		return nil, err
 	}
 	return fe, nil
 }

@@ -83,6 +83,21 @@ func (a blockArgs) transformer(ch, layers int) (*nn.Transformer2DModel, error) {
 	})
 }
 
+// addLayer appends a resnet from in channels to a.out and, in a
+// cross-attention block, the transformer that follows it.
+func (b *Block) addLayer(a blockArgs, in int) error {
+	b.Resnets = append(b.Resnets, a.resnet(in, a.out, a.outputScale))
+	if !a.crossAttn {
+		return nil
+	}
+	t, err := a.transformer(a.out, a.tLayers)
+	if err != nil {
+		return err
+	}
+	b.Attentions = append(b.Attentions, t)
+	return nil
+}
+
 func newDownBlock(a blockArgs) (*Block, error) {
 	b := &Block{Type: "DownBlock2D"}
 	if a.crossAttn {
@@ -93,13 +108,8 @@ func newDownBlock(a blockArgs) (*Block, error) {
 		if i == 0 {
 			in = a.in
 		}
-		b.Resnets = append(b.Resnets, a.resnet(in, a.out, a.outputScale))
-		if a.crossAttn {
-			t, err := a.transformer(a.out, a.tLayers)
-			if err != nil {
-				return nil, err
-			}
-			b.Attentions = append(b.Attentions, t)
+		if err := b.addLayer(a, in); err != nil {
+			return nil, err
 		}
 	}
 	if a.addSampler {
@@ -122,13 +132,8 @@ func newUpBlock(a blockArgs) (*Block, error) {
 		if i == 0 {
 			in = a.prevOut
 		}
-		b.Resnets = append(b.Resnets, a.resnet(in+skip, a.out, a.outputScale))
-		if a.crossAttn {
-			t, err := a.transformer(a.out, a.tLayers)
-			if err != nil {
-				return nil, err
-			}
-			b.Attentions = append(b.Attentions, t)
+		if err := b.addLayer(a, in+skip); err != nil {
+			return nil, err
 		}
 	}
 	if a.addSampler {
@@ -153,14 +158,14 @@ func newMidBlockCrossAttn(a blockArgs) (*MidBlock, error) {
 // forwardDown runs a down block and appends its skip outputs to skips.
 func (b *Block) forwardDown(h, temb, ctx *tensor.Dense, skips []*tensor.Dense) (*tensor.Dense, []*tensor.Dense) {
 	for i, r := range b.Resnets {
-		h = r.Forward(h, temb)
+		h = r.Forward(h, temb) // [N, out, H, W]
 		if b.Attentions != nil {
 			h = b.Attentions[i].Forward(h, ctx)
 		}
 		skips = append(skips, h)
 	}
 	for _, d := range b.Downsamplers {
-		h = d.Forward(h)
+		h = d.Forward(h) // [N, out, ceil(H/2), ceil(W/2)]
 		skips = append(skips, h)
 	}
 	return h, skips
@@ -173,14 +178,14 @@ func (b *Block) forwardUp(h, temb, ctx *tensor.Dense, skips []*tensor.Dense, oh,
 		s := skips[len(skips)-1]
 		skips[len(skips)-1] = nil
 		skips = skips[:len(skips)-1]
-		h = tensor.Concat(1, h, s)
-		h = r.Forward(h, temb)
+		h = tensor.Concat(1, h, s) // [N, C + C_skip, H, W]
+		h = r.Forward(h, temb)     // [N, out, H, W]
 		if b.Attentions != nil {
 			h = b.Attentions[i].Forward(h, ctx)
 		}
 	}
 	for _, u := range b.Upsamplers {
-		h = u.Forward(h, oh, ow)
+		h = u.Forward(h, oh, ow) // [N, out, oh, ow] (2H, 2W when oh, ow are 0)
 	}
 	return h, skips
 }

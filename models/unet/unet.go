@@ -45,22 +45,11 @@ func Load(dir string, o weights.OpenOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", o)
-	if err != nil {
-		return nil, fmt.Errorf("unet: %w", err)
-	}
-	defer src.Close()
-	if err := weights.Load(src, m); err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	if err := nn.CheckLoaded(m); err != nil {
-		return nil, fmt.Errorf("unet: load %s: %w", dir, err)
-	}
-	return m, nil
+	return weights.LoadModel(dir, o, weights.Spec[*Model]{
+		Name:     "unet",
+		Basename: "diffusion_pytorch_model",
+		New:      func(weights.Source) (*Model, error) { return New(cfg) },
+	})
 }
 
 // New returns an unloaded model laid out by cfg (fill it with weights.Load).
@@ -70,7 +59,6 @@ func New(cfg Config) (*Model, error) {
 		return nil, fmt.Errorf("unet: %w", err)
 	}
 	boc := cfg.BlockOutChannels
-	n := r.nBlocks
 	eps := float32(cfg.NormEps)
 	m := &Model{
 		cfg:           cfg,
@@ -81,66 +69,16 @@ func New(cfg Config) (*Model, error) {
 		ConvNormOut:   nn.NewGroupNorm(r.groups, boc[0], eps),
 		ConvOut:       nn.NewConv2D(boc[0], cfg.OutChannels, cfg.ConvOutKernel),
 	}
-	if r.hasTextTime {
+	if r.addition == additionTextTime {
 		m.addTimeProj = nn.Timesteps{Dim: r.addTimeDim, FlipSinToCos: cfg.FlipSinToCos, FreqShift: cfg.FreqShift}
 		m.AddEmbedding = nn.NewTimestepEmbedding(r.addProjInput, r.timeEmbedDim)
 	}
 	base := blockArgs{temb: r.timeEmbedDim, groups: r.groups, eps: eps, linearProj: cfg.UseLinearProjection}
 	dims := map[int]bool{}
-	out := boc[0]
-	for i, t := range cfg.DownBlockTypes {
-		a := base
-		a.in, a.out = out, boc[i]
-		out = boc[i]
-		a.layers, a.tLayers = r.layers[i], r.tLayers[i]
-		a.addSampler = i < n-1
-		a.heads, a.crossDim, a.onlyCross = r.heads[i], r.crossDim[i], r.onlyCross[i]
-		a.downPadding = cfg.DownsamplePadding
-		a.outputScale = float32(cfg.ResnetOutScaleFactor)
-		b, err := downBlocks[t](a)
-		if err != nil {
-			return nil, fmt.Errorf("unet: down_blocks.%d (%s): %w", i, t, err)
+	for _, build := range []func(blockArgs, map[int]bool) error{m.buildDown, m.buildMid, m.buildUp} {
+		if err := build(base, dims); err != nil {
+			return nil, fmt.Errorf("unet: %w", err)
 		}
-		if b.Attentions != nil {
-			dims[a.crossDim] = true
-		}
-		m.DownBlocks = append(m.DownBlocks, b)
-	}
-	if cfg.MidBlockType != nil {
-		a := base
-		a.in = boc[n-1]
-		a.layers, a.tLayers = 1, r.tLayers[n-1]
-		a.heads, a.crossDim = r.heads[n-1], r.crossDim[n-1]
-		a.outputScale = float32(cfg.MidBlockScaleFactor)
-		mb, err := midBlocks[*cfg.MidBlockType](a)
-		if err != nil {
-			return nil, fmt.Errorf("unet: mid_block (%s): %w", *cfg.MidBlockType, err)
-		}
-		if mb.Attentions != nil {
-			dims[a.crossDim] = true
-		}
-		m.MidBlock = mb
-	}
-	out = boc[n-1]
-	for i, t := range cfg.UpBlockTypes {
-		j := n - 1 - i // index into the per-down-block lists, reversed
-		a := base
-		a.prevOut = out
-		a.out = boc[j]
-		out = boc[j]
-		a.in = boc[max(j-1, 0)]
-		a.layers, a.tLayers = r.layers[j]+1, r.tLayers[j]
-		a.addSampler = i < n-1
-		a.heads, a.crossDim, a.onlyCross = r.heads[j], r.crossDim[j], r.onlyCross[j]
-		a.outputScale = float32(cfg.ResnetOutScaleFactor)
-		b, err := upBlocks[t](a)
-		if err != nil {
-			return nil, fmt.Errorf("unet: up_blocks.%d (%s): %w", i, t, err)
-		}
-		if b.Attentions != nil {
-			dims[a.crossDim] = true
-		}
-		m.UpBlocks = append(m.UpBlocks, b)
 	}
 	for d := range dims {
 		m.crossDims = append(m.crossDims, d)
@@ -164,7 +102,20 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	nb := sample.Shape()[0]
+	emb := m.embed(sample.Shape()[0], timestep, added) // [N, time_embed_dim]
+	h := m.ConvIn.Forward(m.centered(sample))          // [N, block_out_channels[0], H, W]
+	h, err = m.blocks(ctx, h, emb, encoderHidden)
+	if err != nil {
+		return nil, err
+	}
+	h = tensor.SiLUInPlace(m.ConvNormOut.Forward(h))
+	return m.ConvOut.Forward(h), nil // [N, out_channels, H, W]
+}
+
+// embed returns the time embedding [nb, time_embed_dim] of the timesteps
+// (one, or one per batch item), plus the text_time embedding when the model
+// has one.
+func (m *Model) embed(nb int, timestep []float32, added *AddedCond) *tensor.Dense {
 	ts := timestep
 	if len(ts) == 1 && nb > 1 {
 		ts = make([]float32, nb)
@@ -172,36 +123,43 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 			ts[i] = timestep[0]
 		}
 	}
-	emb := m.TimeEmbedding.Forward(m.timeProj.Forward(ts))
+	emb := m.TimeEmbedding.Forward(m.timeProj.Forward(ts)) // [N, time_embed_dim]
 	if m.AddEmbedding != nil {
-		tid := tensor.F32(added.TimeIDs)
-		te := m.addTimeProj.Forward(tid) // [N*k, addTimeDim]
-		te = tensor.Reshape(te, nb, -1)
-		addIn := tensor.Concat(1, added.TextEmbeds, te)
+		te := m.addTimeProj.Forward(tensor.F32(added.TimeIDs)) // [N*k, addition_time_embed_dim]
+		te = tensor.Reshape(te, nb, -1)                        // [N, k*addition_time_embed_dim]
+		addIn := tensor.Concat(1, added.TextEmbeds, te)        // [N, projection_class_embeddings_input_dim]
 		tensor.AddInPlace(emb, m.AddEmbedding.Forward(addIn))
 	}
+	return emb
+}
 
-	x := sample
-	if m.cfg.CenterInputSample {
-		x = tensor.Clone(sample)
-		v := tensor.F32(x)
-		for i := range v {
-			v[i] = 2*v[i] - 1
-		}
+// centered maps the sample to 2x-1 when center_input_sample is set.
+func (m *Model) centered(sample *tensor.Dense) *tensor.Dense {
+	if !m.cfg.CenterInputSample {
+		return sample
 	}
-	h := m.ConvIn.Forward(x)
+	x := tensor.Clone(sample)
+	v := tensor.F32(x)
+	for i := range v {
+		v[i] = 2*v[i] - 1
+	}
+	return x
+}
+
+// blocks runs the down, mid and up blocks, checking ctx between blocks.
+func (m *Model) blocks(ctx context.Context, h, emb, ehs *tensor.Dense) (*tensor.Dense, error) {
 	skips := []*tensor.Dense{h}
 	for _, b := range m.DownBlocks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h, skips = b.forwardDown(h, emb, encoderHidden, skips)
+		h, skips = b.forwardDown(h, emb, ehs, skips) // [N, C_i, H/2^(i+1), W/2^(i+1)], the last block not halving
 	}
 	if m.MidBlock != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h = m.MidBlock.forward(h, emb, encoderHidden)
+		h = m.MidBlock.forward(h, emb, ehs) // same shape
 	}
 	for i, b := range m.UpBlocks {
 		if err := ctx.Err(); err != nil {
@@ -215,10 +173,8 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 			ss := skips0[len(skips0)-1].Shape()
 			oh, ow = ss[2], ss[3]
 		}
-		h, skips = b.forwardUp(h, emb, encoderHidden, skips, oh, ow)
+		h, skips = b.forwardUp(h, emb, ehs, skips, oh, ow) // [N, C_j, oh, ow], the last block keeping the size
 	}
-	h = tensor.SiLUInPlace(m.ConvNormOut.Forward(h))
-	h = m.ConvOut.Forward(h)
 	return h, nil
 }
 
@@ -238,38 +194,53 @@ func (m *Model) checkInputs(sample *tensor.Dense, timestep []float32, ehs *tenso
 	if len(timestep) != 1 && len(timestep) != nb {
 		return fmt.Errorf("unet: %d timesteps for a batch of %d (want 1 or %d)", len(timestep), nb, nb)
 	}
-	if len(m.crossDims) > 0 {
-		if ehs == nil {
-			return fmt.Errorf("unet: encoder hidden states are required by the cross-attention blocks")
-		}
-		es := ehs.Shape()
-		if len(es) != 3 || es[0] != nb {
-			return fmt.Errorf("unet: encoder hidden states must be [%d, L, D], got shape %v", nb, []int(es))
-		}
-		for _, d := range m.crossDims {
-			if es[2] != d {
-				return fmt.Errorf("unet: encoder hidden states have width %d, the model expects cross_attention_dim=%d", es[2], d)
-			}
+	if err := m.checkEncoderHidden(nb, ehs); err != nil {
+		return err
+	}
+	return m.checkAdded(nb, added)
+}
+
+// checkEncoderHidden checks the text conditioning [nb, L, cross_attention_dim].
+func (m *Model) checkEncoderHidden(nb int, ehs *tensor.Dense) error {
+	if len(m.crossDims) == 0 {
+		return nil
+	}
+	if ehs == nil {
+		return fmt.Errorf("unet: encoder hidden states are required by the cross-attention blocks")
+	}
+	es := ehs.Shape()
+	if len(es) != 3 || es[0] != nb {
+		return fmt.Errorf("unet: encoder hidden states must be [%d, L, D], got shape %v", nb, []int(es))
+	}
+	for _, d := range m.crossDims {
+		if es[2] != d {
+			return fmt.Errorf("unet: encoder hidden states have width %d, the model expects cross_attention_dim=%d", es[2], d)
 		}
 	}
-	if m.r.hasTextTime {
-		if added == nil || added.TextEmbeds == nil {
-			return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires text_embeds in the added conditions")
-		}
-		if added.TimeIDs == nil {
-			return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires time_ids in the added conditions")
-		}
-		ts, is := added.TextEmbeds.Shape(), added.TimeIDs.Shape()
-		if len(ts) != 2 || ts[0] != nb {
-			return fmt.Errorf("unet: text_embeds must be [%d, D], got shape %v", nb, []int(ts))
-		}
-		if len(is) != 2 || is[0] != nb {
-			return fmt.Errorf("unet: time_ids must be [%d, k], got shape %v", nb, []int(is))
-		}
-		if got := ts[1] + is[1]*m.r.addTimeDim; got != m.r.addProjInput {
-			return fmt.Errorf("unet: text_embeds width %d + %d time_ids x addition_time_embed_dim %d = %d, the model expects projection_class_embeddings_input_dim=%d",
-				ts[1], is[1], m.r.addTimeDim, got, m.r.addProjInput)
-		}
+	return nil
+}
+
+// checkAdded checks the text_time conditioning of SDXL-style models.
+func (m *Model) checkAdded(nb int, added *AddedCond) error {
+	if m.r.addition != additionTextTime {
+		return nil
+	}
+	if added == nil || added.TextEmbeds == nil {
+		return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires text_embeds in the added conditions")
+	}
+	if added.TimeIDs == nil {
+		return fmt.Errorf("unet: the model has addition_embed_type \"text_time\", which requires time_ids in the added conditions")
+	}
+	ts, is := added.TextEmbeds.Shape(), added.TimeIDs.Shape()
+	if len(ts) != 2 || ts[0] != nb {
+		return fmt.Errorf("unet: text_embeds must be [%d, D], got shape %v", nb, []int(ts))
+	}
+	if len(is) != 2 || is[0] != nb {
+		return fmt.Errorf("unet: time_ids must be [%d, k], got shape %v", nb, []int(is))
+	}
+	if got := ts[1] + is[1]*m.r.addTimeDim; got != m.r.addProjInput {
+		return fmt.Errorf("unet: text_embeds width %d + %d time_ids x addition_time_embed_dim %d = %d, the model expects projection_class_embeddings_input_dim=%d",
+			ts[1], is[1], m.r.addTimeDim, got, m.r.addProjInput)
 	}
 	return nil
 }

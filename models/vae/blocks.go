@@ -17,15 +17,33 @@ type DownEncoderBlock2D struct {
 	Downsampler *nn.Downsample2D    `st:"downsamplers.0"`
 }
 
-func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEncoderBlock2D {
-	b := &DownEncoderBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers)}
-	for i := range b.Resnets {
+// newResnets returns layers resnets without time embedding, the first
+// mapping in channels to out, the others out to out.
+func newResnets(in, out, layers, groups int) []*nn.ResnetBlock2D {
+	rs := make([]*nn.ResnetBlock2D, layers)
+	for i := range rs {
 		cin := out
 		if i == 0 {
 			cin = in
 		}
-		b.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: cin, Out: out, Groups: groups, Eps: resnetEps})
+		rs[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: cin, Out: out, Groups: groups, Eps: resnetEps})
 	}
+	return rs
+}
+
+// runResnets runs the resnets in turn, checking ctx before each.
+func runResnets(ctx context.Context, rs []*nn.ResnetBlock2D, x *tensor.Dense) (*tensor.Dense, error) {
+	for _, r := range rs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x = r.Forward(x, nil) // [N, out, H, W]
+	}
+	return x, nil
+}
+
+func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEncoderBlock2D {
+	b := &DownEncoderBlock2D{Resnets: newResnets(in, out, layers, groups)}
 	if downsample {
 		b.Downsampler = nn.NewDownsample2D(out, out, true, 0)
 	}
@@ -33,16 +51,11 @@ func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEn
 }
 
 func (b *DownEncoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	for _, r := range b.Resnets {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x = r.Forward(x, nil)
+	x, err := runResnets(ctx, b.Resnets, x)
+	if err != nil || b.Downsampler == nil {
+		return x, err
 	}
-	if b.Downsampler != nil {
-		x = b.Downsampler.Forward(x)
-	}
-	return x, nil
+	return b.Downsampler.Forward(x), nil // [N, out, ceil(H/2), ceil(W/2)]
 }
 
 // UpDecoderBlock2D is diffusers' UpDecoderBlock2D: resnets without time
@@ -53,14 +66,7 @@ type UpDecoderBlock2D struct {
 }
 
 func newUpDecoderBlock2D(in, out, layers, groups int, upsample bool) *UpDecoderBlock2D {
-	b := &UpDecoderBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers)}
-	for i := range b.Resnets {
-		cin := out
-		if i == 0 {
-			cin = in
-		}
-		b.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: cin, Out: out, Groups: groups, Eps: resnetEps})
-	}
+	b := &UpDecoderBlock2D{Resnets: newResnets(in, out, layers, groups)}
 	if upsample {
 		b.Upsampler = nn.NewUpsample2D(out, out, true)
 	}
@@ -68,11 +74,9 @@ func newUpDecoderBlock2D(in, out, layers, groups int, upsample bool) *UpDecoderB
 }
 
 func (b *UpDecoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	for _, r := range b.Resnets {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x = r.Forward(x, nil)
+	x, err := runResnets(ctx, b.Resnets, x)
+	if err != nil {
+		return nil, err
 	}
 	if b.Upsampler != nil {
 		if err := ctx.Err(); err != nil {
@@ -94,10 +98,7 @@ type MidBlock2D struct {
 
 func newMidBlock2D(ch, groups int, addAttention bool) *MidBlock2D {
 	const layers = 1
-	m := &MidBlock2D{Resnets: make([]*nn.ResnetBlock2D, layers+1)}
-	for i := range m.Resnets {
-		m.Resnets[i] = nn.NewResnetBlock2D(nn.ResnetConfig{In: ch, Out: ch, Groups: groups, Eps: resnetEps})
-	}
+	m := &MidBlock2D{Resnets: newResnets(ch, ch, layers+1, groups)}
 	if addAttention {
 		// attention_head_dim = channels, so heads = channels / channels = 1.
 		headDim := ch

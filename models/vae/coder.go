@@ -37,10 +37,10 @@ func newEncoder(c Config) *Encoder {
 }
 
 func (e *Encoder) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	x = e.ConvIn.Forward(x)
+	x = e.ConvIn.Forward(x) // [N, block_out_channels[0], H, W]
 	var err error
 	for _, b := range e.DownBlocks {
-		if x, err = b.forward(ctx, x); err != nil {
+		if x, err = b.forward(ctx, x); err != nil { // [N, C_i, H/2^(i+1), W/2^(i+1)], the last block not halving
 			return nil, err
 		}
 	}
@@ -54,7 +54,7 @@ func (e *Encoder) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, 
 		return nil, err
 	}
 	x = tensor.SiLUInPlace(e.ConvNormOut.Forward(x))
-	return e.ConvOut.Forward(x), nil
+	return e.ConvOut.Forward(x), nil // [N, 2*latent_channels, H/f, W/f]: mean and logvar
 }
 
 // Decoder is diffusers' VAE Decoder: latent [N, latent, h, w] to image
@@ -88,7 +88,7 @@ func newDecoder(c Config) *Decoder {
 }
 
 func (d *Decoder) forward(ctx context.Context, z *tensor.Dense) (*tensor.Dense, error) {
-	x := d.ConvIn.Forward(z)
+	x := d.ConvIn.Forward(z) // [N, block_out_channels[-1], h, w]
 	var err error
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (d *Decoder) forward(ctx context.Context, z *tensor.Dense) (*tensor.Dense, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if x, err = b.forward(ctx, x); err != nil {
+		if x, err = b.forward(ctx, x); err != nil { // [N, C_i, 2h, 2w] (the last block keeps the size)
 			return nil, err
 		}
 	}
@@ -108,5 +108,5 @@ func (d *Decoder) forward(ctx context.Context, z *tensor.Dense) (*tensor.Dense, 
 		return nil, err
 	}
 	x = tensor.SiLUInPlace(d.ConvNormOut.Forward(x))
-	return d.ConvOut.Forward(x), nil
+	return d.ConvOut.Forward(x), nil // [N, out_channels, h*f, w*f]
 }

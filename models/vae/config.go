@@ -94,9 +94,16 @@ func (c Config) DownFactor() int {
 
 // Validate checks the config describes a model this package can build.
 func (c Config) Validate() error {
-	if err := c.checkBounds(); err != nil {
-		return err
+	for _, check := range []func() error{c.checkBounds, c.checkSizes, c.checkBlocks, c.checkLatentStats} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// checkSizes checks the list lengths, channel counts and scalar settings.
+func (c Config) checkSizes() error {
 	n := len(c.BlockOutChannels)
 	switch {
 	case n == 0:
@@ -117,7 +124,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("act_fn %q not supported (silu only)", c.ActFn)
 	case c.ScalingFactor == 0:
 		return fmt.Errorf("scaling_factor is 0")
+	case len(c.SampleSize) > 0 && c.SampleSize[0] <= 0:
+		return fmt.Errorf("sample_size must be positive")
 	}
+	return nil
+}
+
+// checkBlocks checks the block types and that every block's channels split
+// into norm_num_groups groups.
+func (c Config) checkBlocks() error {
 	for i, t := range c.DownBlockTypes {
 		if t != "DownEncoderBlock2D" {
 			return fmt.Errorf("down_block_types[%d] %q not supported", i, t)
@@ -133,14 +148,17 @@ func (c Config) Validate() error {
 			return fmt.Errorf("block_out_channels[%d]=%d is not a positive multiple of norm_num_groups %d", i, ch, c.NormNumGroups)
 		}
 	}
+	return nil
+}
+
+// checkLatentStats checks latents_mean and latents_std have one value per
+// latent channel.
+func (c Config) checkLatentStats() error {
 	if c.LatentsMean != nil && len(c.LatentsMean) != c.LatentChannels {
 		return fmt.Errorf("latents_mean has %d entries, latent_channels %d", len(c.LatentsMean), c.LatentChannels)
 	}
 	if c.LatentsStd != nil && len(c.LatentsStd) != c.LatentChannels {
 		return fmt.Errorf("latents_std has %d entries, latent_channels %d", len(c.LatentsStd), c.LatentChannels)
-	}
-	if len(c.SampleSize) > 0 && c.SampleSize[0] <= 0 {
-		return fmt.Errorf("sample_size must be positive")
 	}
 	return nil
 }

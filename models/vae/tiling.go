@@ -37,7 +37,7 @@ type tileFunc func(ctx context.Context, tile *tensor.Dense) (*tensor.Dense, erro
 // Only one row of output tiles plus the row above is kept alive at a time.
 func tiled(ctx context.Context, x *tensor.Dense, inTile, blend, rowLimit int, overlap float64, f tileFunc) (*tensor.Dense, error) {
 	sh := tensor.Shape(x)
-	n, h, w := sh[0], sh[2], sh[3]
+	h, w := sh[2], sh[3]
 	step := int(float64(inTile) * (1 - overlap))
 	if step <= 0 || inTile <= 0 || rowLimit <= 0 {
 		return nil, fmt.Errorf("vae: tile size %d with overlap %g gives no progress", inTile, overlap)
@@ -52,35 +52,44 @@ func tiled(ctx context.Context, x *tensor.Dense, inTile, blend, rowLimit int, ov
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			in := crop(x, i, min(i+inTile, h), j, min(j+inTile, w))
-			out, err := f(ctx, in)
+			out, err := f(ctx, crop(x, i, min(i+inTile, h), j, min(j+inTile, w)))
 			if err != nil {
 				return nil, err
 			}
 			row = append(row, out)
 		}
-		// Blend in place, row by row: the upper and left neighbours hold
-		// their already blended values, as in diffusers.
-		cropped := make([]*tensor.Dense, len(row))
-		for j, t := range row {
-			if prevRow != nil {
-				blendV(prevRow[j], t, blend)
-			}
-			if j > 0 {
-				blendH(row[j-1], t, blend)
-			}
-			ts := tensor.Shape(t)
-			cropped[j] = crop(t, 0, min(rowLimit, ts[2]), 0, min(rowLimit, ts[3]))
-		}
-		pieces = append(pieces, cropped)
+		pieces = append(pieces, blendRow(prevRow, row, blend, rowLimit))
 		prevRow = row
 	}
-	// Assemble.
-	outH, outW := 0, 0
+	return assemble(pieces, sh[0]), nil
+}
+
+// blendRow blends a row of output tiles in place with the row above (prev,
+// nil for the first row) and with their left neighbours, row by row: the
+// upper and left neighbours hold their already blended values, as in
+// diffusers. It returns the tiles cropped to rowLimit rows and columns.
+func blendRow(prev, row []*tensor.Dense, blend, rowLimit int) []*tensor.Dense {
+	cropped := make([]*tensor.Dense, len(row))
+	for j, t := range row {
+		if prev != nil {
+			blendV(prev[j], t, blend)
+		}
+		if j > 0 {
+			blendH(row[j-1], t, blend)
+		}
+		ts := tensor.Shape(t)
+		cropped[j] = crop(t, 0, min(rowLimit, ts[2]), 0, min(rowLimit, ts[3]))
+	}
+	return cropped
+}
+
+// assemble places the cropped tiles (by row then column, each [n, C, h, w])
+// side by side in one tensor [n, C, sum of heights, sum of widths].
+func assemble(pieces [][]*tensor.Dense, n int) *tensor.Dense {
+	outH, outW, outC := 0, 0, 0
 	for _, p := range pieces {
 		outH += tensor.Shape(p[0])[2]
 	}
-	outC := 0
 	for _, p := range pieces[0] {
 		s := tensor.Shape(p)
 		outW += s[3]
@@ -91,23 +100,19 @@ func tiled(ctx context.Context, x *tensor.Dense, inTile, blend, rowLimit int, ov
 	y0 := 0
 	for _, prow := range pieces {
 		x0 := 0
-		ph := tensor.Shape(prow[0])[2]
 		for _, p := range prow {
 			s := tensor.Shape(p)
 			pd := tensor.F32(p)
-			for b := 0; b < n; b++ {
-				for ch := 0; ch < outC; ch++ {
-					for y := 0; y < s[2]; y++ {
-						src := pd[((b*outC+ch)*s[2]+y)*s[3]:][:s[3]]
-						copy(od[((b*outC+ch)*outH+y0+y)*outW+x0:], src)
-					}
+			for bc := 0; bc < n*outC; bc++ {
+				for y := 0; y < s[2]; y++ {
+					copy(od[(bc*outH+y0+y)*outW+x0:], pd[(bc*s[2]+y)*s[3]:][:s[3]])
 				}
 			}
 			x0 += s[3]
 		}
-		y0 += ph
+		y0 += tensor.Shape(prow[0])[2]
 	}
-	return out, nil
+	return out
 }
 
 // crop copies x[:, :, y0:y1, x0:x1].
@@ -130,24 +135,7 @@ func crop(x *tensor.Dense, y0, y1, x0, x1 int) *tensor.Dense {
 func blendV(a, b *tensor.Dense, extent int) {
 	as, bs := tensor.Shape(a), tensor.Shape(b)
 	extent = min(as[2], bs[2], extent)
-	if extent <= 0 {
-		return
-	}
-	ad, bd := tensor.F32(a), tensor.F32(b)
-	planes := bs[0] * bs[1]
-	ah, aw, bh, bw := as[2], as[3], bs[2], bs[3]
-	cols := min(aw, bw)
-	for y := 0; y < extent; y++ {
-		r := float64(y) / float64(extent)
-		wa, wb := float32(1-r), float32(r)
-		for p := 0; p < planes; p++ {
-			arow := ad[(p*ah+ah-extent+y)*aw:][:cols]
-			brow := bd[(p*bh+y)*bw:][:cols]
-			for k := range brow {
-				brow[k] = float32(arow[k]*wa) + float32(brow[k]*wb)
-			}
-		}
-	}
+	blend(a, b, extent, min(as[3], bs[3]), band{start: as[2] - extent, step: as[3], line: 1}, band{step: bs[3], line: 1})
 }
 
 // blendH blends the last columns of a into the first columns of b (in place
@@ -155,21 +143,31 @@ func blendV(a, b *tensor.Dense, extent int) {
 func blendH(a, b *tensor.Dense, extent int) {
 	as, bs := tensor.Shape(a), tensor.Shape(b)
 	extent = min(as[3], bs[3], extent)
+	blend(a, b, extent, min(as[2], bs[2]), band{start: as[3] - extent, step: 1, line: as[3]}, band{step: 1, line: bs[3]})
+}
+
+// band locates the blended rows or columns of an [N, C, H, W] tensor:
+// element e of the band (0 <= e < extent) on line l of a plane lies at
+// (start+e)*step + l*line from the plane's start.
+type band struct{ start, step, line int }
+
+// blend sets b = a*(1-e/extent) + b*(e/extent) over the bands of a and b,
+// lines values per band element and plane.
+func blend(a, b *tensor.Dense, extent, lines int, ab, bb band) {
 	if extent <= 0 {
 		return
 	}
+	as, bs := tensor.Shape(a), tensor.Shape(b)
 	ad, bd := tensor.F32(a), tensor.F32(b)
-	planes := bs[0] * bs[1]
-	ah, aw, bh, bw := as[2], as[3], bs[2], bs[3]
-	rows := min(ah, bh)
-	for x := 0; x < extent; x++ {
-		r := float64(x) / float64(extent)
+	planes, aPlane, bPlane := bs[0]*bs[1], as[2]*as[3], bs[2]*bs[3]
+	for e := 0; e < extent; e++ {
+		r := float64(e) / float64(extent)
 		wa, wb := float32(1-r), float32(r)
 		for p := 0; p < planes; p++ {
-			for y := 0; y < rows; y++ {
-				ai := (p*ah+y)*aw + aw - extent + x
-				bi := (p*bh+y)*bw + x
-				bd[bi] = float32(ad[ai]*wa) + float32(bd[bi]*wb)
+			ai := p*aPlane + (ab.start+e)*ab.step
+			bi := p*bPlane + (bb.start+e)*bb.step
+			for l := 0; l < lines; l++ {
+				bd[bi+l*bb.line] = float32(ad[ai+l*ab.line]*wa) + float32(bd[bi+l*bb.line]*wb)
 			}
 		}
 	}

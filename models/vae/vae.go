@@ -53,26 +53,24 @@ func Load(dir string, o weights.OpenOptions) (*AutoencoderKL, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := New(c)
-	if err != nil {
-		return nil, err
-	}
-	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", o)
-	if err != nil {
-		return nil, fmt.Errorf("vae: %w", err)
-	}
-	// The model keeps zero-copy views of the source, so it stays open.
-	if err := v.LoadFrom(src); err != nil {
-		src.Close()
-		return nil, err
-	}
-	return v, nil
+	s := spec
+	s.New = func(weights.Source) (*AutoencoderKL, error) { return New(c) }
+	return weights.LoadModel(dir, o, s)
+}
+
+// spec fills an AutoencoderKL: diffusers names, legacy attention names and
+// layouts accepted.
+var spec = weights.Spec[*AutoencoderKL]{
+	Name:     "vae",
+	Basename: "diffusion_pytorch_model",
+	View:     func(src weights.Source) weights.Source { return legacySource{src} },
+	Options:  func(weights.Source) []weights.Option { return []weights.Option{weights.WithRename(renameLegacy)} },
 }
 
 // LoadFrom fills the model's weights from src (diffusers names, legacy
 // attention names accepted).
 func (v *AutoencoderKL) LoadFrom(src weights.Source) error {
-	if err := weights.Load(legacySource{src}, v, weights.WithRename(renameLegacy)); err != nil {
+	if err := weights.Fill(src, v, spec); err != nil {
 		return fmt.Errorf("vae: load weights: %w", err)
 	}
 	return nil
@@ -144,7 +142,7 @@ func (v *AutoencoderKL) encodeTile(ctx context.Context, x *tensor.Dense) (*tenso
 		return nil, err
 	}
 	if v.QuantConv != nil {
-		h = v.QuantConv.Forward(h)
+		h = v.QuantConv.Forward(h) // [N, 2*latent_channels, h, w]
 	}
 	return h, nil
 }
@@ -165,7 +163,7 @@ func (v *AutoencoderKL) Decode(ctx context.Context, z *tensor.Dense) (*tensor.De
 
 func (v *AutoencoderKL) decodeTile(ctx context.Context, z *tensor.Dense) (*tensor.Dense, error) {
 	if v.PostQuantConv != nil {
-		z = v.PostQuantConv.Forward(z)
+		z = v.PostQuantConv.Forward(z) // [N, latent_channels, h, w]
 	}
 	return v.Decoder.forward(ctx, z)
 }

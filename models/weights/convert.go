@@ -20,50 +20,38 @@ func convert(dst []float32, raw []byte, dtype string) error {
 		return fmt.Errorf("cannot convert %d bytes of %s into %d float32 values", len(raw), dtype, len(dst))
 	}
 	switch dtype {
-	case "F32":
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
 	case "F16":
 		inChunks(dst, halves(raw), F16ToF32)
+		return nil
 	case "BF16":
 		inChunks(dst, halves(raw), BF16ToF32)
-	case "F64":
-		for i := range dst {
-			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
-		}
-	case "I64":
-		for i := range dst {
-			dst[i] = float32(int64(binary.LittleEndian.Uint64(raw[8*i:])))
-		}
-	case "I32":
-		for i := range dst {
-			dst[i] = float32(int32(binary.LittleEndian.Uint32(raw[4*i:])))
-		}
-	case "I16":
-		for i := range dst {
-			dst[i] = float32(int16(binary.LittleEndian.Uint16(raw[2*i:])))
-		}
-	case "I8":
-		for i := range dst {
-			dst[i] = float32(int8(raw[i]))
-		}
-	case "U8":
-		for i := range dst {
-			dst[i] = float32(raw[i])
-		}
-	case "BOOL":
-		for i := range dst {
-			if raw[i] != 0 {
-				dst[i] = 1
-			} else {
-				dst[i] = 0
-			}
-		}
-	default:
+		return nil
+	}
+	decode, ok := decoders[dtype]
+	if !ok {
 		return fmt.Errorf("unsupported dtype %q", dtype)
 	}
+	for i := range dst {
+		dst[i] = decode(raw[i*size:])
+	}
 	return nil
+}
+
+// decoders read one little-endian value of a dtype as float32.
+var decoders = map[string]func(b []byte) float32{
+	"F32": func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) },
+	"F64": func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) },
+	"I64": func(b []byte) float32 { return float32(int64(binary.LittleEndian.Uint64(b))) },
+	"I32": func(b []byte) float32 { return float32(int32(binary.LittleEndian.Uint32(b))) },
+	"I16": func(b []byte) float32 { return float32(int16(binary.LittleEndian.Uint16(b))) },
+	"I8":  func(b []byte) float32 { return float32(int8(b[0])) },
+	"U8":  func(b []byte) float32 { return float32(b[0]) },
+	"BOOL": func(b []byte) float32 {
+		if b[0] != 0 {
+			return 1
+		}
+		return 0
+	},
 }
 
 // halves views little-endian 16-bit data as []uint16, copying only when the

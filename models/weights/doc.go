@@ -25,7 +25,16 @@
 //	C Common        `st:",inline"`         recurse without adding a name segment
 //
 // Fields without an st tag (or with `st:"-"`) are ignored. Names are joined
-// with ".", and with WithPrefix(p) looked up as p + "." + name.
+// with ".", and with WithPrefix(p) looked up as p + "." + name. A layer
+// whose configuration decides whether an optional tensor exists (a bias)
+// says so through Requirer: a missing one is then reported as missing, and
+// a stray one is not loaded and reported as unused.
+//
+// Every model package loads through LoadModel and a Spec: open the
+// component folder, build the unloaded model from its config (Spec.New),
+// fill it (Fill: Load with the model's renames and allowances, then
+// Spec.Finish for derived state), and close the source whether the load
+// succeeded or not. Tensors handed out by a Source stay valid after Close.
 //
 // Pickle-based PyTorch files (.bin, .ckpt, .pt, .pth) are never read: they
 // can execute code when loaded. Convert them to safetensors first.

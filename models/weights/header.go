@@ -90,40 +90,9 @@ func (h *header) decode(js []byte, dataLen int64) error {
 		return fmt.Errorf("header JSON is not an object")
 	}
 	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("header JSON invalid: %v", err)
+		if err := h.decodeKey(dec, dataLen); err != nil {
+			return err
 		}
-		name, ok := tok.(string)
-		if !ok {
-			return fmt.Errorf("header JSON invalid: key %v is not a string", tok)
-		}
-		if name == "__metadata__" {
-			if h.metadata != nil {
-				return fmt.Errorf("header: __metadata__ appears twice")
-			}
-			var md map[string]string
-			if err := dec.Decode(&md); err != nil {
-				return fmt.Errorf("header: __metadata__ must map strings to strings: %v", err)
-			}
-			if md == nil {
-				md = map[string]string{}
-			}
-			h.metadata = md
-			continue
-		}
-		if _, dup := h.entries[name]; dup {
-			return fmt.Errorf("header: tensor %q appears twice", name)
-		}
-		var re rawEntry
-		if err := dec.Decode(&re); err != nil {
-			return fmt.Errorf("header: tensor %q: invalid entry: %v", name, err)
-		}
-		e, err := checkEntry(name, re, dataLen)
-		if err != nil {
-			return fmt.Errorf("header: tensor %q: %w", name, err)
-		}
-		h.entries[name] = e
 	}
 	if _, err := dec.Token(); err != nil { // closing brace
 		return fmt.Errorf("header JSON invalid: %v", err)
@@ -132,6 +101,50 @@ func (h *header) decode(js []byte, dataLen int64) error {
 		return fmt.Errorf("header JSON invalid: unexpected data after the object")
 	}
 	return h.checkOverlap()
+}
+
+// decodeKey decodes one key of the header object and its value: the
+// metadata map or a tensor entry.
+func (h *header) decodeKey(dec *json.Decoder, dataLen int64) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("header JSON invalid: %v", err)
+	}
+	name, ok := tok.(string)
+	if !ok {
+		return fmt.Errorf("header JSON invalid: key %v is not a string", tok)
+	}
+	if name == "__metadata__" {
+		return h.decodeMetadata(dec)
+	}
+	if _, dup := h.entries[name]; dup {
+		return fmt.Errorf("header: tensor %q appears twice", name)
+	}
+	var re rawEntry
+	if err := dec.Decode(&re); err != nil {
+		return fmt.Errorf("header: tensor %q: invalid entry: %v", name, err)
+	}
+	e, err := checkEntry(name, re, dataLen)
+	if err != nil {
+		return fmt.Errorf("header: tensor %q: %w", name, err)
+	}
+	h.entries[name] = e
+	return nil
+}
+
+func (h *header) decodeMetadata(dec *json.Decoder) error {
+	if h.metadata != nil {
+		return fmt.Errorf("header: __metadata__ appears twice")
+	}
+	var md map[string]string
+	if err := dec.Decode(&md); err != nil {
+		return fmt.Errorf("header: __metadata__ must map strings to strings: %v", err)
+	}
+	if md == nil {
+		md = map[string]string{}
+	}
+	h.metadata = md
+	return nil
 }
 
 func checkEntry(name string, re rawEntry, dataLen int64) (*entry, error) {
@@ -145,18 +158,9 @@ func checkEntry(name string, re rawEntry, dataLen int64) (*entry, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported dtype %q (supported: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL)", *re.DType)
 	}
-	shape := make([]int, len(*re.Shape))
-	count := uint64(1)
-	for i, d := range *re.Shape {
-		if d < 0 || d > 1<<40 {
-			return nil, fmt.Errorf("shape %v: bad dimension %d", *re.Shape, d)
-		}
-		shape[i] = int(d)
-		hi, lo := bits.Mul64(count, uint64(d))
-		if hi != 0 || lo > 1<<50 {
-			return nil, fmt.Errorf("shape %v: too many elements", *re.Shape)
-		}
-		count = lo
+	shape, count, err := checkShape(*re.Shape)
+	if err != nil {
+		return nil, err
 	}
 	off := *re.Offsets
 	if len(off) != 2 {
@@ -173,6 +177,25 @@ func checkEntry(name string, re rawEntry, dataLen int64) (*entry, error) {
 		return nil, fmt.Errorf("data_offsets %v hold %d bytes but %s%v needs %d", off, end-begin, *re.DType, shape, want)
 	}
 	return &entry{name: name, dtype: *re.DType, shape: shape, begin: begin, end: end}, nil
+}
+
+// checkShape bounds every dimension and the element count (2^50 at most,
+// without overflow) and returns the shape as ints with its element count.
+func checkShape(dims []int64) ([]int, uint64, error) {
+	shape := make([]int, len(dims))
+	count := uint64(1)
+	for i, d := range dims {
+		if d < 0 || d > 1<<40 {
+			return nil, 0, fmt.Errorf("shape %v: bad dimension %d", dims, d)
+		}
+		shape[i] = int(d)
+		hi, lo := bits.Mul64(count, uint64(d))
+		if hi != 0 || lo > 1<<50 {
+			return nil, 0, fmt.Errorf("shape %v: too many elements", dims)
+		}
+		count = lo
+	}
+	return shape, count, nil
 }
 
 // checkOverlap rejects tensors whose byte ranges overlap, and fills names.

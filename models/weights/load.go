@@ -30,6 +30,16 @@ type Shaper interface {
 	WeightShapes() map[string][]int
 }
 
+// Requirer is implemented by layer structs whose configuration decides
+// whether an optional tensor belongs to them (a Linear with or without a
+// bias). RequiredWeights maps a tag name to true (the tensor must be there:
+// a missing one is reported) or to false (the layer has no such tensor: it
+// is not loaded, and a checkpoint tensor of that name is reported unused).
+// Tags it does not name keep their own rule.
+type Requirer interface {
+	RequiredWeights() map[string]bool
+}
+
 // Option configures Load.
 type Option func(*loadOptions)
 
@@ -108,22 +118,24 @@ func Load(src Source, dst any, opts ...Option) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("weights: load: want a non-nil pointer to a struct, got %T", dst)
 	}
+	l := newLoader(src, opts)
+	if err := l.walk(rv.Elem(), ""); err != nil {
+		return err
+	}
+	return l.report()
+}
+
+// newLoader indexes the source names as the struct sees them (renamed,
+// without the prefix), recording names two source tensors map onto.
+func newLoader(src Source, opts []Option) *loader {
 	l := &loader{src: src, byName: map[string]string{}, used: map[string]bool{}}
 	for _, opt := range opts {
 		opt(&l.o)
 	}
 	for _, name := range src.Names() {
-		n := name
-		if l.o.rename != nil {
-			if n = l.o.rename(n); n == "" {
-				continue
-			}
-		}
-		if l.o.prefix != "" {
-			if !strings.HasPrefix(n, l.o.prefix+".") {
-				continue
-			}
-			n = n[len(l.o.prefix)+1:]
+		n, ok := l.structName(name)
+		if !ok {
+			continue
 		}
 		if prev, dup := l.byName[n]; dup {
 			l.dups = append(l.dups, fmt.Sprintf("%s (renamed to %s, like %s)", name, n, prev))
@@ -133,9 +145,29 @@ func Load(src Source, dst any, opts ...Option) error {
 		l.sorted = append(l.sorted, n)
 	}
 	sort.Strings(l.sorted)
-	if err := l.walk(rv.Elem(), ""); err != nil {
-		return err
+	return l
+}
+
+// structName maps a source name to the struct's name space; ok is false for
+// names the rename drops or that lie outside the prefix.
+func (l *loader) structName(name string) (string, bool) {
+	n := name
+	if l.o.rename != nil {
+		if n = l.o.rename(n); n == "" {
+			return "", false
+		}
 	}
+	if l.o.prefix == "" {
+		return n, true
+	}
+	if !strings.HasPrefix(n, l.o.prefix+".") {
+		return "", false
+	}
+	return n[len(l.o.prefix)+1:], true
+}
+
+// report returns the *LoadError of everything the walk found wrong, or nil.
+func (l *loader) report() error {
 	var unused []string
 	for n, srcName := range l.byName {
 		if !l.used[n] && !l.allowed(n) && !l.allowed(srcName) {
@@ -206,18 +238,35 @@ func parseTag(tag string) tagInfo {
 	return t
 }
 
-func (l *loader) walk(v reflect.Value, prefix string) error {
-	var shapes map[string][]int
-	if s, ok := v.Addr().Interface().(Shaper); ok {
-		shapes = s.WeightShapes()
+// layer is what a struct says about its own tensors through the optional
+// interfaces: declared shapes, half-capable weights, required or absent
+// optional tensors.
+type layer struct {
+	shapes   map[string][]int
+	half     map[string]bool
+	required map[string]bool
+}
+
+func layerOf(v reflect.Value) layer {
+	var ly layer
+	p := v.Addr().Interface()
+	if s, ok := p.(Shaper); ok {
+		ly.shapes = s.WeightShapes()
 	}
-	var halfOK map[string]bool
-	if h, ok := v.Addr().Interface().(HalfCapable); ok {
-		halfOK = map[string]bool{}
+	if h, ok := p.(HalfCapable); ok {
+		ly.half = map[string]bool{}
 		for _, k := range h.HalfWeights() {
-			halfOK[k] = true
+			ly.half[k] = true
 		}
 	}
+	if r, ok := p.(Requirer); ok {
+		ly.required = r.RequiredWeights()
+	}
+	return ly
+}
+
+func (l *loader) walk(v reflect.Value, prefix string) error {
+	ly := layerOf(v)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -225,27 +274,45 @@ func (l *loader) walk(v reflect.Value, prefix string) error {
 		if !ok || tag == "-" {
 			continue
 		}
-		ti := parseTag(tag)
-		if !f.IsExported() {
-			return fmt.Errorf("weights: load: %s.%s: tagged field must be exported", t, f.Name)
+		ti, err := parseField(t, f, tag)
+		if err != nil {
+			return err
 		}
-		if ti.inline {
-			ti.name = ""
-		} else if ti.name == "" {
-			return fmt.Errorf("weights: load: %s.%s: empty st tag name", t, f.Name)
+		if req, set := ly.required[ti.name]; set {
+			if !req {
+				continue // not part of this layer: a checkpoint tensor is unused
+			}
+			ti.optional = false
 		}
 		full := join(prefix, ti.name)
-		if halfOK[ti.name] && v.Field(i).Type() == denseType {
-			if err := l.tensorAs(v.Field(i), full, shapes[ti.name], ti.optional, true); err != nil {
-				return fmt.Errorf("%w (field %s.%s)", err, t, f.Name)
-			}
-			continue
+		if ly.half[ti.name] && v.Field(i).Type() == denseType {
+			err = l.tensorAs(v.Field(i), full, ly.shapes[ti.name], ti.optional, true)
+		} else {
+			err = l.field(v.Field(i), full, ti.name, ly.shapes, ti.optional)
 		}
-		if err := l.field(v.Field(i), full, ti.name, shapes, ti.optional); err != nil {
+		if err != nil {
 			return fmt.Errorf("%w (field %s.%s)", err, t, f.Name)
 		}
 	}
 	return nil
+}
+
+// parseField parses the st tag of field f of struct type t.
+func parseField(t reflect.Type, f reflect.StructField, tag string) (tagInfo, error) {
+	ti := parseTag(tag)
+	if !f.IsExported() {
+		return ti, fmt.Errorf("weights: load: %s.%s: tagged field must be exported", t, f.Name)
+	}
+	if ti.inline {
+		ti.name = ""
+	} else if ti.name == "" {
+		return ti, fmt.Errorf("weights: load: %s.%s: empty st tag name", t, f.Name)
+	}
+	return ti, nil
+}
+
+func isStructPtr(t reflect.Type) bool {
+	return t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct
 }
 
 // field loads one tagged value: a tensor, a struct, a struct pointer or a
@@ -260,7 +327,7 @@ func (l *loader) field(fv reflect.Value, full, key string, shapes map[string][]i
 		return l.tensor(fv, full, shapes[key], optional)
 	case ft.Kind() == reflect.Struct:
 		return l.walk(fv, full)
-	case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
+	case isStructPtr(ft):
 		if fv.IsNil() {
 			return nil
 		}
@@ -270,22 +337,27 @@ func (l *loader) field(fv reflect.Value, full, key string, shapes map[string][]i
 		}
 		return l.walk(fv.Elem(), full)
 	case ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array:
-		if full == "" {
-			return fmt.Errorf("weights: load: inline slice field")
-		}
-		et := ft.Elem()
-		if et != denseType && et.Kind() != reflect.Struct && (et.Kind() != reflect.Pointer || et.Elem().Kind() != reflect.Struct) {
-			break
-		}
-		for i := 0; i < fv.Len(); i++ {
-			idx := strconv.Itoa(i)
-			if err := l.field(fv.Index(i), full+"."+idx, key+"."+idx, shapes, optional); err != nil {
-				return err
-			}
-		}
-		return nil
+		return l.elements(fv, full, key, shapes, optional)
 	}
 	return fmt.Errorf("weights: load: %s: unsupported type %s for an st tag", full, ft)
+}
+
+// elements loads the elements of a slice or array field as full.0, full.1, ...
+func (l *loader) elements(fv reflect.Value, full, key string, shapes map[string][]int, optional bool) error {
+	if full == "" {
+		return fmt.Errorf("weights: load: inline slice field")
+	}
+	et := fv.Type().Elem()
+	if et != denseType && et.Kind() != reflect.Struct && !isStructPtr(et) {
+		return fmt.Errorf("weights: load: %s: unsupported type %s for an st tag", full, fv.Type())
+	}
+	for i := 0; i < fv.Len(); i++ {
+		idx := strconv.Itoa(i)
+		if err := l.field(fv.Index(i), full+"."+idx, key+"."+idx, shapes, optional); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *loader) tensor(fv reflect.Value, name string, want []int, optional bool) error {

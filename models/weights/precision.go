@@ -127,14 +127,8 @@ func roundF16(v float32) float32 {
 		q := math.RoundToEven(a * (1 << 24))
 		return float32(math.Copysign(q/(1<<24), float64(v)))
 	}
-	b := math.Float32bits(v)
 	// keep 10 mantissa bits: round the low 13 bits to even
-	low := b & 0x1fff
-	b &^= 0x1fff
-	if low > 0x1000 || (low == 0x1000 && b&0x2000 != 0) {
-		b += 0x2000
-	}
-	return math.Float32frombits(b)
+	return math.Float32frombits(roundLowBits(math.Float32bits(v), 13))
 }
 
 // roundBF16 rounds to the nearest bfloat16 (ties to even).
@@ -142,11 +136,18 @@ func roundBF16(v float32) float32 {
 	if v != v {
 		return v
 	}
-	b := math.Float32bits(v)
-	low := b & 0xffff
-	b &^= 0xffff
-	if low > 0x8000 || (low == 0x8000 && b&0x10000 != 0) {
-		b += 0x10000
+	return math.Float32frombits(roundLowBits(math.Float32bits(v), 16))
+}
+
+// roundLowBits clears the low n bits of a float32 bit pattern, rounding to
+// nearest with ties to even (a carry into the exponent is the correct
+// rounding up).
+func roundLowBits(b uint32, n uint) uint32 {
+	unit := uint32(1) << n
+	low := b & (unit - 1)
+	b &^= unit - 1
+	if low > unit/2 || (low == unit/2 && b&unit != 0) {
+		b += unit
 	}
-	return math.Float32frombits(b)
+	return b
 }

@@ -33,24 +33,17 @@ var signature = pipelines.Signature{
 }
 
 func init() {
-	pipelines.Register(pipelines.Family{
-		Name:        Family,
-		Text2Image:  class{engine.Text2Image, Text2ImageClass},
-		Image2Image: class{engine.Image2Image, Image2ImageClass},
-		Inpainting:  class{engine.Inpainting, InpaintClass},
-	})
+	engine.RegisterFamily(Family, [3]string{Text2ImageClass, Image2ImageClass, InpaintClass},
+		func(c engine.ClassInfo) pipelines.Class { return class{c} })
 }
 
-type class struct {
-	task engine.Task
-	name string
-}
+// class is one of the family's pipeline classes (pipelines.Class).
+type class struct{ engine.ClassInfo }
 
-func (c class) Name() string                   { return c.name }
-func (c class) Signature() pipelines.Signature { return signature }
+func (class) Signature() pipelines.Signature { return signature }
 
 func (c class) spec() engine.Spec {
-	return engine.Spec{Class: c.name, Task: c.task, Signature: signature, Defaults: defaults[c.task]}
+	return engine.Spec{Class: c.Class, Task: c.Task, Signature: signature, Defaults: defaults[c.Task]}
 }
 
 // Pipeline is a Stable Diffusion 1.x/2.x pipeline for one task.
@@ -66,13 +59,13 @@ func (c class) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pi
 		return nil, err
 	}
 	p := &Pipeline{Base: base}
-	if p.tok, err = engine.As[*clip.Tokenizer](c.name, "tokenizer", comps); err != nil {
+	if p.tok, err = engine.As[*clip.Tokenizer](c.Class, "tokenizer", comps); err != nil {
 		return nil, err
 	}
-	if p.enc, err = engine.As[*clip.TextModel](c.name, "text_encoder", comps); err != nil {
+	if p.enc, err = engine.As[*clip.TextModel](c.Class, "text_encoder", comps); err != nil {
 		return nil, err
 	}
-	if p.Core.Safety, err = engine.SafetyFrom(c.name, comps); err != nil {
+	if p.Core.Safety, err = engine.SafetyFrom(c.Class, comps); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -33,31 +33,23 @@ var (
 )
 
 func init() {
-	pipelines.Register(pipelines.Family{
-		Name:        Family,
-		Text2Image:  class{engine.Text2Image, Text2ImageClass},
-		Image2Image: class{engine.Image2Image, Image2ImageClass},
-		Inpainting:  class{engine.Inpainting, InpaintClass},
-	})
+	engine.RegisterFamily(Family, [3]string{Text2ImageClass, Image2ImageClass, InpaintClass},
+		func(c engine.ClassInfo) pipelines.Class { return class{c} })
 }
 
-type class struct {
-	task engine.Task
-	name string
-}
-
-func (c class) Name() string { return c.name }
+// class is one of the family's pipeline classes (pipelines.Class).
+type class struct{ engine.ClassInfo }
 
 func (c class) Signature() pipelines.Signature {
 	cfg := map[string]any{"force_zeros_for_empty_prompt": true, "add_watermarker": nil}
-	if c.task != engine.Text2Image {
+	if c.Task != engine.Text2Image {
 		cfg["requires_aesthetics_score"] = false
 	}
 	return pipelines.Signature{Modules: modules, Optional: optional, Config: cfg}
 }
 
 func (c class) spec() engine.Spec {
-	return engine.Spec{Class: c.name, Task: c.task, Signature: c.Signature(), Defaults: defaults[c.task],
+	return engine.Spec{Class: c.Class, Task: c.Task, Signature: c.Signature(), Defaults: defaults[c.Task],
 		Traits: engine.Traits{DenoisingRange: true, LatentsStats: true}}
 }
 
@@ -78,7 +70,7 @@ func (c class) New(comps pipelines.Components, cfg map[string]any) (pipelines.Pi
 	p := &Pipeline{Base: base}
 	p.forceZeros, _ = cfg["force_zeros_for_empty_prompt"].(bool)
 	p.aesthetics, _ = cfg["requires_aesthetics_score"].(bool)
-	if err := p.textModels(c.name, comps); err != nil {
+	if err := p.textModels(c.Class, comps); err != nil {
 		return nil, err
 	}
 	return p, nil
