@@ -81,7 +81,7 @@ func TestHostileServer(t *testing.T) {
 			head: func(h http.Header) { h.Set("Content-Length", "100") },
 			get: func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(http.StatusTeapot)
-				w.Write([]byte(ansi))
+				w.Write([]byte("\x1b[2J\x1b[31mrepository moved\x1b[0m\x07"))
 			},
 			want:   ErrHTTP,
 			absent: []string{"\x1b", "\x07"},
