@@ -206,3 +206,11 @@ func TestVariantMissing(t *testing.T) {
 	_, err = autopipeline.Text2Image.FromPretrained(nil, td+"tiny-sd")
 	require.EqualError(t, err, "autopipeline: FromPretrained: nil context")
 }
+
+// Config values out of range match ErrOutOfRange.
+func TestConfigOutOfRangeSentinel(t *testing.T) {
+	dir := copyFixture(t, "tiny-sd")
+	setKey(t, filepath.Join(dir, "unet/config.json"), "layers_per_block", "1e9")
+	_, err := autopipeline.Text2Image.FromPretrained(context.Background(), dir)
+	require.ErrorIs(t, err, autopipeline.ErrOutOfRange)
+}

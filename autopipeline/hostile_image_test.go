@@ -66,7 +66,11 @@ func TestImageUtilitiesRefuseBadImages(t *testing.T) {
 	// A panic inside the image's own methods is an error, not a crash.
 	_, err := ToRGB(panicImage{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "internal error in ToRGB: broken image")
+	assert.Equal(t, "internal error in ToRGB: broken image", err.Error())
+	assert.ErrorIs(t, err, ErrInternal)
+	var st interface{ Stack() []byte }
+	require.ErrorAs(t, err, &st)
+	assert.Contains(t, string(st.Stack()), "panicImage", "the stack is kept for developers")
 	_, err = MakeImageGrid([]image.Image{image.NewGray(image.Rect(0, 0, 1, 1))}, 1<<16, 1<<16)
 	assert.Error(t, err, "grid size")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/goautopipe/diffusers/internal/limits"
+	"github.com/goautopipe/diffusers/internal/panics"
 )
 
 // Limits bound what one Generate call may ask for: images per call, image
@@ -38,4 +39,12 @@ var (
 	// or decoded images hold NaN or infinite values; such a result is
 	// never returned as an image.
 	ErrNonFinite = limits.ErrNonFinite
+	// ErrOutOfRange is matched by the error of a config value or request
+	// field outside the range any checkpoint or request uses (a count of
+	// 1e9 layers, a NaN norm_eps, unordered custom timesteps).
+	ErrOutOfRange = limits.ErrOutOfRange
+	// ErrInternal is matched by a panic recovered inside the library: a
+	// bug, reported as one line ("internal error in <stage>: <value>");
+	// errors.As to an interface{ Stack() []byte } gives its stack.
+	ErrInternal = panics.ErrInternal
 )
