@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/internal/imaging"
 	"github.com/goautopipe/diffusers/internal/panics"
 	_ "golang.org/x/image/webp" // registered for LoadImage
@@ -65,7 +66,7 @@ func (l *ImageLoader) Load(ctx context.Context, pathOrURL string) (image.Image, 
 	if strings.HasPrefix(pathOrURL, "http://") || strings.HasPrefix(pathOrURL, "https://") {
 		data, err = l.fetch(ctx, pathOrURL)
 	} else {
-		data, err = l.readFile(pathOrURL)
+		data, err = l.readFile(ctx, pathOrURL)
 	}
 	if err != nil {
 		return nil, err
@@ -84,8 +85,10 @@ func (l *ImageLoader) maxBytes() int64 {
 	return DefaultMaxImageBytes
 }
 
-func (l *ImageLoader) readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readFile reads a regular file of at most maxBytes (a named pipe or a
+// device is refused at once), giving up once ctx is done.
+func (l *ImageLoader) readFile(ctx context.Context, path string) ([]byte, error) {
+	f, err := config.OpenFile(ctx, path, l.maxBytes())
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("load image: %s is neither an http(s) URL nor an existing file: %w", path, err)

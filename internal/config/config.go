@@ -26,7 +26,7 @@ func ReadJSON(path string, dst any) error {
 func ReadJSONContext(ctx context.Context, path string, limit int64, dst any) error {
 	data, err := ReadFile(ctx, path, limit)
 	if err != nil {
-		return err
+		return fmt.Errorf("config: %w", err)
 	}
 	if err := Decode(data, dst); err != nil {
 		return fmt.Errorf("config: %s: %w", path, err)

@@ -51,7 +51,7 @@ func ReadModelIndex(path string) (*ModelIndex, error) {
 func ReadModelIndexContext(ctx context.Context, path string) (*ModelIndex, error) {
 	data, err := ReadFile(ctx, path, MaxConfigBytes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	m, err := ParseModelIndex(data)
 	if err != nil {
@@ -173,7 +173,7 @@ func objectInOrder(data []byte) ([]string, []json.RawMessage, error) {
 func Keys(path string) ([]string, error) {
 	data, err := ReadFile(context.Background(), path, MaxConfigBytes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	keys, _, err := objectInOrder(pythonWords(data))
 	if err != nil {

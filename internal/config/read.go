@@ -44,15 +44,15 @@ func OpenFile(ctx context.Context, path string, limit int64) (io.ReadCloser, err
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("config: %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f, fi, err := OpenRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	if fi.Size() > limit {
 		f.Close()
-		return nil, fmt.Errorf("config: %s: %w: %d bytes, the limit is %d", path, ErrTooLarge, fi.Size(), limit)
+		return nil, fmt.Errorf("%s: %w: %d bytes, the limit is %d", path, ErrTooLarge, fi.Size(), limit)
 	}
 	return &boundedFile{ctx: ctx, f: f, path: path, left: limit}, nil
 }
@@ -98,7 +98,7 @@ type boundedFile struct {
 
 func (b *boundedFile) Read(p []byte) (int, error) {
 	if err := b.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("config: %s: %w", b.path, err)
+		return 0, fmt.Errorf("%s: %w", b.path, err)
 	}
 	if len(p) > readChunk {
 		p = p[:readChunk]
@@ -109,7 +109,7 @@ func (b *boundedFile) Read(p []byte) (int, error) {
 	n, err := b.f.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return 0, fmt.Errorf("config: %s: %w: it grew past the limit while being read", b.path, ErrTooLarge)
+		return 0, fmt.Errorf("%s: %w: it grew past the limit while being read", b.path, ErrTooLarge)
 	}
 	return n, err
 }
