@@ -62,6 +62,9 @@ func (c *Core) checkBudget(ctx context.Context, r pipelines.Request, size Size) 
 	if len(u.CrossAttentionDim) > 0 {
 		shape.TextHidden = u.CrossAttentionDim[0]
 	}
+	if c.VAE.Tiling() {
+		shape.VAETile = c.VAE.TileOptions().SampleMinSize
+	}
 	req := limits.Request{
 		Images: r.NumImagesPerPrompt, Width: size.Width, Height: size.Height, Steps: r.NumInferenceSteps,
 		Guidance:    GuidanceScale(r) > 1,

@@ -57,6 +57,10 @@ func TestEstimate(t *testing.T) {
 	four := Estimate(sd15, Request{Images: 4, Width: 512, Height: 512, Guidance: true})
 	assert.InDelta(t, 4, float64(four)/float64(one), 0.1, "linear in images")
 	assert.Equal(t, int64(math.MaxInt64), Estimate(sd15, Request{Images: math.MaxInt, Width: math.MaxInt, Height: math.MaxInt}))
+	big := Request{Images: 1, Width: 4096, Height: 4096, Guidance: true}
+	tiled := sd15
+	tiled.VAETile = 512
+	assert.Less(t, Estimate(tiled, big), Estimate(sd15, big)*3/10, "a tiled decode holds one tile's activations")
 }
 
 func TestBounds(t *testing.T) {

@@ -70,6 +70,9 @@ type Shape struct {
 	VAEChannels    []int // VAE block_out_channels
 	TextTokens     int   // tokens per prompt (model_max_length)
 	TextHidden     int   // text encoder hidden size (summed over encoders)
+	// VAETile is the side in pixels of the tiles the VAE decodes one at a
+	// time when tiling is on (0: the whole image at once).
+	VAETile int
 }
 
 // Request is what of a call sizes its memory.
@@ -129,7 +132,11 @@ func Estimate(s Shape, r Request) int64 {
 		batch = sat(batch, 2)
 	}
 	unet := sat(sat(batch, pyramid(s.UNetChannels, lat)), unetLive*f32)
-	vae := sat(sat(int64(r.Images), pyramid(s.VAEChannels, px)), vaeLive*f32)
+	vaePx := px
+	if t := int64(s.VAETile); t > 0 && sat(t, t) < px {
+		vaePx = sat(t, t)
+	}
+	vae := sat(sat(int64(r.Images), pyramid(s.VAEChannels, vaePx)), vaeLive*f32)
 	latents := sat(sat(batch, sat(lat, int64(max(s.LatentChannels, 1)))), 8*f32)
 	text := sat(sat(batch, int64(s.TextTokens)), sat(int64(s.TextHidden), 8*f32))
 	images := sat(sat(int64(r.Images), px), 4*f32)
