@@ -114,8 +114,8 @@ func (l Limits) Check(s Shape, r Request) error {
 // the feed-forward inner layer, four times as wide). They are measured
 // upper bounds for diffusers' block layouts, not exact counts.
 const (
-	unetLive = 20
-	vaeLive  = 6
+	unetLive = 24
+	vaeLive  = 8
 	f32      = 4
 )
 
