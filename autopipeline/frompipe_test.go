@@ -5,12 +5,12 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	"math"
 	"runtime"
 	"sync"
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/models/safety"
 	"github.com/goautopipe/diffusers/models/unet"
 	"github.com/goautopipe/diffusers/pipelines"
@@ -332,10 +332,7 @@ func TestFloat16Storage(t *testing.T) {
 	require.NoError(t, err)
 	b, err := f16.Generate(ctx, req)
 	require.NoError(t, err)
-	var maxDiff float64
-	for i, v := range tensor.F32(a.Pixels) {
-		maxDiff = math.Max(maxDiff, math.Abs(float64(v-tensor.F32(b.Pixels)[i])))
-	}
+	maxDiff, _ := testutil.MaxAbsDiff(tensor.F32(b.Pixels), tensor.F32(a.Pixels))
 	t.Logf("float16 vs float32 weights: max |diff| %.3g", maxDiff)
 	require.Greater(t, maxDiff, 0.0, "the weights were rounded")
 	require.Less(t, maxDiff, 0.05)

@@ -2,20 +2,21 @@ package autopipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
-const goldenDir = "../testdata/golden/"
+var goldenDir = testutil.Golden() + string(filepath.Separator)
 
 type imageutilManifest struct {
 	Thumbnails []struct {
@@ -30,10 +31,8 @@ type imageutilManifest struct {
 
 func readManifest(t *testing.T) imageutilManifest {
 	t.Helper()
-	data, err := os.ReadFile(goldenDir + "imageutil.json")
-	require.NoError(t, err)
 	var m imageutilManifest
-	require.NoError(t, json.Unmarshal(data, &m))
+	testutil.LoadJSON(t, goldenDir+"imageutil.json", &m)
 	return m
 }
 
@@ -42,28 +41,6 @@ func loadGolden(t *testing.T, name string) *image.NRGBA {
 	img, err := LoadImage(context.Background(), goldenDir+"imageutil_"+name)
 	require.NoError(t, err)
 	return img.(*image.NRGBA)
-}
-
-// maxDiff returns the largest channel difference of two RGB images of the
-// same size and the mean absolute difference.
-func maxDiff(t *testing.T, got, want *image.NRGBA) (int, float64) {
-	t.Helper()
-	require.Equal(t, want.Rect.Size(), got.Rect.Size(), "size")
-	worst, sum, n := 0, 0, 0
-	for y := 0; y < want.Rect.Dy(); y++ {
-		for x := 0; x < want.Rect.Dx(); x++ {
-			a, b := got.NRGBAAt(x, y), want.NRGBAAt(x, y)
-			for _, d := range []int{int(a.R) - int(b.R), int(a.G) - int(b.G), int(a.B) - int(b.B), int(a.A) - int(b.A)} {
-				if d < 0 {
-					d = -d
-				}
-				worst = max(worst, d)
-				sum += d
-				n++
-			}
-		}
-	}
-	return worst, float64(sum) / float64(n)
 }
 
 func TestThumbnailSizeMatchesPIL(t *testing.T) {
@@ -84,15 +61,13 @@ func TestThumbnailMatchesPIL(t *testing.T) {
 			got, err := Thumbnail(src, c.Max[0], c.Max[1])
 			require.NoError(t, err)
 			require.Equal(t, c.Size, [2]int{got.Rect.Dx(), got.Rect.Dy()})
-			worst, _ := maxDiff(t, got, loadGolden(t, c.Name+".png"))
-			require.Zero(t, worst, "pixels differ from Pillow")
+			testutil.RequireImagesWithin(t, loadGolden(t, c.Name+".png"), got, 0, "pixels differ from Pillow")
 		})
 	}
 	src := loadGolden(t, "src_a.png")
 	same, err := Thumbnail(src, 500, 500)
 	require.NoError(t, err)
-	worst, _ := maxDiff(t, same, src)
-	require.Zero(t, worst, "an image that fits is unchanged")
+	testutil.RequireImagesWithin(t, src, same, 0, "an image that fits is unchanged")
 	_, err = Thumbnail(src, 0, 10)
 	require.Error(t, err)
 }
@@ -113,8 +88,7 @@ func TestMakeImageGridMatchesDiffusers(t *testing.T) {
 	} {
 		got, err := MakeImageGrid(c.imgs, c.rows, c.cols)
 		require.NoError(t, err)
-		worst, _ := maxDiff(t, got, loadGolden(t, c.name))
-		require.Zero(t, worst, c.name)
+		testutil.RequireImagesWithin(t, loadGolden(t, c.name), got, 0, c.name)
 	}
 	_, err := MakeImageGrid(in, 2, 2)
 	require.ErrorContains(t, err, "6 images for 2 rows x 2 cols")
@@ -130,17 +104,15 @@ func TestLoadImageLocal(t *testing.T) {
 	// moves whole quadrants (differences near 200).
 	for o := 1; o <= 8; o++ {
 		got := loadGolden(t, fmt.Sprintf("exif%d.jpg", o))
-		worst, mean := maxDiff(t, got, loadGolden(t, fmt.Sprintf("exif%d_want.png", o)))
-		require.LessOrEqual(t, worst, 4, "orientation %d", o)
-		require.Less(t, mean, 0.5, "orientation %d", o)
+		d := testutil.CompareImages(t, loadGolden(t, fmt.Sprintf("exif%d_want.png", o)), got)
+		require.LessOrEqual(t, d.Max, 4, "orientation %d", o)
+		require.Less(t, d.Mean, 0.5, "orientation %d", o)
 	}
 	for _, c := range [][2]string{{"rgba.png", "rgba_want.png"}, {"lossless.webp", "lossless_want.png"}} {
-		worst, _ := maxDiff(t, loadGolden(t, c[0]), loadGolden(t, c[1]))
-		require.Zero(t, worst, c[0])
+		testutil.RequireImagesWithin(t, loadGolden(t, c[1]), loadGolden(t, c[0]), 0, c[0])
 	}
 	for _, k := range readManifest(t).PNGKinds {
-		worst, _ := maxDiff(t, loadGolden(t, "kind_"+k+".png"), loadGolden(t, "kind_"+k+"_want.png"))
-		require.Zero(t, worst, k)
+		testutil.RequireImagesWithin(t, loadGolden(t, "kind_"+k+"_want.png"), loadGolden(t, "kind_"+k+".png"), 0, k)
 	}
 	_, err := LoadImage(context.Background(), "no/such/file.png")
 	require.ErrorContains(t, err, "neither an http(s) URL nor an existing file")
@@ -212,9 +184,9 @@ func TestLoadImageHTTP(t *testing.T) {
 		{"exif3.jpg", "exif3_want.png"}, {"lossless.webp", "lossless_want.png"}} {
 		img, err := l.Load(ctx, srv.URL+"/"+c[0])
 		require.NoError(t, err, c[0])
-		worst, mean := maxDiff(t, img.(*image.NRGBA), loadGolden(t, c[1]))
-		require.LessOrEqual(t, worst, 4, c[0])
-		require.Less(t, mean, 0.5, c[0])
+		d := testutil.CompareImages(t, loadGolden(t, c[1]), img.(*image.NRGBA))
+		require.LessOrEqual(t, d.Max, 4, c[0])
+		require.Less(t, d.Mean, 0.5, c[0])
 	}
 
 	for _, c := range []struct{ path, want string }{

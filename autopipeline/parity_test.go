@@ -2,22 +2,20 @@ package autopipeline_test
 
 import (
 	"context"
-	"encoding/json"
 	"image"
-	"image/png"
 	"math"
-	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/engine"
-	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/pipelines"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
 
-const td = "../testdata/"
+var td = testutil.Testdata() + string(filepath.Separator)
 
 type goldenCase struct {
 	Class   string         `json:"class"`
@@ -33,26 +31,15 @@ type goldenCase struct {
 
 func readGolden(t *testing.T, name string) (goldenCase, []float32) {
 	t.Helper()
-	data, err := os.ReadFile(td + "golden/pipe_" + name + ".json")
-	require.NoError(t, err)
 	var g goldenCase
-	require.NoError(t, json.Unmarshal(data, &g))
-	src, err := weights.Open(td + "golden/pipe_" + name + ".safetensors")
-	require.NoError(t, err)
-	defer src.Close()
-	imgs, err := src.Tensor("images")
-	require.NoError(t, err)
-	return g, append([]float32(nil), tensor.F32(imgs)...)
+	testutil.LoadJSON(t, testutil.Golden("pipe_"+name+".json"), &g)
+	imgs := testutil.LoadSafetensors(t, testutil.Golden("pipe_"+name+".safetensors")).Dense(t, "images")
+	return g, tensor.F32(imgs)
 }
 
 func loadPNG(t *testing.T, name string) image.Image {
 	t.Helper()
-	f, err := os.Open(td + "golden/pipe_input_" + name + ".png")
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	return img
+	return testutil.LoadPNG(t, testutil.Golden("pipe_input_"+name+".png"))
 }
 
 func requestFor(t *testing.T, g goldenCase) pipelines.Request {
@@ -142,8 +129,7 @@ func runParity(t *testing.T, name string) {
 		return
 	}
 	require.Equal(t, []int{n, 3, h, w}, []int(out.Pixels.Shape()))
-	got := tensor.F32(out.Pixels)
-	var maxErr float64
+	maxErr, _ := testutil.MaxAbsDiff(tensor.F32(out.Pixels), nchw(want, n, h, w))
 	var max8 int
 	for b := 0; b < n; b++ {
 		px := out.Images[b].(*image.NRGBA)
@@ -151,8 +137,6 @@ func runParity(t *testing.T, name string) {
 			for x := 0; x < w; x++ {
 				for c := 0; c < 3; c++ {
 					wv := want[((b*h+y)*w+x)*3+c]
-					gv := got[((b*3+c)*h+y)*w+x]
-					maxErr = math.Max(maxErr, math.Abs(float64(wv-gv)))
 					d := int(px.Pix[(y*w+x)*4+c]) - int(engine.ToUint8(wv))
 					if d < 0 {
 						d = -d
@@ -192,13 +176,8 @@ func TestParitySDXL(t *testing.T) {
 // ensemble-of-experts example does with one generator.
 func TestParityEnsemble(t *testing.T) {
 	ctx := context.Background()
-	src, err := weights.Open(td + "golden/pipe_ensemble.safetensors")
-	require.NoError(t, err)
-	defer src.Close()
-	wantImg, err := src.Tensor("images")
-	require.NoError(t, err)
-	wantLat, err := src.Tensor("base_latents")
-	require.NoError(t, err)
+	golden := testutil.LoadSafetensors(t, testutil.Golden("pipe_ensemble.safetensors"))
+	wantImg, wantLat := golden["images"], golden["base_latents"]
 
 	base, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sdxl")
 	require.NoError(t, err)
@@ -208,38 +187,32 @@ func TestParityEnsemble(t *testing.T) {
 	lat, err := base.Generate(ctx, pipelines.Request{Prompt: prompt, NumInferenceSteps: 5, DenoisingEnd: 0.8, OutputType: "latent", Seed: 21})
 	require.NoError(t, err)
 	require.Nil(t, lat.Images)
-	requireClose(t, tensor.F32(wantLat), tensor.F32(lat.Latents), 1e-4, "base latents")
+	d, _ := testutil.MaxAbsDiff(tensor.F32(lat.Latents), wantLat.Data)
+	t.Logf("base latents: max |diff| %.3g", d)
+	testutil.RequireClose(t, wantLat.Data, tensor.F32(lat.Latents), 1e-4, "base latents")
 
 	// diffusers continues the same generator in the refiner; the refiner's
 	// only draw would be the noise, which denoising_start skips.
 	out, err := refiner.Generate(ctx, pipelines.Request{Prompt: prompt, NumInferenceSteps: 5, DenoisingStart: 0.8, Latents: lat.Latents, Seed: 21})
 	require.NoError(t, err)
-	sh := wantImg.Shape()
-	n, h, w := sh[0], sh[1], sh[2]
-	got := tensor.F32(out.Pixels)
-	want := tensor.F32(wantImg)
-	var maxErr float64
-	for b := 0; b < n; b++ {
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				for c := 0; c < 3; c++ {
-					d := math.Abs(float64(want[((b*h+y)*w+x)*3+c] - got[((b*3+c)*h+y)*w+x]))
-					maxErr = math.Max(maxErr, d)
-				}
-			}
-		}
-	}
+	n, h, w := wantImg.Shape[0], wantImg.Shape[1], wantImg.Shape[2]
+	require.Equal(t, []int{n, 3, h, w}, []int(out.Pixels.Shape()))
+	maxErr, _ := testutil.MaxAbsDiff(tensor.F32(out.Pixels), nchw(wantImg.Data, n, h, w))
 	t.Logf("ensemble: max |diff| %.3g", maxErr)
 	require.LessOrEqual(t, maxErr, 2.0/255)
 }
 
-func requireClose(t *testing.T, want, got []float32, tol float64, what string) {
-	t.Helper()
-	require.Equal(t, len(want), len(got), what)
-	var m float64
-	for i := range want {
-		m = math.Max(m, math.Abs(float64(want[i]-got[i])))
+// nchw reorders diffusers' float images (numpy, NHWC) to our NCHW layout.
+func nchw(nhwc []float32, n, h, w int) []float32 {
+	out := make([]float32, len(nhwc))
+	for b := 0; b < n; b++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				for c := 0; c < 3; c++ {
+					out[((b*3+c)*h+y)*w+x] = nhwc[((b*h+y)*w+x)*3+c]
+				}
+			}
+		}
 	}
-	t.Logf("%s: max |diff| %.3g", what, m)
-	require.LessOrEqual(t, m, tol, what)
+	return out
 }

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkOneCopy checks that every LFS file of the tiny pipeline was
@@ -27,24 +30,17 @@ func checkOneCopy(t *testing.T, f *fakeHub, cache string, files map[string]fakeF
 		f.mu.Lock()
 		n := f.cdnGets[sum]
 		f.mu.Unlock()
-		if n != 1 {
-			t.Errorf("%s fetched %d times", p, n)
-		}
+		assert.Equal(t, 1, n, "%s fetched %d times", p, n)
 		b, err := os.ReadFile(filepath.Join(storage, "blobs", sum))
-		if err != nil || !bytes.Equal(b, ff.data) {
-			t.Errorf("%s: blob wrong (%v)", p, err)
-		}
+		assert.NoError(t, err, "%s: blob wrong (%v)", p, err)
+		assert.Equal(t, ff.data, b, "%s: blob wrong (%v)", p, err)
 	}
 	left, _ := filepath.Glob(filepath.Join(storage, "blobs", "*.incomplete"))
-	if len(left) > 0 {
-		t.Errorf("left over: %q", left)
-	}
+	assert.Empty(t, left, "left over: %q", left)
 }
 
 func TestConcurrentGoroutines(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	f.cdnDelay = 20 * time.Millisecond
 	cache := t.TempDir()
 	var wg sync.WaitGroup
@@ -59,9 +55,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range 2 {
-		if errs[i] != nil {
-			t.Fatal(errs[i])
-		}
+		require.NoError(t, errs[i])
 		checkSnapshot(t, snaps[i], cache, files, tinyPipelineWant)
 	}
 	checkOneCopy(t, f, cache, files)
@@ -70,9 +64,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 // TestConcurrentProcesses runs a second process (this test binary, re-run
 // as TestHelperProcess) downloading the same pipeline into the same cache.
 func TestConcurrentProcesses(t *testing.T) {
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	f.addCommit(tinyRepo, files)
+	f, files, _ := newTinyHub(t)
 	f.cdnDelay = 20 * time.Millisecond
 	cache := t.TempDir()
 
@@ -80,25 +72,18 @@ func TestConcurrentProcesses(t *testing.T) {
 	cmd.Env = append(os.Environ(), "HUB_TEST_HELPER=1", "HUB_TEST_ENDPOINT="+f.hub.URL, "HUB_TEST_CACHE="+cache)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	s, err := testClient(f, cache).Pipeline(context.Background(), tinyRepo)
-	if werr := cmd.Wait(); werr != nil {
-		t.Fatalf("second process: %v\n%s", werr, out.String())
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	werr := cmd.Wait()
+	require.NoError(t, werr, "second process: %v\n%s", werr, out.String())
+	require.NoError(t, err)
 	checkSnapshot(t, s, cache, files, tinyPipelineWant)
 	checkOneCopy(t, f, cache, files)
 	second := false
 	for _, r := range f.requests() {
 		second = second || strings.HasSuffix(r, " second-process")
 	}
-	if !second {
-		t.Fatal("no request from the second process")
-	}
+	require.True(t, second, "no request from the second process")
 }
 
 // TestHelperProcess is the second process of TestConcurrentProcesses.

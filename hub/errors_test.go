@@ -2,9 +2,11 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestHubErrors(t *testing.T) {
@@ -52,20 +54,14 @@ func TestHubErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.want == nil && tc.text == "" {
-				if tc.err != nil {
-					t.Fatalf("unexpected error: %v", tc.err)
-				}
+				require.NoError(t, tc.err)
 				return
 			}
-			if tc.err == nil {
-				t.Fatal("no error")
+			require.Error(t, tc.err)
+			if tc.want != nil {
+				require.ErrorIs(t, tc.err, tc.want)
 			}
-			if tc.want != nil && !errors.Is(tc.err, tc.want) {
-				t.Fatalf("error %v is not %v", tc.err, tc.want)
-			}
-			if !strings.Contains(tc.err.Error(), tc.text) {
-				t.Fatalf("error %q lacks %q", tc.err, tc.text)
-			}
+			require.ErrorContains(t, tc.err, tc.text, "error %q lacks %q", tc.err, tc.text)
 			t.Logf("%v", tc.err)
 		})
 	}
@@ -80,21 +76,15 @@ func TestTokenNotForwardedToCDN(t *testing.T) {
 	f.repos["test-org/gated"].gated = true
 	t.Setenv("HF_TOKEN", f.token)
 	c := NewClient(WithEndpoint(f.hub.URL), WithCacheDir(t.TempDir()), WithOffline(false)) // token from HF_TOKEN
-	if _, err := c.DownloadPipeline(context.Background(), "test-org/gated"); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.hubAuth) == 0 || len(f.cdnAuth) == 0 {
-		t.Fatal("no requests recorded")
-	}
+	_, err := c.DownloadPipeline(context.Background(), "test-org/gated")
+	require.NoError(t, err)
+	require.NotEmpty(t, f.hubAuth, "no requests recorded")
+	require.NotEmpty(t, f.cdnAuth, "no requests recorded")
 	for _, a := range f.hubAuth {
-		if a != "Bearer "+f.token {
-			t.Fatalf("Hub request without the token: %q", a)
-		}
+		require.Equal(t, "Bearer "+f.token, a, "Hub request without the token: %q", a)
 	}
 	for _, a := range f.cdnAuth {
-		if a != "" {
-			t.Fatalf("CDN received Authorization %q", a)
-		}
+		require.Empty(t, a, "CDN received Authorization %q", a)
 	}
 }
 
@@ -109,32 +99,28 @@ func TestTokenFile(t *testing.T) {
 	t.Setenv("HUGGINGFACE_HUB_CACHE", "")
 	t.Setenv("HF_ENDPOINT", "https://mirror.example/")
 	c := NewClient()
-	if *c.s.token != "hf_from_file" || c.CacheDir() != home+"/hub" || c.s.endpoint != "https://mirror.example" {
-		t.Fatalf("token %q cache %q endpoint %q", *c.s.token, c.CacheDir(), c.s.endpoint)
-	}
+	require.Equal(t, "hf_from_file", *c.s.token, "token %q cache %q endpoint %q", *c.s.token, c.CacheDir(), c.s.endpoint)
+	require.Equal(t, home+"/hub", c.CacheDir(), "token %q cache %q endpoint %q", *c.s.token, c.CacheDir(), c.s.endpoint)
+	require.Equal(t, "https://mirror.example", c.s.endpoint, "token %q cache %q endpoint %q", *c.s.token, c.CacheDir(), c.s.endpoint)
 	t.Setenv("HF_TOKEN", "hf_env")
 	t.Setenv("HF_HUB_CACHE", "/x/cache")
-	if c := NewClient(); *c.s.token != "hf_env" || c.CacheDir() != "/x/cache" {
-		t.Fatal("HF_TOKEN / HF_HUB_CACHE not honoured")
-	}
-	if c := NewClient(WithToken("")); *c.s.token != "" {
-		t.Fatal("WithToken(\"\") must disable the token")
-	}
+	c = NewClient()
+	require.Equal(t, "hf_env", *c.s.token, "HF_TOKEN / HF_HUB_CACHE not honoured")
+	require.Equal(t, "/x/cache", c.CacheDir(), "HF_TOKEN / HF_HUB_CACHE not honoured")
+	c = NewClient(WithToken(""))
+	require.Empty(t, *c.s.token, "WithToken(\"\") must disable the token")
 }
 
 func TestParseRepoID(t *testing.T) {
 	for _, ok := range []string{"gpt2", "org/name", "Foo-BAR_foo.bar123/x", "stabilityai/stable-diffusion-xl-base-1.0", "a/" + strings.Repeat("b", 96)} {
 		r, err := ParseRepoID(ok)
-		if err != nil || r.String() != ok {
-			t.Errorf("%q: %v %q", ok, err, r)
-		}
+		assert.NoError(t, err, "%q: %v %q", ok, err, r)
+		assert.Equal(t, ok, r.String(), "%q: %v %q", ok, err, r)
 	}
 	for _, bad := range []string{"", "/", "a/", "/b", "a/b/c", "datasets/a/b", "a--b/c", "a/b..c", "a/b.git", ".a/b", "a/b-", "a/b c", "a/é", "a/" + strings.Repeat("b", 97)} {
-		if _, err := ParseRepoID(bad); !errors.Is(err, ErrInvalidRepoID) {
-			t.Errorf("%q accepted", bad)
-		}
+		_, err := ParseRepoID(bad)
+		assert.ErrorIs(t, err, ErrInvalidRepoID, "%q accepted", bad)
 	}
-	if r, _ := ParseRepoID("org/name"); r.FolderName() != "models--org--name" {
-		t.Error(r.FolderName())
-	}
+	r, _ := ParseRepoID("org/name")
+	assert.Equal(t, "models--org--name", r.FolderName(), r.FolderName())
 }

@@ -12,11 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fakeFile is one file of a fake repository; LFS files are served through
@@ -62,6 +65,22 @@ func newFakeHub(t testing.TB) *fakeHub {
 	f.hub = httptest.NewServer(http.HandlerFunc(f.route))
 	t.Cleanup(func() { f.hub.Close(); f.cdn.Close() })
 	return f
+}
+
+// newTinyHub starts a fake Hub holding tinyRepo with the files of
+// tinyPipelineFiles as its one commit.
+func newTinyHub(t testing.TB) (*fakeHub, map[string]fakeFile, string) {
+	f := newFakeHub(t)
+	files := tinyPipelineFiles()
+	return f, files, f.addCommit(tinyRepo, files)
+}
+
+// requireContent fails the test unless the file at path holds want.
+func requireContent(t testing.TB, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "%s: content differs", path)
 }
 
 // addCommit stores files as a new commit of repo and points "main" at it.

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pyInterop downloads or resolves files with huggingface_hub itself.
@@ -39,9 +42,7 @@ func TestInteropHuggingfaceHub(t *testing.T) {
 	if !filepath.IsAbs(py) {
 		py, _ = filepath.Abs(filepath.Join("..", py))
 	}
-	f := newFakeHub(t)
-	files := tinyPipelineFiles()
-	commit := f.addCommit(tinyRepo, files)
+	f, files, commit := newTinyHub(t)
 	list, _ := json.Marshal(tinyPipelineWant)
 	run := func(mode, cache string) map[string]string {
 		t.Helper()
@@ -51,18 +52,14 @@ func TestInteropHuggingfaceHub(t *testing.T) {
 			cmd.Env = append(cmd.Env, "HF_HUB_OFFLINE=1")
 		}
 		out, err := cmd.Output()
-		if err != nil {
-			var stderr string
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = string(ee.Stderr)
-			}
-			t.Fatalf("python %s: %v\n%s", mode, err, stderr)
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
 		}
+		require.NoError(t, err, "python %s\n%s", mode, stderr)
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		var paths map[string]string
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &paths); err != nil {
-			t.Fatalf("python output %q: %v", out, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &paths), "python output %q", out)
 		return paths
 	}
 
@@ -72,30 +69,20 @@ func TestInteropHuggingfaceHub(t *testing.T) {
 	n := len(f.requests())
 	t.Logf("huggingface_hub made %d requests, e.g. %q", n, f.requests()[:2])
 	s, err := testClient(f, pyCache, WithOffline(true)).Pipeline(context.Background(), tinyRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSnapshot(t, s, pyCache, files, tinyPipelineWant)
-	if _, err := testClient(f, pyCache).Pipeline(context.Background(), tinyRepo, WithRevision(commit)); err != nil {
-		t.Fatal(err)
-	}
-	if r := f.requests()[n:]; len(r) != 0 {
-		t.Fatalf("requests on a Python-written cache: %q", r)
-	}
+	_, err = testClient(f, pyCache).Pipeline(context.Background(), tinyRepo, WithRevision(commit))
+	require.NoError(t, err)
+	r := f.requests()[n:]
+	require.Empty(t, r, "requests on a Python-written cache: %q", r)
 
 	// Go writes, Python reads offline.
 	goCache := t.TempDir()
 	s, err = testClient(f, goCache).Pipeline(context.Background(), tinyRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	paths := run("offline", goCache)
 	for _, p := range tinyPipelineWant {
-		if paths[p] != filepath.Join(s.Dir, filepath.FromSlash(p)) {
-			t.Errorf("python resolves %s to %s", p, paths[p])
-		}
+		assert.Equal(t, filepath.Join(s.Dir, filepath.FromSlash(p)), paths[p], "python resolves %s to %s", p, paths[p])
 	}
-	if paths["<snapshot>"] != s.Dir {
-		t.Errorf("python snapshot %s, want %s", paths["<snapshot>"], s.Dir)
-	}
+	assert.Equal(t, s.Dir, paths["<snapshot>"], "python snapshot %s, want %s", paths["<snapshot>"], s.Dir)
 }

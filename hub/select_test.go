@@ -1,9 +1,10 @@
 package hub
 
 import (
-	"errors"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPlanPipeline(t *testing.T) {
@@ -38,34 +39,23 @@ func TestPlanPipeline(t *testing.T) {
 			"unet/diffusion_pytorch_model-00002-of-00002.fp16.safetensors", "unet/diffusion_pytorch_model.safetensors.fp16.index.json"}, nil},
 	} {
 		p, err := planPipeline("o/r", []byte(index), repo, tc.variant, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(p.files, tc.want) {
-			t.Errorf("variant %q:\n got %q\nwant %q", tc.variant, p.files, tc.want)
-		}
-		if !slices.Equal(p.variantFallback, tc.fallback) {
-			t.Errorf("variant %q: fallback %q", tc.variant, p.variantFallback)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, p.files, "variant %q:\n got %q\nwant %q", tc.variant, p.files, tc.want)
+		assert.Equal(t, tc.fallback, p.variantFallback, "variant %q: fallback %q", tc.variant, p.variantFallback)
 	}
 	// A listed component without a folder is an error naming it.
 	_, err := planPipeline("o/r", []byte(`{"vae":["diffusers","AutoencoderKL"]}`), repo, "", nil)
-	if !errors.Is(err, ErrEntryNotFound) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorIs(t, err, ErrEntryNotFound, "got %v", err)
 	t.Log(err)
 }
 
 func TestParseModelIndex(t *testing.T) {
 	c, err := ParseModelIndex([]byte(`{"_class_name":"X","b":["diffusers","DDIMScheduler"],"a":[null,null],"flag":true,"list":[1,2,3]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []Component{{Name: "a"}, {Name: "b", Library: "diffusers", Class: "DDIMScheduler"}}
-	if !slices.Equal(c, want) || c[0].Present() || !c[1].Present() {
-		t.Fatalf("got %+v", c)
-	}
-	if _, err := ParseModelIndex([]byte(`{`)); err == nil {
-		t.Fatal("bad JSON accepted")
-	}
+	require.Equal(t, want, c, "got %+v", c)
+	require.False(t, c[0].Present(), "got %+v", c)
+	require.True(t, c[1].Present(), "got %+v", c)
+	_, err = ParseModelIndex([]byte(`{`))
+	require.Error(t, err, "bad JSON accepted")
 }

@@ -1,16 +1,15 @@
 package schedulers
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"math"
-	"os"
 	"sort"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/goautopipe/diffusers/tensor/rng"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type goldenSteps struct {
@@ -45,57 +44,13 @@ type goldenFile struct {
 	Cases []goldenCase `json:"cases"`
 }
 
-// readSafetensors reads the F32 tensors of a safetensors file with shapes.
-func readSafetensors(path string) (map[string][]float32, map[string][]int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := binary.LittleEndian.Uint64(b)
-	var hdr map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &hdr); err != nil {
-		return nil, nil, err
-	}
-	body := b[8+n:]
-	vals, shapes := map[string][]float32{}, map[string][]int{}
-	for name, raw := range hdr {
-		if name == "__metadata__" {
-			continue
-		}
-		var info struct {
-			DType   string   `json:"dtype"`
-			Shape   []int    `json:"shape"`
-			Offsets [2]int64 `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &info); err != nil {
-			return nil, nil, err
-		}
-		if info.DType != "F32" {
-			return nil, nil, fmt.Errorf("%s: dtype %s", name, info.DType)
-		}
-		seg := body[info.Offsets[0]:info.Offsets[1]]
-		v := make([]float32, len(seg)/4)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(seg[4*i:]))
-		}
-		vals[name], shapes[name] = v, info.Shape
-	}
-	return vals, shapes, nil
-}
-
 func loadGolden(t *testing.T) (goldenFile, map[string][]float32) {
 	t.Helper()
-	raw, err := os.ReadFile("../testdata/golden/sched_diffusers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g goldenFile
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatal(err)
-	}
-	vals, _, err := readSafetensors("../testdata/golden/sched_diffusers.safetensors")
-	if err != nil {
-		t.Fatal(err)
+	testutil.LoadJSON(t, testutil.Golden("sched_diffusers.json"), &g)
+	vals := map[string][]float32{}
+	for name, v := range testutil.LoadSafetensors(t, testutil.Golden("sched_diffusers.safetensors")) {
+		vals[name] = v.Data
 	}
 	return g, vals
 }
@@ -206,60 +161,46 @@ func TestGoldenDiffusers(t *testing.T) {
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			s, err := FromConfigAs(c.Class, c.Config)
-			if err != nil {
-				t.Fatalf("FromConfigAs: %v", err)
-			}
+			require.NoError(t, err, "FromConfigAs")
 			r := row{name: c.Name}
 			opts := caseOptions(c)
 			for _, sc := range c.Steps {
 				st, err := s.NewState(sc.N, opts...)
 				if sc.Error != "" {
-					if err == nil {
-						t.Errorf("%d steps: diffusers fails (%s), we do not", sc.N, sc.Error)
-					}
+					assert.Error(t, err, "%d steps: diffusers fails (%s), we do not", sc.N, sc.Error)
 					continue
 				}
-				if err != nil {
-					t.Fatalf("%d steps: %v", sc.N, err)
-				}
+				require.NoError(t, err, "%d steps", sc.N)
 				ts := st.Timesteps()
-				if len(ts) != len(sc.Timesteps) {
-					t.Fatalf("%d steps: %d timesteps %v, want %d %v", sc.N, len(ts), ts, len(sc.Timesteps), sc.Timesteps)
-				}
+				require.Len(t, ts, len(sc.Timesteps), "%d steps: timesteps %v, want %v", sc.N, ts, sc.Timesteps)
 				exact := !derivedTimesteps(c)
 				for i := range ts {
 					if float32(ts[i]) == float32(sc.Timesteps[i]) {
 						continue
 					}
 					d := math.Abs(ts[i]-sc.Timesteps[i]) / math.Max(1, math.Abs(sc.Timesteps[i]))
-					if exact || d > derivedTol {
-						t.Fatalf("%d steps: timesteps %v, want %v", sc.N, ts, sc.Timesteps)
-					}
+					require.False(t, exact, "%d steps: timesteps %v, want %v exactly", sc.N, ts, sc.Timesteps)
+					require.LessOrEqual(t, d, derivedTol, "%d steps: timesteps %v, want %v", sc.N, ts, sc.Timesteps)
 					r.tsDev = math.Max(r.tsDev, d)
 				}
 				if sc.Sigmas != nil {
 					sg := st.Sigmas()
-					if len(sg) != len(sc.Sigmas) {
-						t.Fatalf("%d steps: %d sigmas, want %d", sc.N, len(sg), len(sc.Sigmas))
-					}
+					require.Len(t, sg, len(sc.Sigmas), "%d steps: sigmas", sc.N)
 					for i := range sg {
 						r.sig.add(sg[i], sc.Sigmas[i])
 					}
 				}
 				r.sig.add(st.InitNoiseSigma(), sc.InitNoiseSigma)
 			}
-			if !(r.sig.rel <= sigmaTol) {
-				t.Errorf("sigmas/init_noise_sigma: max error %.3g (rel %.3g)", r.sig.abs, r.sig.rel)
-			}
+			assert.LessOrEqual(t, r.sig.rel, sigmaTol, "sigmas/init_noise_sigma: relative error (max abs error %.3g)", r.sig.abs)
 			if c.TrajError == "" {
 				r.traj = runTrajectory(t, s, c, vals, n, opts)
 			}
 			for _, sc := range c.Strengths {
 				r.strAbs = mergeErr(r.strAbs, runStrength(t, s, c, sc, vals, n))
 			}
-			if !(r.traj.rel <= trajTol && r.strAbs.rel <= trajTol) {
-				t.Errorf("trajectory max error %.3g (rel %.3g), strength %.3g (rel %.3g)", r.traj.abs, r.traj.rel, r.strAbs.abs, r.strAbs.rel)
-			}
+			assert.LessOrEqual(t, r.traj.rel, trajTol, "trajectory: relative error (max abs error %.3g)", r.traj.abs)
+			assert.LessOrEqual(t, r.strAbs.rel, trajTol, "strength: relative error (max abs error %.3g)", r.strAbs.abs)
 			rows = append(rows, r)
 		})
 	}
@@ -290,9 +231,7 @@ func runTrajectory(t *testing.T, s Scheduler, c goldenCase, vals map[string][]fl
 	t.Helper()
 	var e errStat
 	st, err := s.NewState(10, opts...)
-	if err != nil {
-		t.Fatalf("trajectory: %v", err)
-	}
+	require.NoError(t, err, "trajectory")
 	shape := []int{1, 4, 8, 8}
 	lat := rng.New(7).Randn(shape...)
 	init := float32(st.InitNoiseSigma())
@@ -302,13 +241,9 @@ func runTrajectory(t *testing.T, s Scheduler, c goldenCase, vals map[string][]fl
 	gen := rng.New(123)
 	for i, ts := range st.Timesteps() {
 		inp, err := st.ScaleModelInput(lat, ts)
-		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
+		require.NoError(t, err, "step %d", i)
 		lat, err = st.Step(modelStub(vals, i, n, inp), ts, lat, gen)
-		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
+		require.NoError(t, err, "step %d", i)
 		// float32 rounding errors of the first steps scale with the initial
 		// noise magnitude (4096 for zero-terminal-SNR schedules).
 		e.addScaled(tensor.F32(lat), sliceOf(vals, c.Name+"_traj", i, n), float64(init))
@@ -320,17 +255,15 @@ func runStrength(t *testing.T, s Scheduler, c goldenCase, sc goldenStrength, val
 	t.Helper()
 	var e errStat
 	st, err := s.NewState(sc.Steps, caseOptions(c)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts, num := StrengthCut(st, sc.Steps, sc.Strength)
-	if num != sc.NumSteps || len(ts) != len(sc.Timesteps) {
-		t.Fatalf("strength %v: %d steps %v, want %d %v", sc.Strength, num, ts, sc.NumSteps, sc.Timesteps)
-	}
+	require.Equal(t, sc.NumSteps, num, "strength %v: steps", sc.Strength)
+	require.Len(t, ts, len(sc.Timesteps), "strength %v: timesteps %v, want %v", sc.Strength, ts, sc.Timesteps)
 	for i := range ts {
 		d := math.Abs(ts[i]-sc.Timesteps[i]) / math.Max(1, math.Abs(sc.Timesteps[i]))
-		if float32(ts[i]) != float32(sc.Timesteps[i]) && (!derivedTimesteps(c) || d > derivedTol) {
-			t.Fatalf("strength %v: timesteps %v, want %v", sc.Strength, ts, sc.Timesteps)
+		if float32(ts[i]) != float32(sc.Timesteps[i]) {
+			require.True(t, derivedTimesteps(c), "strength %v: timesteps %v, want %v exactly", sc.Strength, ts, sc.Timesteps)
+			require.LessOrEqual(t, d, derivedTol, "strength %v: timesteps %v, want %v", sc.Strength, ts, sc.Timesteps)
 		}
 	}
 	if len(ts) == 0 {
@@ -340,20 +273,14 @@ func runStrength(t *testing.T, s Scheduler, c goldenCase, sc goldenStrength, val
 	x0 := tensor.FromSlice(append([]float32(nil), vals["x0"]...), shape...)
 	noise := tensor.FromSlice(append([]float32(nil), vals["noise"]...), shape...)
 	lat, err := st.AddNoise(x0, noise, ts[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.addSlice(tensor.F32(lat), vals[sc.Key+"_noisy"])
 	gen := rng.New(321)
 	for i := 0; i < 3 && i < len(ts); i++ {
 		inp, err := st.ScaleModelInput(lat, ts[i])
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		lat, err = st.Step(modelStub(vals, i, n, inp), ts[i], lat, gen)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 	e.addSlice(tensor.F32(lat), vals[sc.Key+"_after3"])
 	return e

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // naiveAttention is a float64 reference for Attention.
@@ -74,9 +76,8 @@ func TestAttentionShapes(t *testing.T) {
 		for _, g := range GemmImplementations() {
 			SetDefaultGemm(g)
 			got := Attention(q, k, v, c.heads, float32(scale), c.causal)
-			if err, mag := maxErr(got, want); err > 1e-5*math.Max(1, mag) {
-				t.Errorf("%s %+v: max err %g", g.Name(), c, err)
-			}
+			err, mag := maxErr(got, want)
+			assert.LessOrEqual(t, err, 1e-5*math.Max(1, mag), "%s %+v: max err", g.Name(), c)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // naiveConv is a float64 direct convolution.
@@ -60,9 +62,7 @@ func TestConvLarge(t *testing.T) {
 			got := Conv2D(x, w, b, c.stride, c.pad)
 			SetDefaultGemm(old)
 			err, mag := maxErr(got, want)
-			if err > 1e-5*math.Max(1, mag) {
-				t.Errorf("%s k=%d s=%d p=%d: max err %g", fmt.Sprint(g.Name(), generic), c.k, c.stride, c.pad, err)
-			}
+			assert.LessOrEqual(t, err, 1e-5*math.Max(1, mag), "%s k=%d s=%d p=%d: max err", fmt.Sprint(g.Name(), generic), c.k, c.stride, c.pad)
 		}
 	}
 }
@@ -80,9 +80,8 @@ func TestConvDeep(t *testing.T) {
 			old := SetDefaultGemm(g)
 			got := Conv2D(x, w, b, 1, 1)
 			SetDefaultGemm(old)
-			if err, mag := maxErr(got, want); err > 1e-5*math.Max(1, mag) {
-				t.Errorf("%s %+v: max err %g (max %g)", g.Name(), c, err, mag)
-			}
+			err, mag := maxErr(got, want)
+			assert.LessOrEqual(t, err, 1e-5*math.Max(1, mag), "%s %+v: max err (max %g)", g.Name(), c, mag)
 		}
 	}
 }

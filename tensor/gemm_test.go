@@ -5,6 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // refGemm computes alpha·op(A)·op(B) + beta·C in float64, and the sum of
@@ -96,15 +100,13 @@ func TestGemmConformance(t *testing.T) {
 						for j := 0; j < ldc; j++ {
 							got := c[i*ldc+j]
 							if j >= n {
-								if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
-									t.Fatalf("%s: wrote outside C at (%d,%d)", name, i, j)
-								}
+								require.Equal(t, math.Float32bits(orig[i*ldc+j]), math.Float32bits(got), "%s: wrote outside C at (%d,%d)", name, i, j)
 								continue
 							}
 							tolv := 1e-6*float64(k+2)*bound[i*n+j] + 1e-6
 							if d := math.Abs(float64(got) - ref[i*n+j]); !(d <= tolv) {
 								if bad == 0 {
-									t.Errorf("%s: C[%d,%d]=%g want %g", name, i, j, got, ref[i*n+j])
+									assert.Failf(t, "GEMM differs from the float64 reference", "%s: C[%d,%d]=%g want %g (|diff| %g > %g)", name, i, j, got, ref[i*n+j], d, tolv)
 								}
 								bad++
 							}
@@ -118,12 +120,9 @@ func TestGemmConformance(t *testing.T) {
 
 func TestGemmImplementations(t *testing.T) {
 	impls := GemmImplementations()
-	if len(impls) == 0 || DefaultGemm() == nil {
-		t.Fatal("no GEMM implementation registered")
-	}
-	if GemmByName("go") == nil {
-		t.Error("portable implementation missing")
-	}
+	require.NotEmpty(t, impls, "no GEMM implementation registered")
+	require.NotNil(t, DefaultGemm(), "no default GEMM")
+	assert.NotNil(t, GemmByName("go"), "portable implementation missing")
 	for _, g := range impls {
 		t.Logf("gemm implementation %q", g.Name())
 	}
@@ -157,11 +156,7 @@ func TestDirectKernels(t *testing.T) {
 				}
 				c0 := append([]float32(nil), c...)
 				tk.kern(kc, &a[0], lda, &b[0], &c[0], ldc)
-				for i := range c {
-					if math.Abs(float64(c[i]-want[i])) > 1e-5*float64(kc+1) {
-						t.Fatalf("%s %dx%d kc=%d: c[%d]=%g want %g", g.name, tk.mr, tk.nr, kc, i, c[i], want[i])
-					}
-				}
+				testutil.RequireClose(t, want, c, 1e-5*float64(kc+1), "%s %dx%d kc=%d", g.name, tk.mr, tk.nr, kc)
 				if tk.set == nil {
 					continue
 				}
@@ -174,9 +169,7 @@ func TestDirectKernels(t *testing.T) {
 						if j < tk.nr {
 							w = float64(want[i*ldc+j] - c0[i*ldc+j])
 						}
-						if math.Abs(float64(c[i*ldc+j])-w) > 1e-5*float64(kc+1) {
-							t.Fatalf("%s %dx%d set kc=%d: c[%d,%d]=%g want %g", g.name, tk.mr, tk.nr, kc, i, j, c[i*ldc+j], w)
-						}
+						require.InDelta(t, w, float64(c[i*ldc+j]), 1e-5*float64(kc+1), "%s %dx%d set kc=%d: c[%d,%d]", g.name, tk.mr, tk.nr, kc, i, j)
 					}
 				}
 			}

@@ -1,59 +1,24 @@
 package tensor
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
-)
 
-// readSafetensors is a minimal F32-only safetensors reader for tests (the
-// weights package sits above this one).
-func readSafetensors(t *testing.T, path string) map[string]*Dense {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden: %v", err)
-	}
-	n := binary.LittleEndian.Uint64(raw[:8])
-	var hdr map[string]json.RawMessage
-	if err := json.Unmarshal(raw[8:8+n], &hdr); err != nil {
-		t.Fatalf("golden header: %v", err)
-	}
-	data := raw[8+n:]
-	out := map[string]*Dense{}
-	for name, msg := range hdr {
-		if name == "__metadata__" {
-			continue
-		}
-		var info struct {
-			Dtype   string   `json:"dtype"`
-			Shape   []int    `json:"shape"`
-			Offsets [2]int64 `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(msg, &info); err != nil {
-			t.Fatalf("golden %s: %v", name, err)
-		}
-		if info.Dtype != "F32" {
-			t.Fatalf("golden %s: dtype %s", name, info.Dtype)
-		}
-		b := data[info.Offsets[0]:info.Offsets[1]]
-		f := make([]float32, len(b)/4)
-		for i := range f {
-			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		out[name] = FromSlice(f, info.Shape...)
-	}
-	return out
-}
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 var goldenCache map[string]*Dense
 
 func golden(t *testing.T) map[string]*Dense {
+	t.Helper()
 	if goldenCache == nil {
-		goldenCache = readSafetensors(t, filepath.Join("..", "testdata", "golden", "ops_nn.safetensors"))
+		m := testutil.LoadSafetensors(t, testutil.Golden("ops_nn.safetensors"))
+		goldenCache = make(map[string]*Dense, len(m))
+		for name, v := range m {
+			goldenCache[name] = FromSlice(v.Data, v.Shape...)
+		}
 	}
 	return goldenCache
 }
@@ -61,19 +26,17 @@ func golden(t *testing.T) map[string]*Dense {
 func g(t *testing.T, name string) *Dense {
 	t.Helper()
 	v, ok := golden(t)[name]
-	if !ok {
-		t.Fatalf("golden tensor %s missing", name)
-	}
+	require.True(t, ok, "golden tensor %s missing", name)
 	return v
 }
 
-// maxErr returns the largest absolute difference, and the largest
-// magnitude of want.
+// maxErr returns the largest absolute difference (+Inf for a NaN), and
+// the largest magnitude of want.
 func maxErr(got, want *Dense) (err, mag float64) {
-	gs, ws := F32(got), F32(want)
-	for i := range ws {
-		err = math.Max(err, math.Abs(float64(gs[i])-float64(ws[i])))
-		mag = math.Max(mag, math.Abs(float64(ws[i])))
+	ws := F32(want)
+	err, _ = testutil.MaxAbsDiff(F32(got), ws)
+	for _, w := range ws {
+		mag = math.Max(mag, math.Abs(float64(w)))
 	}
 	return err, mag
 }
@@ -82,19 +45,9 @@ func maxErr(got, want *Dense) (err, mag float64) {
 // tol·max(1, max|want|).
 func expectClose(t *testing.T, what string, got, want *Dense, tol float64) {
 	t.Helper()
-	gs, ws := got.Shape(), want.Shape()
-	if len(gs) != len(ws) {
-		t.Fatalf("%s: shape %v, want %v", what, gs, ws)
-	}
-	for i := range gs {
-		if gs[i] != ws[i] {
-			t.Fatalf("%s: shape %v, want %v", what, gs, ws)
-		}
-	}
+	require.Equal(t, Shape(want), Shape(got), "%s: shape", what)
 	err, mag := maxErr(got, want)
-	if err > tol*math.Max(1, mag) || math.IsNaN(err) {
-		t.Errorf("%s: max abs err %.3g (max |want| %.3g)", what, err, mag)
-	} else if testing.Verbose() {
+	if assert.LessOrEqual(t, err, tol*math.Max(1, mag), "%s: max abs err (max |want| %.3g)", what, mag) && testing.Verbose() {
 		t.Logf("%s: max abs err %.3g (max |want| %.3g)", what, err, mag)
 	}
 }
@@ -206,16 +159,12 @@ func TestGoldenDataMovement(t *testing.T) {
 	expectClose(t, "concat neg dim", Concat(-2, g(t, "concat.a"), g(t, "concat.b")), g(t, "concat.out"), 0)
 	x := g(t, "chunk.x")
 	c1 := Chunk(x, 3, 1)
-	if len(c1) != 3 {
-		t.Fatalf("chunk(3,1): %d pieces", len(c1))
-	}
+	require.Len(t, c1, 3, "chunk(3,1)")
 	for i, c := range c1 {
 		expectClose(t, "chunk dim1", c, g(t, "chunk.d1_"+string(rune('0'+i))), 0)
 	}
 	c2 := Chunk(x, 4, 2)
-	if len(c2) != 3 {
-		t.Fatalf("chunk(4,2): %d pieces, want 3 like torch", len(c2))
-	}
+	require.Len(t, c2, 3, "chunk(4,2): 3 pieces like torch")
 	for i, c := range c2 {
 		expectClose(t, "chunk dim2", c, g(t, "chunk.d2_"+string(rune('0'+i))), 0)
 	}

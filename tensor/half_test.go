@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
 )
 
 // halfOf rounds float32 values to float16 bits (ties to even) for the test.
@@ -43,11 +46,7 @@ func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
 	hw, fw := mk(50 * 70)
 	a := Linear(x, NewHalf(hw, 50, 70), nil)
 	b := Linear(x, FromSlice(fw, 50, 70), nil)
-	for i := range F32(a) {
-		if math.Float32bits(F32(a)[i]) != math.Float32bits(F32(b)[i]) {
-			t.Fatalf("linear %d: %v != %v", i, F32(a)[i], F32(b)[i])
-		}
-	}
+	testutil.RequireSameBits(t, F32(b), F32(a), "linear")
 	img := New(2, 5, 9, 9)
 	for i := range F32(img) {
 		F32(img)[i] = float32(r.NormFloat64())
@@ -55,14 +54,9 @@ func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
 	hc, fc := mk(7 * 5 * 3 * 3)
 	c := Conv2D(img, NewHalf(hc, 7, 5, 3, 3), nil, 1, 1)
 	d := Conv2D(img, FromSlice(fc, 7, 5, 3, 3), nil, 1, 1)
-	for i := range F32(c) {
-		if math.Float32bits(F32(c)[i]) != math.Float32bits(F32(d)[i]) {
-			t.Fatalf("conv %d: %v != %v", i, F32(c)[i], F32(d)[i])
-		}
-	}
-	if !IsHalf(NewHalf(hc, 7, 5, 3, 3)) || IsHalf(x) {
-		t.Fatal("IsHalf")
-	}
+	testutil.RequireSameBits(t, F32(d), F32(c), "conv")
+	assert.True(t, IsHalf(NewHalf(hc, 7, 5, 3, 3)), "IsHalf")
+	assert.False(t, IsHalf(x), "IsHalf")
 }
 
 func TestHalfToF32Specials(t *testing.T) {
@@ -70,11 +64,9 @@ func TestHalfToF32Specials(t *testing.T) {
 		h    uint16
 		want float32
 	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 5.9604645e-08}, {0x8000, float32(math.Copysign(0, -1))}, {0x7bff, 65504}} {
-		if got := halfToF32(c.h); math.Float32bits(got) != math.Float32bits(c.want) {
-			t.Errorf("%#04x: %v, want %v", c.h, got, c.want)
-		}
+		got := halfToF32(c.h)
+		assert.Equal(t, math.Float32bits(c.want), math.Float32bits(got), "%#04x: %v, want %v", c.h, got, c.want)
 	}
-	if !math.IsInf(float64(halfToF32(0x7c00)), 1) || halfToF32(0x7e00) == halfToF32(0x7e00) {
-		t.Error("inf / NaN")
-	}
+	assert.True(t, math.IsInf(float64(halfToF32(0x7c00)), 1), "inf")
+	assert.True(t, math.IsNaN(float64(halfToF32(0x7e00))), "NaN")
 }

@@ -3,7 +3,20 @@ package tensor
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
 )
+
+// nextIndex advances the row-major multi-index idx within shape.
+func nextIndex(idx, shape []int) {
+	for d := len(shape) - 1; d >= 0; d-- {
+		idx[d]++
+		if idx[d] < shape[d] {
+			return
+		}
+		idx[d] = 0
+	}
+}
 
 // naiveBroadcast computes a op b element by element from multi-indices.
 func naiveBroadcast(a, b *Dense, op byte) []float32 {
@@ -24,13 +37,7 @@ func naiveBroadcast(a, b *Dense, op byte) []float32 {
 	}
 	for i := range res {
 		res[i] = apply1(op, at(F32(a), as), at(F32(b), bs))
-		for d := len(out) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < out[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, out)
 	}
 	return res
 }
@@ -46,20 +53,12 @@ func TestBroadcastShapes(t *testing.T) {
 		for op, f := range []func(a, b *Dense) *Dense{Add, Sub, Mul, Div} {
 			got := F32(f(a, b))
 			want := naiveBroadcast(a, b, byte(op))
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("%v op%d %v: [%d]=%g want %g", c[0], op, c[1], i, got[i], want[i])
-				}
-			}
+			testutil.RequireClose(t, want, got, 0, "%v op%d %v", c[0], op, c[1])
 		}
 		if out, _ := broadcastShape(c[0], c[1]); numel(out) == numel(c[0]) && len(out) == len(c[0]) {
 			got := F32(AddInPlace(Clone(a), b))
 			want := naiveBroadcast(a, b, opAdd)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("AddInPlace %v %v: [%d]=%g want %g", c[0], c[1], i, got[i], want[i])
-				}
-			}
+			testutil.RequireClose(t, want, got, 0, "AddInPlace %v %v", c[0], c[1])
 		}
 	}
 }
@@ -87,13 +86,7 @@ func naivePermute(x *Dense, perm []int) []float32 {
 			}
 		}
 		res[i] = src[off]
-		for d := nd - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < out[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, out)
 	}
 	return res
 }
@@ -110,11 +103,7 @@ func TestPermuteShapes(t *testing.T) {
 		x := FromSlice(randSlice(r, numel(c.shape)), c.shape...)
 		got := F32(Permute(x, c.perm...))
 		want := naivePermute(x, c.perm)
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("permute %v %v: [%d]=%g want %g", c.shape, c.perm, i, got[i], want[i])
-			}
-		}
+		testutil.RequireClose(t, want, got, 0, "permute %v %v", c.shape, c.perm)
 	}
 }
 
@@ -128,10 +117,6 @@ func TestConcatLarge(t *testing.T) {
 		start, len int
 	}{{a, 0, 300}, {b, 300, 100}} {
 		got, want := F32(Narrow(c, 1, p.start, p.len)), F32(p.part)
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("concat part at %d: [%d]=%g want %g", p.start, i, got[i], want[i])
-			}
-		}
+		testutil.RequireClose(t, want, got, 0, "concat part at %d", p.start)
 	}
 }

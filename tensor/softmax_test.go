@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestExpSubSum(t *testing.T) { forEachVectorLevel(t, testExpSubSum) }
@@ -30,13 +33,11 @@ func testExpSubSum(t *testing.T) {
 		}
 		got := append([]float32(nil), v...)
 		sum := expSubSum(got)
-		if math.Abs(float64(sum)-wsum) > 1e-5*wsum {
-			t.Errorf("n=%d: sum %g want %g", n, sum, wsum)
-		}
+		assert.InDelta(t, wsum, float64(sum), 1e-5*wsum, "n=%d: sum", n)
 		for i := range got {
 			// Below exp(-80) results are flushed to zero (no denormals).
-			if d := math.Abs(float64(got[i]) - want[i]); d > 3e-7*want[i]+2e-35 {
-				t.Errorf("n=%d: exp(%g-%g)=%g want %g", n, v[i], m, got[i], want[i])
+			d := math.Abs(float64(got[i]) - want[i])
+			if !assert.LessOrEqual(t, d, 3e-7*want[i]+2e-35, "n=%d: exp(%g-%g)=%g want %g", n, v[i], m, got[i], want[i]) {
 				break
 			}
 		}
@@ -58,16 +59,12 @@ func testActivationRange(t *testing.T) {
 	siluScaledSlice(dst, src, 1)
 	for i, x := range src {
 		want := float64(x) / (1 + math.Exp(-float64(x)))
-		if d := math.Abs(float64(dst[i]) - want); d > 3e-7*math.Max(1, math.Abs(want)) {
-			t.Fatalf("silu(%g)=%g want %g", x, dst[i], want)
-		}
+		require.InDelta(t, want, float64(dst[i]), 3e-7*math.Max(1, math.Abs(want)), "silu(%g)", x)
 	}
 	geluSlice(dst, src)
 	for i, x := range src {
 		want := 0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2))
-		if d := math.Abs(float64(dst[i]) - want); d > 5e-7*math.Max(1, math.Abs(want)) {
-			t.Fatalf("gelu(%g)=%g want %g", x, dst[i], want)
-		}
+		require.InDelta(t, want, float64(dst[i]), 5e-7*math.Max(1, math.Abs(want)), "gelu(%g)", x)
 	}
 }
 
@@ -90,9 +87,8 @@ func TestMeanRstdOffset(t *testing.T) {
 		}
 		wantR := 1 / math.Sqrt(q/float64(n)+1e-6)
 		gotM, gotR := meanRstd(v, 1e-6)
-		if math.Abs(gotM-m) > 1e-12*m || math.Abs(gotR-wantR) > 1e-6*wantR {
-			t.Errorf("n=%d: mean %g rstd %g, want %g %g", n, gotM, gotR, m, wantR)
-		}
+		assert.InDelta(t, m, gotM, 1e-12*m, "n=%d: mean", n)
+		assert.InDelta(t, wantR, gotR, 1e-6*wantR, "n=%d: rstd", n)
 	}
 }
 
@@ -117,9 +113,7 @@ func TestLayerNormTail(t *testing.T) {
 			rs := 1 / math.Sqrt(q/float64(d)+1e-5)
 			for i := 0; i < d; i++ {
 				want := (float64(X[row*d+i])-m)*rs*float64(G[i]) + float64(B[i])
-				if diff := math.Abs(float64(got[row*d+i]) - want); diff > 1e-5*math.Max(1, math.Abs(want)) {
-					t.Fatalf("d=%d row %d [%d]: %g want %g", d, row, i, got[row*d+i], want)
-				}
+				require.InDelta(t, want, float64(got[row*d+i]), 1e-5*math.Max(1, math.Abs(want)), "d=%d row %d [%d]", d, row, i)
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 	"time"
 )
 
@@ -24,7 +26,9 @@ func TestTuneBlocking(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	base := *DefaultGemm().(*blockedGemm)
+	def, ok := DefaultGemm().(*blockedGemm)
+	require.True(t, ok, "default GEMM %q is not a blocked kernel", DefaultGemm().Name())
+	base := *def
 	n := 1024
 	r := rand.New(rand.NewPCG(1, 1))
 	a, b, c := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
@@ -50,7 +54,8 @@ func TestTuneLdc(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	g := DefaultGemm().(*blockedGemm)
+	g, ok := DefaultGemm().(*blockedGemm)
+	require.True(t, ok, "default GEMM %q is not a blocked kernel", DefaultGemm().Name())
 	n := 1024
 	r := rand.New(rand.NewPCG(1, 1))
 	a, b, c := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*(n+64))

@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "autopipe help: unknown subcommand %q\n", rest[0])
 		return exitUsage
 	}
+	if svc, ok := services[name]; ok { // serve, worker
+		return report(svc(ctx, rest, stdout, stderr), name, stderr)
+	}
 	for _, c := range commands {
 		if c.name != name {
 			continue

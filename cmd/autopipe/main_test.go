@@ -5,17 +5,17 @@ import (
 	"context"
 	"image"
 	"image/draw"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
 
-const td = "../../testdata/"
+var td = testutil.Testdata() + string(filepath.Separator)
 
 // autopipe runs the command in-process.
 func autopipe(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -23,20 +23,6 @@ func autopipe(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	code = run(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()
-}
-
-// readPNG decodes path and parses its parameters chunk.
-func readPNG(t *testing.T, path string) (image.Image, autopipeline.Parameters) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
-	text, err := autopipeline.ReadPNGText(bytes.NewReader(data))
-	require.NoError(t, err)
-	p, err := autopipeline.ParseParameters(text["parameters"])
-	require.NoError(t, err)
-	return img, p
 }
 
 // writePNG saves a w x h test picture (a gradient, or with mask a white
@@ -54,12 +40,7 @@ func writePNG(t *testing.T, dir, name string, w, h int, mask bool) string {
 		draw.Draw(img, img.Bounds(), image.Black, image.Point{}, draw.Src)
 		draw.Draw(img, image.Rect(w/4, h/4, w-w/4, h-h/4), image.White, image.Point{}, draw.Src)
 	}
-	path := filepath.Join(dir, name)
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	require.NoError(t, png.Encode(f, img))
-	require.NoError(t, f.Close())
-	return path
+	return testutil.WritePNG(t, dir, name, img)
 }
 
 // The CLI's image is the one the library gives for the same request, and
@@ -72,7 +53,7 @@ func TestText2Image(t *testing.T) {
 	require.Equal(t, "StableDiffusionPipeline: wrote "+out+" (64x64, seed 42)\n", stdout)
 	require.Empty(t, stderr, "no progress bar when stderr is not a terminal")
 
-	img, p := readPNG(t, out)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
 	require.Equal(t, autopipeline.Parameters{Prompt: "a red cube", NegativePrompt: "blurry", Steps: 2, Sampler: "PNDMScheduler",
 		CFGScale: 6, Seed: 42, Width: 64, Height: 64, Model: td + "tiny-sd"}, p)
@@ -82,13 +63,7 @@ func TestText2Image(t *testing.T) {
 	want, err := pipe.Generate(context.Background(), autopipeline.Request{Prompt: "a red cube", NegativePrompt: "blurry",
 		NumInferenceSteps: 2, GuidanceScale: 6, Seed: 42})
 	require.NoError(t, err)
-	require.Equal(t, want.Images[0].(*image.NRGBA).Pix, toNRGBA(img).Pix)
-}
-
-func toNRGBA(img image.Image) *image.NRGBA {
-	out := image.NewNRGBA(img.Bounds())
-	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
-	return out
+	require.Equal(t, want.Images[0].(*image.NRGBA).Pix, testutil.NRGBA(img).Pix)
 }
 
 // --scheduler swaps the scheduler; several images get numbered names; the
@@ -103,10 +78,10 @@ func TestText2ImageSchedulerBatchProgress(t *testing.T) {
 	require.Contains(t, stderr, " s/step\n")
 	var pix [][]uint8
 	for _, name := range []string{"cat_0.png", "cat_1.png"} {
-		img, p := readPNG(t, filepath.Join(dir, name))
+		img, p := pngout.Read(t, filepath.Join(dir, name))
 		require.Equal(t, "EulerDiscreteScheduler", p.Sampler)
 		require.Equal(t, int64(1), p.Seed)
-		pix = append(pix, toNRGBA(img).Pix)
+		pix = append(pix, testutil.NRGBA(img).Pix)
 	}
 	require.NotEqual(t, pix[0], pix[1], "the two images of a batch differ")
 }
@@ -118,7 +93,7 @@ func TestImage2Image(t *testing.T) {
 	code, _, stderr := autopipe(t, "img2img", "--model", td+"tiny-sd", "--prompt", "a cat", "--image", in,
 		"--strength", "0.5", "--num_inference_steps", "2", "--out", out)
 	require.Equal(t, 0, code, stderr)
-	img, p := readPNG(t, out)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 48, 32), img.Bounds(), "img2img keeps the input's size")
 	require.Equal(t, "0.5", p.Extra["Denoising strength"])
 }
@@ -133,7 +108,7 @@ func TestInpaint(t *testing.T) {
 			"--height", "32", "--width", "32", "--num_inference_steps", "2", "--seed", "3", "--out", out)
 		require.Equal(t, 0, code, stderr)
 		require.Contains(t, stdout, "StableDiffusionInpaintPipeline: wrote")
-		img, p := readPNG(t, out)
+		img, p := pngout.Read(t, out)
 		require.Equal(t, image.Rect(0, 0, 32, 32), img.Bounds())
 		require.Equal(t, td+model, p.Model)
 	}
@@ -146,7 +121,7 @@ func TestSDXL(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Empty(t, stderr)
 	require.Contains(t, stdout, "StableDiffusionXLPipeline: wrote")
-	img, p := readPNG(t, out)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
 	require.Equal(t, "0.7", p.Extra["Guidance rescale"])
 	require.Equal(t, "1", p.Extra["Clip skip"])

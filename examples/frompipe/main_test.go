@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,15 +22,8 @@ func TestRun(t *testing.T) {
 	require.Equal(t, "shared components: feature_extractor, safety_checker, scheduler, text_encoder, tokenizer, unet, vae", lines[3])
 
 	for _, task := range []string{"text2img", "img2img", "inpaint"} {
-		data, err := os.ReadFile(filepath.Join(dir, "fp-"+task+".png"))
-		require.NoError(t, err, task)
-		img, err := png.Decode(bytes.NewReader(data))
-		require.NoError(t, err, task)
+		img, p := pngout.Read(t, filepath.Join(dir, "fp-"+task+".png"))
 		require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds(), task)
-		text, err := autopipeline.ReadPNGText(bytes.NewReader(data))
-		require.NoError(t, err, task)
-		p, err := autopipeline.ParseParameters(text["parameters"])
-		require.NoError(t, err, task)
 		require.Equal(t, "a cabin", p.Prompt, task)
 		require.Equal(t, 2, p.Steps, task)
 	}

@@ -9,23 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
-
-// readOutput decodes the PNG at path and parses its parameters chunk.
-func readOutput(t *testing.T, path string) (image.Image, autopipeline.Parameters) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
-	text, err := autopipeline.ReadPNGText(bytes.NewReader(data))
-	require.NoError(t, err)
-	p, err := autopipeline.ParseParameters(text["parameters"])
-	require.NoError(t, err)
-	return img, p
-}
 
 func TestRunGradient(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "i2i.png")
@@ -33,7 +19,7 @@ func TestRunGradient(t *testing.T) {
 	err := run(context.Background(), []string{"-steps", "2", "-strength", "1", "-seed", "3", "-out", out}, &stdout)
 	require.NoError(t, err)
 	require.Contains(t, stdout.String(), "StableDiffusionImg2ImgPipeline")
-	img, p := readOutput(t, out)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(3), p.Seed)
@@ -53,7 +39,7 @@ func TestRunInputImage(t *testing.T) {
 
 	out := filepath.Join(dir, "out.png")
 	require.NoError(t, run(context.Background(), []string{"-image", in, "-steps", "2", "-out", out}, &bytes.Buffer{}))
-	img, p := readOutput(t, out)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 48, 48), img.Bounds())
 	require.Equal(t, 48, p.Height)
 }

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,15 +19,8 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"-steps", "2", "-high-noise-frac", "0.5", "-seed", "21", "-prompt", "a lion", "-out", out}, &stdout))
 	require.Contains(t, stdout.String(), "base: StableDiffusionXLPipeline, refiner: StableDiffusionXLImg2ImgPipeline")
 
-	data, err := os.ReadFile(out)
-	require.NoError(t, err)
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
-	text, err := autopipeline.ReadPNGText(bytes.NewReader(data))
-	require.NoError(t, err)
-	p, err := autopipeline.ParseParameters(text["parameters"])
-	require.NoError(t, err)
 	require.Equal(t, "a lion", p.Prompt)
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(21), p.Seed)

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,17 +18,9 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, stdout.String(), "StableDiffusionPipeline")
 
-	data, err := os.ReadFile(out)
-	require.NoError(t, err)
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
+	img, p := pngout.Read(t, out)
 	require.Equal(t, 64, img.Bounds().Dx())
 	require.Equal(t, 64, img.Bounds().Dy())
-
-	text, err := autopipeline.ReadPNGText(bytes.NewReader(data))
-	require.NoError(t, err)
-	p, err := autopipeline.ParseParameters(text["parameters"])
-	require.NoError(t, err)
 	require.Equal(t, "a red cube", p.Prompt)
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(7), p.Seed)

@@ -1,20 +1,19 @@
 package config
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
 }
 
@@ -40,13 +39,9 @@ func TestReadJSON(t *testing.T) {
   "unknown_key": {"anything": [1, "x"]}
 }`)
 	var c unetLike
-	if err := ReadJSON(p, &c); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ReadJSON(p, &c))
 	want := unetLike{BlockOutChannels: []int{32, 64}, AttentionHeadDim: IntOrList{8}, SampleSize: 64, Flip: true}
-	if !reflect.DeepEqual(c, want) {
-		t.Fatalf("got %+v", c)
-	}
+	require.Equal(t, want, c, "got %+v", c)
 }
 
 func TestReadJSONErrors(t *testing.T) {
@@ -71,15 +66,13 @@ func TestReadJSONErrors(t *testing.T) {
 			var dst unetLike
 			err := ReadJSON(p, &dst)
 			want := "config: " + p + ": " + c.want
-			if err == nil || !strings.HasPrefix(err.Error(), want) {
-				t.Fatalf("got  %v\nwant %s...", err, want)
-			}
+			require.Error(t, err, "got  %v\nwant %s...", err, want)
+			require.True(t, strings.HasPrefix(err.Error(), want), "got  %v\nwant %s...", err, want)
 		})
 	}
 	var dst unetLike
-	if err := ReadJSON(filepath.Join(t.TempDir(), "none.json"), &dst); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("missing file: %v", err)
-	}
+	err := ReadJSON(filepath.Join(t.TempDir(), "none.json"), &dst)
+	require.ErrorIs(t, err, os.ErrNotExist, "missing file: %v", err)
 }
 
 func TestIntOrList(t *testing.T) {
@@ -95,20 +88,19 @@ func TestIntOrList(t *testing.T) {
 		`{}`:                 nil,
 	} {
 		v.A = nil
-		if err := Decode([]byte(in), &v); err != nil || !reflect.DeepEqual(v.A, want) {
-			t.Errorf("%s: got %v, %v", in, v.A, err)
-		}
+		err := Decode([]byte(in), &v)
+		assert.NoError(t, err, "%s: got %v, %v", in, v.A, err)
+		assert.Equal(t, want, v.A, "%s: got %v, %v", in, v.A, err)
 	}
-	if got, err := (IntOrList{8}).Expand(3); err != nil || !reflect.DeepEqual(got, []int{8, 8, 8}) {
-		t.Errorf("expand single: %v %v", got, err)
-	}
-	if got, err := (IntOrList{1, 2, 3}).Expand(3); err != nil || !reflect.DeepEqual(got, []int{1, 2, 3}) {
-		t.Errorf("expand list: %v %v", got, err)
-	}
-	if _, err := (IntOrList{1, 2}).Expand(3); err == nil {
-		t.Error("expand 2 to 3: no error")
-	}
-	if n, ok := (IntOrList{4}).Single(); !ok || n != 4 {
-		t.Error("single")
-	}
+	got, err := (IntOrList{8}).Expand(3)
+	assert.NoError(t, err, "expand single: %v %v", got, err)
+	assert.Equal(t, []int{8, 8, 8}, got, "expand single: %v %v", got, err)
+	got, err = (IntOrList{1, 2, 3}).Expand(3)
+	assert.NoError(t, err, "expand list: %v %v", got, err)
+	assert.Equal(t, []int{1, 2, 3}, got, "expand list: %v %v", got, err)
+	_, err = (IntOrList{1, 2}).Expand(3)
+	assert.Error(t, err, "expand 2 to 3: no error")
+	n, ok := (IntOrList{4}).Single()
+	assert.True(t, ok, "single")
+	assert.Equal(t, 4, n, "single")
 }

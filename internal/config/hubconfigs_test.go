@@ -3,9 +3,12 @@ package config
 import (
 	"io/fs"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // unetKeys covers the config keys whose JSON type varies between
@@ -27,7 +30,7 @@ type unetKeys struct {
 // configs of Hub checkpoints): model indexes with ReadModelIndex, everything
 // else generically, and UNet configs into a typed struct.
 func TestHubConfigs(t *testing.T) {
-	root := "../../testdata/configs"
+	root := testutil.Testdata("configs")
 	var files []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
@@ -42,42 +45,34 @@ func TestHubConfigs(t *testing.T) {
 	for _, f := range files {
 		if filepath.Base(f) == "model_index.json" {
 			m, err := ReadModelIndex(f)
-			if err != nil {
-				t.Error(err)
+			if !assert.NoError(t, err) {
 				continue
 			}
-			if len(m.Components) == 0 || len(m.Order) != len(m.Components) {
-				t.Errorf("%s: components %v order %v", f, m.Components, m.Order)
-			}
+			assert.NotEmpty(t, m.Components, "%s: components %v order %v", f, m.Components, m.Order)
+			assert.Len(t, m.Order, len(m.Components), "%s: components %v order %v", f, m.Components, m.Order)
 			indexes++
 			continue
 		}
 		var generic map[string]any
-		if err := ReadJSON(f, &generic); err != nil {
-			t.Error(err)
+		if err := ReadJSON(f, &generic); !assert.NoError(t, err) {
 			continue
 		}
 		if generic["_class_name"] == "UNet2DConditionModel" {
 			var u unetKeys
-			if err := ReadJSON(f, &u); err != nil {
-				t.Error(err)
+			if err := ReadJSON(f, &u); !assert.NoError(t, err) {
 				continue
 			}
-			if len(u.BlockOutChannels) == 0 || len(u.DownBlockTypes) != len(u.BlockOutChannels) {
-				t.Errorf("%s: %+v", f, u)
-			}
-			if _, err := u.LayersPerBlock.Expand(len(u.BlockOutChannels)); err != nil {
-				t.Errorf("%s: layers_per_block: %v", f, err)
-			}
+			assert.NotEmpty(t, u.BlockOutChannels, "%s: %+v", f, u)
+			assert.Len(t, u.DownBlockTypes, len(u.BlockOutChannels), "%s: %+v", f, u)
+			_, err := u.LayersPerBlock.Expand(len(u.BlockOutChannels))
+			assert.NoError(t, err, "%s: layers_per_block", f)
 			unets++
 		}
 	}
 	// Values that distinguish the families, as in the files.
 	unet := func(repo string) unetKeys {
 		var u unetKeys
-		if err := ReadJSON(filepath.Join(root, repo, "unet", "config.json"), &u); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ReadJSON(filepath.Join(root, repo, "unet", "config.json"), &u))
 		return u
 	}
 	checks := []struct {
@@ -93,17 +88,17 @@ func TestHubConfigs(t *testing.T) {
 	}
 	for _, c := range checks {
 		u := unet(c.repo)
-		if !reflect.DeepEqual(u.AttentionHeadDim, c.headDim) || !reflect.DeepEqual(u.TransformerLayersPerBlock, c.tlpb) ||
-			!reflect.DeepEqual(u.CrossAttentionDim, IntOrList{c.crossDim}) || u.InChannels != c.inChans {
-			t.Errorf("%s: %+v", c.repo, u)
-		}
+		assert.Equal(t, c.headDim, u.AttentionHeadDim, "%s: %+v", c.repo, u)
+		assert.Equal(t, c.tlpb, u.TransformerLayersPerBlock, "%s: %+v", c.repo, u)
+		assert.Equal(t, IntOrList{c.crossDim}, u.CrossAttentionDim, "%s: %+v", c.repo, u)
+		assert.Equal(t, c.inChans, u.InChannels, "%s: %+v", c.repo, u)
 	}
 	ref, err := ReadModelIndex(filepath.Join(root, "stabilityai--stable-diffusion-xl-refiner-1.0", "model_index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, ok := ref.Bool("requires_aesthetics_score"); !ok || !v || ref.Components["text_encoder"].Present() || ref.ClassName != "StableDiffusionXLImg2ImgPipeline" {
-		t.Errorf("refiner index: %+v", ref)
-	}
+	require.NoError(t, err)
+	v, ok := ref.Bool("requires_aesthetics_score")
+	assert.True(t, ok, "refiner index: %+v", ref)
+	assert.True(t, v, "refiner index: %+v", ref)
+	assert.False(t, ref.Components["text_encoder"].Present(), "refiner index: %+v", ref)
+	assert.Equal(t, "StableDiffusionXLImg2ImgPipeline", ref.ClassName, "refiner index: %+v", ref)
 	t.Logf("%d files: %d model indexes, %d UNet configs", len(files), indexes, unets)
 }

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseModelIndex(t *testing.T) {
@@ -23,34 +26,29 @@ func TestParseModelIndex(t *testing.T) {
   "extra_list": [1, 2, 3],
   "extra_null": null
 }`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.ClassName != "StableDiffusionXLImg2ImgPipeline" || m.DiffusersVersion != "0.19.0.dev0" || m.NameOrPath != "stabilityai/stable-diffusion-xl-refiner-1.0" {
-		t.Fatalf("header fields: %+v", m)
-	}
-	if want := []string{"vae", "text_encoder", "unet", "scheduler"}; !reflect.DeepEqual(m.Order, want) {
-		t.Fatalf("order %v", m.Order)
-	}
-	if c := m.Components["text_encoder"]; c.Present() || c != (Component{}) {
-		t.Fatalf("text_encoder %+v", c)
-	}
-	if c := m.Components["unet"]; !c.Present() || c.Library != "diffusers" || c.Class != "UNet2DConditionModel" {
-		t.Fatalf("unet %+v", c)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "StableDiffusionXLImg2ImgPipeline", m.ClassName, "header fields: %+v", m)
+	require.Equal(t, "0.19.0.dev0", m.DiffusersVersion, "header fields: %+v", m)
+	require.Equal(t, "stabilityai/stable-diffusion-xl-refiner-1.0", m.NameOrPath, "header fields: %+v", m)
+	want := []string{"vae", "text_encoder", "unet", "scheduler"}
+	require.Equal(t, want, m.Order, "order %v", m.Order)
+	c := m.Components["text_encoder"]
+	require.False(t, c.Present(), "text_encoder %+v", c)
+	require.Equal(t, Component{}, c, "text_encoder %+v", c)
+	c = m.Components["unet"]
+	require.True(t, c.Present(), "unet %+v", c)
+	require.Equal(t, "diffusers", c.Library, "unet %+v", c)
+	require.Equal(t, "UNet2DConditionModel", c.Class, "unet %+v", c)
 	wantExtra := map[string]any{
 		"requires_aesthetics_score": true, "force_zeros_for_empty_prompt": false,
 		"extra_list": []any{1.0, 2.0, 3.0}, "extra_null": nil,
 	}
-	if !reflect.DeepEqual(m.Extra, wantExtra) {
-		t.Fatalf("extra %#v", m.Extra)
-	}
-	if v, ok := m.Bool("requires_aesthetics_score"); !v || !ok {
-		t.Fatal("Bool")
-	}
-	if _, ok := m.Bool("extra_list"); ok {
-		t.Fatal("Bool on a list")
-	}
+	require.Equal(t, wantExtra, m.Extra, "extra %#v", m.Extra)
+	v, ok := m.Bool("requires_aesthetics_score")
+	require.True(t, v, "Bool")
+	require.True(t, ok, "Bool")
+	_, ok = m.Bool("extra_list")
+	require.False(t, ok, "Bool on a list")
 }
 
 func TestParseModelIndexErrors(t *testing.T) {
@@ -65,40 +63,31 @@ func TestParseModelIndexErrors(t *testing.T) {
 	}
 	for in, want := range cases {
 		_, err := ParseModelIndex([]byte(in))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: got %v, want %q", in, err, want)
-		}
+		assert.ErrorContains(t, err, want, "%s: got %v, want %q", in, err, want)
 	}
 	p := filepath.Join(t.TempDir(), "model_index.json")
 	os.WriteFile(p, []byte(`{"_class_name": 1}`), 0o644)
-	if _, err := ReadModelIndex(p); err == nil || !strings.HasPrefix(err.Error(), "config: "+p+": ") {
-		t.Fatalf("file not named: %v", err)
-	}
+	_, err := ReadModelIndex(p)
+	require.Error(t, err, "file not named: %v", err)
+	require.True(t, strings.HasPrefix(err.Error(), "config: "+p+": "), "file not named: %v", err)
 }
 
 // TestTinyModelIndexes reads the model_index.json of every tiny fixture and
 // checks it against the keys and values of the file decoded generically.
 func TestTinyModelIndexes(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/tiny-*/model_index.json")
+	files, _ := filepath.Glob(testutil.Testdata("tiny-*", "model_index.json"))
 	if len(files) == 0 {
 		t.Skip("no tiny fixtures")
 	}
 	for _, f := range files {
 		m, err := ReadModelIndex(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		keys, err := Keys(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var raw map[string]any
-		if err := ReadJSON(f, &raw); err != nil {
-			t.Fatal(err)
-		}
-		if m.ClassName != raw["_class_name"] || !strings.HasSuffix(m.ClassName, "Pipeline") {
-			t.Errorf("%s: class %q", f, m.ClassName)
-		}
+		require.NoError(t, ReadJSON(f, &raw))
+		assert.Equal(t, raw["_class_name"], m.ClassName, "%s: class %q", f, m.ClassName)
+		assert.True(t, strings.HasSuffix(m.ClassName, "Pipeline"), "%s: class %q", f, m.ClassName)
 		// The unsupported-pipeline fixture is a bare model_index.json.
 		_, statErr := os.Stat(filepath.Join(filepath.Dir(f), "unet"))
 		unsupported := os.IsNotExist(statErr)
@@ -108,52 +97,44 @@ func TestTinyModelIndexes(t *testing.T) {
 				continue
 			}
 			if c, ok := m.Components[k]; ok {
-				if m.Order[n] != k {
-					t.Errorf("%s: order %v at %d, want %s", f, m.Order, n, k)
-				}
+				assert.Equal(t, k, m.Order[n], "%s: order %v at %d, want %s", f, m.Order, n, k)
 				n++
 				pair := raw[k].([]any)
-				if (pair[0] == nil) != !c.Present() || (c.Present() && (pair[0] != c.Library || pair[1] != c.Class)) {
-					t.Errorf("%s: %s = %+v, file %v", f, k, c, pair)
+				assert.Equal(t, !c.Present(), pair[0] == nil, "%s: %s = %+v, file %v", f, k, c, pair)
+				if c.Present() {
+					assert.Equal(t, c.Library, pair[0], "%s: %s = %+v, file %v", f, k, c, pair)
+					assert.Equal(t, c.Class, pair[1], "%s: %s = %+v, file %v", f, k, c, pair)
 				}
 				if c.Present() && !unsupported {
-					if _, err := os.Stat(filepath.Join(filepath.Dir(f), k)); err != nil {
-						t.Errorf("%s: component %s has no folder", f, k)
-					}
+					_, err := os.Stat(filepath.Join(filepath.Dir(f), k))
+					assert.NoError(t, err, "%s: component %s has no folder", f, k)
 				}
-			} else if !reflect.DeepEqual(m.Extra[k], raw[k]) {
-				t.Errorf("%s: extra %s = %v, file %v", f, k, m.Extra[k], raw[k])
+			} else {
+				assert.Equal(t, raw[k], m.Extra[k], "%s: extra %s", f, k)
 			}
 		}
-		if n != len(m.Components) || n != len(m.Order) {
-			t.Errorf("%s: %d components in order, %d in map", f, n, len(m.Components))
-		}
-		if _, ok := m.Components["unet"]; !ok && !unsupported {
-			t.Errorf("%s: no unet", f)
-		}
+		assert.Equal(t, len(m.Components), n, "%s: %d components in order, %d in map", f, n, len(m.Components))
+		assert.Equal(t, len(m.Order), n, "%s: %d components in order, %d in map", f, n, len(m.Components))
+		_, ok := m.Components["unet"]
+		assert.True(t, ok || unsupported, "%s: no unet", f)
 	}
 }
 
 func TestTinyRefinerAndUnsupported(t *testing.T) {
-	m, err := ReadModelIndex("../../testdata/tiny-sdxl-refiner/model_index.json")
+	m, err := ReadModelIndex(testutil.Testdata("tiny-sdxl-refiner", "model_index.json"))
 	if os.IsNotExist(errors.Unwrap(err)) {
 		t.Skip("fixture missing")
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.ClassName != "StableDiffusionXLImg2ImgPipeline" || m.Components["text_encoder"].Present() ||
-		!m.Components["text_encoder_2"].Present() || m.Components["text_encoder_2"].Class != "CLIPTextModelWithProjection" {
-		t.Fatalf("refiner: %+v", m)
-	}
-	if v, ok := m.Bool("requires_aesthetics_score"); !ok || !v {
-		t.Fatal("refiner: requires_aesthetics_score")
-	}
-	u, err := ReadModelIndex("../../testdata/tiny-unsupported/model_index.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.ClassName != "ShapEImg2ImgPipeline" || u.Components["shap_e_renderer"] != (Component{"shap_e", "ShapERenderer"}) {
-		t.Fatalf("unsupported: %+v", u)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "StableDiffusionXLImg2ImgPipeline", m.ClassName, "refiner: %+v", m)
+	require.False(t, m.Components["text_encoder"].Present(), "refiner: %+v", m)
+	require.True(t, m.Components["text_encoder_2"].Present(), "refiner: %+v", m)
+	require.Equal(t, "CLIPTextModelWithProjection", m.Components["text_encoder_2"].Class, "refiner: %+v", m)
+	v, ok := m.Bool("requires_aesthetics_score")
+	require.True(t, ok, "refiner: requires_aesthetics_score")
+	require.True(t, v, "refiner: requires_aesthetics_score")
+	u, err := ReadModelIndex(testutil.Testdata("tiny-unsupported", "model_index.json"))
+	require.NoError(t, err)
+	require.Equal(t, "ShapEImg2ImgPipeline", u.ClassName, "unsupported: %+v", u)
+	require.Equal(t, Component{"shap_e", "ShapERenderer"}, u.Components["shap_e_renderer"], "unsupported: %+v", u)
 }

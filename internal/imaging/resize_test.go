@@ -2,28 +2,17 @@ package imaging
 
 import (
 	"image"
-	"image/png"
-	"os"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
-
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
-	return img
-}
 
 func TestResizeLanczosMatchesPillow(t *testing.T) {
 	for _, name := range []string{"up_rgb", "down_rgb", "mixed_rgb", "down_l"} {
 		t.Run(name, func(t *testing.T) {
-			in := readPNG(t, "../../testdata/golden/resize_"+name+"_in.png")
-			want := readPNG(t, "../../testdata/golden/resize_"+name+"_out.png")
+			in := testutil.LoadPNG(t, testutil.Golden("resize_"+name+"_in.png"))
+			want := testutil.LoadPNG(t, testutil.Golden("resize_"+name+"_out.png"))
 			ch := 3
 			var pix, wpix []uint8
 			var w, h, ow, oh int

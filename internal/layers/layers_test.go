@@ -38,6 +38,7 @@ func TestLayering(t *testing.T) {
 		"pipelines/sd":        {"pipelines", "internal/", "models/", "schedulers", "tensor"},
 		"pipelines/sdxl":      {"pipelines", "internal/", "models/", "schedulers", "tensor"},
 		"autopipeline":        {"pipelines", "hub", "internal/", "models/", "schedulers", "tensor"},
+		"serve":               {"autopipeline", "serve/", "pipelines", "hub", "internal/", "models/", "schedulers", "tensor"},
 		"internal/components": {"pipelines", "models/", "schedulers", "tensor", "internal/"},
 	}
 	for pkg, ok := range allowed {
@@ -70,6 +71,7 @@ func TestNoUpwardImports(t *testing.T) {
 	for _, pkg := range []string{"pipelines", "internal/engine", "models/unet", "models/vae", "models/clip", "schedulers", "tensor", "hub"} {
 		for _, d := range deps(t, pkg) {
 			assert.NotEqual(t, "autopipeline", d, "%s imports autopipeline", pkg)
+			assert.False(t, d == "serve" || strings.HasPrefix(d, "serve/"), "%s imports the server %s", pkg, d)
 			assert.False(t, strings.HasPrefix(d, "pipelines/"), "%s imports the family %s", pkg, d)
 			assert.False(t, strings.HasPrefix(d, "cmd/") || strings.HasPrefix(d, "examples/"), "%s imports %s", pkg, d)
 		}

@@ -3,6 +3,8 @@ package parallel
 import (
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestForCallsEachIndexOnce(t *testing.T) {
@@ -10,9 +12,7 @@ func TestForCallsEachIndexOnce(t *testing.T) {
 		seen := make([]int32, n)
 		For(n, func(i int) { atomic.AddInt32(&seen[i], 1) })
 		for i, c := range seen {
-			if c != 1 {
-				t.Fatalf("n=%d: index %d called %d times", n, i, c)
-			}
+			require.Equal(t, int32(1), c, "n=%d: index %d", n, i)
 		}
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fullsizeDir holds the ViT-L/14 text encoder with random weights written by
@@ -25,28 +28,16 @@ func needFullsize(tb testing.TB) {
 func TestTextModelFullsize(t *testing.T) {
 	needFullsize(t)
 	m, err := LoadTextModel(fullsizeDir, weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := weights.Open(filepath.Join(fullsizeDir, "golden.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	ids := idsOf(goldenTensor(t, src, "ids"))
+	require.NoError(t, err)
+	src := weightstest.Open(t, filepath.Join(fullsizeDir, "golden.safetensors"))
+	ids := idsOf(weightstest.Tensor(t, src, "ids"))
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i, p := range []string{"a photo of an astronaut riding a horse on mars, highly detailed, 8k", ""} {
-		if got := tok.Encode(p); !slices.Equal(got, ids[i]) {
-			t.Errorf("tokenizer %q: got %v, want %v", p, got, ids[i])
-		}
+		assert.Equal(t, ids[i], tok.Encode(p), "tokenizer %q", p)
 	}
 	out, err := m.Forward(context.Background(), ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := len(out.HiddenStates) - 1
 	for _, c := range []string{"last_hidden", "penultimate", "pooled"} {
 		got := out.LastHidden
@@ -56,11 +47,9 @@ func TestTextModelFullsize(t *testing.T) {
 		case "pooled":
 			got = out.Pooled
 		}
-		d := maxAbsDiff(t, got, goldenTensor(t, src, c))
+		d := testutil.DenseMaxAbsDiff(t, got, weightstest.Tensor(t, src, c))
 		t.Logf("full-size ViT-L/14 %s: max abs err %.3g", c, d)
-		if d > 1e-4 {
-			t.Errorf("%s: max abs err %g > 1e-4", c, d)
-		}
+		assert.LessOrEqual(t, d, 1e-4, "%s: max abs err", c)
 	}
 }
 
@@ -69,24 +58,18 @@ func TestTextModelFullsize(t *testing.T) {
 func BenchmarkTextModelViTL14(b *testing.B) {
 	needFullsize(b)
 	m, err := LoadTextModel(fullsizeDir, weights.OpenOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ids := [][]int{tok.Encode("a photo of an astronaut riding a horse on mars, highly detailed, 8k")}
 	ctx := context.Background()
-	if _, err := m.Forward(ctx, ids); err != nil {
-		b.Fatal(err)
-	}
+	_, err = m.Forward(ctx, ids)
+	require.NoError(b, err)
 	cpu0 := processCPU()
 	n := 0
 	for b.Loop() {
-		if _, err := m.Forward(ctx, ids); err != nil {
-			b.Fatal(err)
-		}
+		_, err := m.Forward(ctx, ids)
+		require.NoError(b, err)
 		n++
 	}
 	// CPU time of the whole process per forward: a figure that stays

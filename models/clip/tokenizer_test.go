@@ -1,7 +1,6 @@
 package clip
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-const repoRoot = "../.."
+var repoRoot = testutil.Root()
 
 type tokenizerGolden struct {
 	Tokenizers map[string]struct {
@@ -25,39 +28,22 @@ type tokenizerGolden struct {
 	} `json:"tokenizers"`
 }
 
-func readJSON(t testing.TB, path string, dst any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, dst); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 func loadCorpus(t testing.TB) []string {
 	var prompts []string
-	readJSON(t, filepath.Join(repoRoot, "testdata/clip-corpus/prompts.json"), &prompts)
-	if len(prompts) < 300 {
-		t.Fatalf("corpus has %d prompts, want >= 300", len(prompts))
-	}
+	testutil.LoadJSON(t, filepath.Join(repoRoot, "testdata/clip-corpus/prompts.json"), &prompts)
+	require.GreaterOrEqual(t, len(prompts), 300, "corpus prompts")
 	return prompts
 }
 
 func TestTokenizerKnownVector(t *testing.T) {
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []int{49406, 320, 1125, 539, 320, 2368, 49407}
-	if got := tok.EncodeUnpadded("a photo of a cat"); !slices.Equal(got, want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
+	require.Equal(t, want, tok.EncodeUnpadded("a photo of a cat"))
 	enc := tok.Encode("a photo of a cat")
-	if len(enc) != 77 || !slices.Equal(enc[:7], want) || enc[76] != 49407 {
-		t.Fatalf("Encode: %v", enc)
-	}
+	require.Len(t, enc, 77, "Encode: %v", enc)
+	require.Equal(t, want, enc[:7], "Encode: %v", enc)
+	require.Equal(t, 49407, enc[76], "Encode: %v", enc)
 }
 
 // TestTokenizerCorpus checks every corpus prompt against transformers, for
@@ -68,15 +54,12 @@ func TestTokenizerKnownVector(t *testing.T) {
 func TestTokenizerCorpus(t *testing.T) {
 	prompts := loadCorpus(t)
 	var g tokenizerGolden
-	readJSON(t, filepath.Join(repoRoot, "testdata/golden/clip_tokenizer.json"), &g)
+	testutil.LoadJSON(t, filepath.Join(repoRoot, "testdata/golden/clip_tokenizer.json"), &g)
 	for _, name := range []string{"sd15", "sdxl2", "tiny_sd", "tiny_sdxl2"} {
 		gt, ok := g.Tokenizers[name]
-		if !ok {
-			t.Fatalf("golden has no tokenizer %s", name)
-		}
-		if len(gt.Padded) != len(prompts) || len(gt.Unpadded) != len(prompts) {
-			t.Fatalf("%s: golden has %d/%d rows for %d prompts", name, len(gt.Padded), len(gt.Unpadded), len(prompts))
-		}
+		require.True(t, ok, "golden has no tokenizer %s", name)
+		require.Len(t, gt.Padded, len(prompts), "%s: golden padded rows", name)
+		require.Len(t, gt.Unpadded, len(prompts), "%s: golden unpadded rows", name)
 		for _, dir := range gt.Dirs {
 			t.Run(name+"/"+filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) {
 				path := filepath.Join(repoRoot, dir)
@@ -84,26 +67,18 @@ func TestTokenizerCorpus(t *testing.T) {
 					t.Skipf("%s absent (written by tools/reference/golden_clip.py)", dir)
 				}
 				tok, err := LoadTokenizer(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tok.ModelMaxLength() != gt.ModelMaxLength || tok.BOS() != gt.BOS || tok.EOS() != gt.EOS || tok.Pad() != gt.Pad {
-					t.Fatalf("max %d bos %d eos %d pad %d, want %d %d %d %d", tok.ModelMaxLength(), tok.BOS(), tok.EOS(), tok.Pad(),
-						gt.ModelMaxLength, gt.BOS, gt.EOS, gt.Pad)
-				}
+				require.NoError(t, err)
+				require.Equal(t, [4]int{gt.ModelMaxLength, gt.BOS, gt.EOS, gt.Pad},
+					[4]int{tok.ModelMaxLength(), tok.BOS(), tok.EOS(), tok.Pad()}, "max, bos, eos, pad")
 				bad := 0
 				for i, p := range prompts {
-					if got := tok.EncodeUnpadded(p); !slices.Equal(got, gt.Unpadded[i]) {
+					if !assert.Equal(t, gt.Unpadded[i], tok.EncodeUnpadded(p), "unpadded %d %q", i, p) {
 						bad++
-						t.Errorf("unpadded %d %q:\n got %v\nwant %v", i, p, got, gt.Unpadded[i])
 					}
-					if got := tok.Encode(p); !slices.Equal(got, gt.Padded[i]) {
+					if !assert.Equal(t, gt.Padded[i], tok.Encode(p), "padded %d %q", i, p) {
 						bad++
-						t.Errorf("padded %d %q:\n got %v\nwant %v", i, p, got, gt.Padded[i])
 					}
-					if bad > 10 {
-						t.Fatal("too many mismatches")
-					}
+					require.LessOrEqual(t, bad, 10, "too many mismatches")
 				}
 			})
 		}
@@ -113,17 +88,13 @@ func TestTokenizerCorpus(t *testing.T) {
 func TestTokenizerConcurrent(t *testing.T) {
 	prompts := loadCorpus(t)
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := make([][]int, len(prompts))
 	for i, p := range prompts {
 		want[i] = tok.Encode(p)
 	}
 	fresh, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	errs := make(chan string, 8)
 	for w := 0; w < 8; w++ {
@@ -142,29 +113,25 @@ func TestTokenizerConcurrent(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for e := range errs {
-		t.Error(e)
+		assert.Fail(t, e)
 	}
 }
 
 func TestLoadTokenizerErrors(t *testing.T) {
-	if _, err := LoadTokenizer(t.TempDir()); err == nil {
-		t.Fatal("empty folder: want an error")
-	}
+	_, err := LoadTokenizer(t.TempDir())
+	require.Error(t, err, "empty folder: want an error")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "vocab.json"), []byte(`{"a":0,"b":1,"ab":2}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\na c\n"), 0o644)
-	if _, err := LoadTokenizer(dir); err == nil {
-		t.Fatal("merge outside the vocabulary: want an error")
-	}
+	_, err = LoadTokenizer(dir)
+	require.Error(t, err, "merge outside the vocabulary: want an error")
 }
 
 // TestTokenizerArbitraryBytes feeds invalid UTF-8 and random bytes: no panic,
 // and Encode always returns exactly ModelMaxLength ids framed by BOS and EOS.
 func TestTokenizerArbitraryBytes(t *testing.T) {
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sdxl2"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	seed := uint32(1)
 	for i := 0; i < 300; i++ {
 		b := make([]byte, i%97)
@@ -173,13 +140,10 @@ func TestTokenizerArbitraryBytes(t *testing.T) {
 			b[j] = byte(seed >> 24)
 		}
 		ids := tok.Encode(string(b))
-		if len(ids) != tok.ModelMaxLength() || ids[0] != tok.BOS() {
-			t.Fatalf("input %q: %v", b, ids)
-		}
+		require.Len(t, ids, tok.ModelMaxLength(), "input %q: %v", b, ids)
+		require.Equal(t, tok.BOS(), ids[0], "input %q: %v", b, ids)
 		for _, id := range ids {
-			if id < 0 || id >= tok.VocabSize() {
-				t.Fatalf("input %q: id %d outside the vocabulary", b, id)
-			}
+			require.True(t, id >= 0 && id < tok.VocabSize(), "input %q: id %d outside the vocabulary", b, id)
 		}
 	}
 }
@@ -189,9 +153,7 @@ func TestTokenizerArbitraryBytes(t *testing.T) {
 func BenchmarkEncodeCorpus(b *testing.B) {
 	prompts := loadCorpus(b)
 	tok, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for b.Loop() {
 		for _, p := range prompts {
 			tok.Encode(p)
@@ -202,8 +164,7 @@ func BenchmarkEncodeCorpus(b *testing.B) {
 // BenchmarkLoadTokenizer reads the real vocabulary and merges.
 func BenchmarkLoadTokenizer(b *testing.B) {
 	for b.Loop() {
-		if _, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15")); err != nil {
-			b.Fatal(err)
-		}
+		_, err := LoadTokenizer(filepath.Join(repoRoot, "testdata/clip-tokenizer/sd15"))
+		require.NoError(b, err)
 	}
 }

@@ -1,62 +1,18 @@
 package nn
 
 import (
-	"math"
-	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-const blockGolden = "../../testdata/golden/unet_nn_blocks.safetensors"
-
-func openGolden(t *testing.T) weights.Source {
-	t.Helper()
-	src, err := weights.Open(filepath.FromSlash(blockGolden))
-	if err != nil {
-		t.Fatalf("open golden (run tools/reference/golden_unet.py): %v", err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src
-}
-
-func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
-	t.Helper()
-	x, err := src.Tensor(name)
-	if err != nil {
-		t.Fatalf("golden tensor %s: %v", name, err)
-	}
-	return x
-}
-
-// maxAbsDiff returns the largest absolute difference; shapes must match.
-func maxAbsDiff(t *testing.T, got, want *tensor.Dense) float64 {
-	t.Helper()
-	gs, ws := tensor.Shape(got), tensor.Shape(want)
-	if len(gs) != len(ws) {
-		t.Fatalf("shape %v, want %v", gs, ws)
-	}
-	for i := range gs {
-		if gs[i] != ws[i] {
-			t.Fatalf("shape %v, want %v", gs, ws)
-		}
-	}
-	g, w := tensor.F32(got), tensor.F32(want)
-	m := 0.0
-	for i := range g {
-		d := math.Abs(float64(g[i] - w[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		m = max(m, d)
-	}
-	return m
-}
-
 func TestBlocksGolden(t *testing.T) {
-	src := openGolden(t)
+	src := weightstest.Open(t, testutil.Golden("unet_nn_blocks.safetensors"))
 	type tc struct {
 		name  string
 		build func() (any, error)
@@ -107,18 +63,12 @@ func TestBlocksGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := c.build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := weights.Load(src, m, weights.WithPrefix("w."+c.name)); err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			got := c.run(m, func(n string) *tensor.Dense { return get(t, src, "in."+c.name+"."+n) })
-			d := maxAbsDiff(t, got, get(t, src, "out."+c.name))
+			require.NoError(t, err)
+			require.NoError(t, weights.Load(src, m, weights.WithPrefix("w."+c.name)), "load")
+			got := c.run(m, func(n string) *tensor.Dense { return weightstest.Tensor(t, src, "in."+c.name+"."+n) })
+			d := testutil.DenseMaxAbsDiff(t, got, weightstest.Tensor(t, src, "out."+c.name))
 			t.Logf("max abs err %.3g", d)
-			if d > 1e-4 {
-				t.Errorf("max abs err %g > 1e-4", d)
-			}
+			assert.LessOrEqual(t, d, 1e-4, "max abs err")
 		})
 	}
 }
@@ -127,22 +77,16 @@ func TestCheckLoaded(t *testing.T) {
 	r := NewResnetBlock2D(ResnetConfig{In: 8, Out: 16, TembChannels: 4, Groups: 4, Eps: 1e-5})
 	r.Conv1.Weight, r.Conv1.Bias = tensor.New(16, 8, 3, 3), tensor.New(16)
 	err := CheckLoaded(r)
-	if err == nil {
-		t.Fatal("no error for missing biases")
-	}
+	require.Error(t, err, "no error for missing biases")
 	for _, want := range []string{"conv2.bias", "time_emb_proj.bias", "conv_shortcut.bias"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %s", err, want)
-		}
+		assert.ErrorContains(t, err, want)
 	}
-	if strings.Contains(err.Error(), "conv1.bias") {
-		t.Errorf("error %q names the loaded conv1.bias", err)
-	}
+	assert.NotContains(t, err.Error(), "conv1.bias", "error names the loaded conv1.bias")
 	a := NewAttention(AttentionConfig{QueryDim: 8, Heads: 2, DimHead: 4, OutBias: true})
 	a.ToQ.Bias = tensor.New(8)
-	if err := CheckLoaded(a); err == nil || !strings.Contains(err.Error(), "to_q.bias") || !strings.Contains(err.Error(), "does not have") {
-		t.Errorf("stray to_q.bias: got %v", err)
-	}
+	err = CheckLoaded(a)
+	assert.ErrorContains(t, err, "to_q.bias", "stray to_q.bias")
+	assert.ErrorContains(t, err, "does not have", "stray to_q.bias")
 }
 
 // TestFeedForwardChunks checks that the row-chunked feed-forward equals the
@@ -152,9 +96,7 @@ func TestFeedForwardChunks(t *testing.T) {
 	ffChunkFloats, ffMinRows = 24*300, 16 // 300-row chunks for the geglu case
 	for _, act := range []string{"geglu", "gelu", "gelu-approximate"} {
 		f, err := NewFeedForward(8, 12, 6, act, true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		seq := func(n int, s float32) *tensor.Dense {
 			v := make([]float32, n)
 			for i := range v {
@@ -178,8 +120,6 @@ func TestFeedForwardChunks(t *testing.T) {
 			h = tensor.GELUTanh(h)
 		}
 		want := tensor.Linear(h, f.Out.Weight, f.Out.Bias)
-		if d := maxAbsDiff(t, got, want); d > 1e-6 {
-			t.Errorf("%s: chunked feed-forward differs by %g", act, d)
-		}
+		assert.LessOrEqual(t, testutil.DenseMaxAbsDiff(t, got, want), 1e-6, "%s: chunked feed-forward differs", act)
 	}
 }

@@ -2,46 +2,27 @@ package safety
 
 import (
 	"context"
-	"encoding/json"
 	"image"
-	"image/png"
-	"math"
-	"os"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
 
-const td = "../../testdata/"
+var td = testutil.Root() + "/testdata/"
 
 func golden(t *testing.T) (weights.Source, map[string]any, []image.Image) {
-	src, err := weights.Open(td + "golden/safety.safetensors")
-	require.NoError(t, err)
-	t.Cleanup(func() { src.Close() })
-	data, err := os.ReadFile(td + "golden/safety.json")
-	require.NoError(t, err)
+	src := weightstest.Open(t, testutil.Golden("safety.safetensors"))
 	var meta map[string]any
-	require.NoError(t, json.Unmarshal(data, &meta))
+	testutil.LoadJSON(t, testutil.Golden("safety.json"), &meta)
 	var imgs []image.Image
 	for i := 0; i < 3; i++ {
-		f, err := os.Open(td + "golden/safety_in_" + string(rune('0'+i)) + ".png")
-		require.NoError(t, err)
-		img, err := png.Decode(f)
-		f.Close()
-		require.NoError(t, err)
-		imgs = append(imgs, img)
+		imgs = append(imgs, testutil.LoadPNG(t, testutil.Golden("safety_in_"+string(rune('0'+i))+".png")))
 	}
 	return src, meta, imgs
-}
-
-func maxDiff(a, b []float32) float64 {
-	m := 0.0
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
 }
 
 func bools(v any) []bool {
@@ -60,8 +41,7 @@ func TestSafetyMatchesDiffusers(t *testing.T) {
 	require.NoError(t, err)
 	want, err := src.Tensor("pixel_values")
 	require.NoError(t, err)
-	require.Equal(t, want.Shape(), px.Shape())
-	d := maxDiff(tensor.F32(want), tensor.F32(px))
+	d := testutil.DenseMaxAbsDiff(t, px, want)
 	t.Logf("pixel values: max |diff| %.3g", d)
 	require.Less(t, d, 1e-5)
 
@@ -71,7 +51,7 @@ func TestSafetyMatchesDiffusers(t *testing.T) {
 	require.NoError(t, err)
 	wantEmb, err := src.Tensor("image_embeds")
 	require.NoError(t, err)
-	d = maxDiff(tensor.F32(wantEmb), tensor.F32(emb))
+	d = testutil.DenseMaxAbsDiff(t, emb, wantEmb)
 	t.Logf("image embeds: max |diff| %.3g", d)
 	require.Less(t, d, 1e-4)
 

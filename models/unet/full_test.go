@@ -14,9 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Opt-in checks at full size. TestFullSizeGolden compares against diffusers
@@ -137,30 +141,13 @@ func procStatus(key string) int64 {
 
 // collect lists every tagged tensor of a model struct by checkpoint name.
 func collect(v reflect.Value, path string, out map[string]*tensor.Dense) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		if t, ok := v.Interface().(*tensor.Dense); ok {
+	walkTagged(v, path, func(v reflect.Value, path string) bool {
+		t, ok := v.Interface().(*tensor.Dense)
+		if ok {
 			out[path] = t
-			return
 		}
-		collect(v.Elem(), path, out)
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			collect(v.Index(i), path+"."+strconv.Itoa(i), out)
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Type().Field(i)
-			tag, ok := f.Tag.Lookup("st")
-			if !ok {
-				continue
-			}
-			collect(v.Field(i), strings.TrimPrefix(path+"."+strings.Split(tag, ",")[0], "."), out)
-		}
-	}
+		return ok
+	})
 }
 
 // writeRandomUNet writes a diffusers UNet component folder with the given
@@ -170,29 +157,17 @@ func writeRandomUNet(tb testing.TB, dir string, configJSON []byte) {
 	if _, err := os.Stat(wf); err == nil {
 		return
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), configJSON, 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, os.MkdirAll(dir, 0o755))
+	require.NoError(tb, os.WriteFile(filepath.Join(dir, "config.json"), configJSON, 0o644))
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	m, err := New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	randomize(reflect.ValueOf(m), rand.New(rand.NewPCG(1, 2)))
 	ts := map[string]*tensor.Dense{}
 	collect(reflect.ValueOf(m), "", ts)
-	if err := weights.WriteFile(wf+".tmp", ts, nil); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Rename(wf+".tmp", wf); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, weights.WriteFile(wf+".tmp", ts, nil))
+	require.NoError(tb, os.Rename(wf+".tmp", wf))
 }
 
 // sd15RandomDir writes (once) an SD 1.5-size UNet with random weights as a
@@ -217,9 +192,7 @@ func TestWriteRandomUNet(t *testing.T) {
 		t.Skip("set UNET_RANDOM_CONFIG and UNET_RANDOM_OUT")
 	}
 	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRandomUNet(t, out, b)
 }
 
@@ -234,9 +207,7 @@ func BenchmarkForwardSD15(b *testing.B) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		m, err := Load(dir, weights.OpenOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		benchModel = m
 	}
 	m := benchModel
@@ -262,9 +233,7 @@ func BenchmarkForwardSD15(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		out, err := m.Forward(context.Background(), sample, []float32{10, 999}, ehs, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		b.Logf("forward %.2fs, out %v", time.Since(t0).Seconds(), out.Shape())
 	}
 	b.StopTimer()
@@ -282,16 +251,14 @@ func TestFullSizeGolden(t *testing.T) {
 	}
 	for _, name := range []string{"sd15", "sd21", "sd-inpaint", "sdxl", "sdxl-refiner"} {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("..", "..", "testdata", "fullsize", name, "unet")
+			dir := testutil.Testdata("fullsize", name, "unet")
 			gname := "unet_full_" + strings.ReplaceAll(name, "-", "_")
-			if _, err := os.Stat(filepath.Join("..", "..", "testdata", "golden", gname+".safetensors")); err != nil {
+			if _, err := os.Stat(testutil.Golden(gname + ".safetensors")); err != nil {
 				t.Skipf("golden: %v", err)
 			}
 			d := runGolden(t, dir, gname)
 			t.Logf("%s: max abs err %.3g", name, d)
-			if d > 1e-4 {
-				t.Errorf("max abs err %g > 1e-4", d)
-			}
+			assert.LessOrEqual(t, d, 1e-4, "max abs err")
 		})
 	}
 }
@@ -305,17 +272,9 @@ func TestCheckpointGolden(t *testing.T) {
 		t.Skip("set UNET_CHECK_DIR and UNET_CHECK_GOLDEN")
 	}
 	m, err := Load(dir, weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := weights.Open(filepath.Join(gdir, "unet_check.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	require.NoError(t, err)
+	src := weightstest.Open(t, filepath.Join(gdir, "unet_check.safetensors"))
 	d := compareGolden(t, m, src)
 	t.Logf("%s: max abs err %.3g", dir, d)
-	if d > 1e-4 {
-		t.Errorf("max abs err %g > 1e-4", d)
-	}
+	assert.LessOrEqual(t, d, 1e-4, "max abs err")
 }

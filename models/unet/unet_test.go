@@ -2,55 +2,21 @@ package unet
 
 import (
 	"context"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
-
-func openGolden(t *testing.T, name string) weights.Source {
-	t.Helper()
-	src, err := weights.Open(filepath.Join("..", "..", "testdata", "golden", name+".safetensors"))
-	if err != nil {
-		t.Fatalf("open golden (run tools/reference/golden_unet.py): %v", err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src
-}
-
-func get(t *testing.T, src weights.Source, name string) *tensor.Dense {
-	t.Helper()
-	x, err := src.Tensor(name)
-	if err != nil {
-		t.Fatalf("golden tensor %s: %v", name, err)
-	}
-	return x
-}
 
 func has(src weights.Source, name string) bool {
 	_, ok := src.Info(name)
 	return ok
-}
-
-func maxAbsDiff(t *testing.T, got, want *tensor.Dense) float64 {
-	t.Helper()
-	if gs, ws := tensor.Shape(got), tensor.Shape(want); !slices.Equal(gs, ws) {
-		t.Fatalf("shape %v, want %v", gs, ws)
-	}
-	g, w := tensor.F32(got), tensor.F32(want)
-	m := 0.0
-	for i := range g {
-		d := math.Abs(float64(g[i] - w[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		m = max(m, d)
-	}
-	return m
 }
 
 // runGolden loads testdata/<fixture>/unet, runs it on the golden inputs
@@ -67,10 +33,8 @@ func runGolden(t *testing.T, unetDir, golden string) float64 {
 		}
 	}
 	m, err := Load(unetDir, o)
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	return compareGolden(t, m, openGolden(t, golden))
+	require.NoError(t, err, "load")
+	return compareGolden(t, m, weightstest.Open(t, testutil.Golden(golden+".safetensors")))
 }
 
 // compareGolden runs m on a golden's inputs and returns the max abs error.
@@ -78,14 +42,12 @@ func compareGolden(t *testing.T, m *Model, src weights.Source) float64 {
 	t.Helper()
 	var added *AddedCond
 	if has(src, "text_embeds") {
-		added = &AddedCond{TextEmbeds: get(t, src, "text_embeds"), TimeIDs: get(t, src, "time_ids")}
+		added = &AddedCond{TextEmbeds: weightstest.Tensor(t, src, "text_embeds"), TimeIDs: weightstest.Tensor(t, src, "time_ids")}
 	}
-	ts := tensor.F32(get(t, src, "timestep"))
-	out, err := m.Forward(context.Background(), get(t, src, "sample"), ts, get(t, src, "encoder_hidden_states"), added)
-	if err != nil {
-		t.Fatalf("forward: %v", err)
-	}
-	return maxAbsDiff(t, out, get(t, src, "out"))
+	ts := tensor.F32(weightstest.Tensor(t, src, "timestep"))
+	out, err := m.Forward(context.Background(), weightstest.Tensor(t, src, "sample"), ts, weightstest.Tensor(t, src, "encoder_hidden_states"), added)
+	require.NoError(t, err, "forward")
+	return testutil.DenseMaxAbsDiff(t, out, weightstest.Tensor(t, src, "out"))
 }
 
 func TestFixturesGolden(t *testing.T) {
@@ -99,11 +61,9 @@ func TestFixturesGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			d := runGolden(t, filepath.Join("..", "..", "testdata", c.fixture, "unet"), c.golden)
+			d := runGolden(t, testutil.Testdata(c.fixture, "unet"), c.golden)
 			t.Logf("%s: max abs err %.3g", c.golden, d)
-			if d > 1e-4 {
-				t.Errorf("max abs err %g > 1e-4", d)
-			}
+			assert.LessOrEqual(t, d, 1e-4, "max abs err")
 		})
 	}
 }

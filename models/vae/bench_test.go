@@ -9,6 +9,7 @@ import (
 
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor/rng"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkDecode512 decodes one 64x64 latent to a 512x512 image with the
@@ -30,25 +31,20 @@ func BenchmarkDecode512(b *testing.B) {
 		b.Skipf("%s missing: run AUTOPIPE_FULL=1 tools/reference/golden_vae.py", dir)
 	}
 	v, err := Load(dir, weights.OpenOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	side := 64
 	if s, err := strconv.Atoi(os.Getenv("AUTOPIPE_VAE_LATENT")); err == nil && s > 0 {
 		side = s // latent side; the image side is 8x
 	}
 	if s, err := strconv.Atoi(os.Getenv("AUTOPIPE_VAE_TILE")); err == nil && s > 0 {
 		// tiled decode with latent tiles of side s (image tiles 8s)
-		if err := v.SetTileOptions(TileOptions{SampleMinSize: 8 * s, LatentMinSize: s, OverlapFactor: 0.25}); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, v.SetTileOptions(TileOptions{SampleMinSize: 8 * s, LatentMinSize: s, OverlapFactor: 0.25}))
 		v.SetTiling(true)
 	}
 	z := rng.New(0).Randn(1, 4, side, side)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := v.Decode(context.Background(), z); err != nil {
-			b.Fatal(err)
-		}
+		_, err := v.Decode(context.Background(), z)
+		require.NoError(b, err)
 	}
 }

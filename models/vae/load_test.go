@@ -4,17 +4,17 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tinyVAE reads the tiny-sd VAE's config and tensors into memory.
 func tinyVAE(t *testing.T) (Config, weights.MapSource) {
 	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "tiny-sd", "vae")
+	dir := testutil.Testdata("tiny-sd", "vae")
 	c, err := ReadConfig(filepath.Join(dir, "config.json"))
 	require.NoError(t, err)
 	src, err := weights.OpenComponent(dir, "diffusion_pytorch_model", weights.OpenOptions{})

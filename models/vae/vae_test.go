@@ -3,23 +3,25 @@ package vae
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/goautopipe/diffusers/internal/testutil/weightstest"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/goautopipe/diffusers/tensor/rng"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const tol = 1e-4
 
-var goldenDir = "../../testdata/golden"
+var goldenDir = testutil.Golden()
 
 type fixture struct {
 	name   string // golden name
@@ -28,10 +30,10 @@ type fixture struct {
 }
 
 var fixtures = []fixture{
-	{"tiny_sd", "../../testdata/tiny-sd/vae", true},
-	{"tiny_sdxl", "../../testdata/tiny-sdxl/vae", true},
-	{"deep", "../../testdata/golden/vae_deep", true},     // 3 blocks, 2 layers, no quant_conv
-	{"noattn", "../../testdata/golden/vae_noattn", true}, // no mid attention, no post_quant_conv, 16 latents
+	{"tiny_sd", testutil.Testdata("tiny-sd", "vae"), true},
+	{"tiny_sdxl", testutil.Testdata("tiny-sdxl", "vae"), true},
+	{"deep", testutil.Golden("vae_deep"), true},     // 3 blocks, 2 layers, no quant_conv
+	{"noattn", testutil.Golden("vae_noattn"), true}, // no mid attention, no post_quant_conv, 16 latents
 }
 
 type manifest struct {
@@ -52,62 +54,21 @@ type golden struct {
 func openGolden(t *testing.T, name string) golden {
 	t.Helper()
 	base := filepath.Join(goldenDir, "vae_"+name)
-	src, err := weights.Open(base + ".safetensors")
-	if err != nil {
-		t.Fatalf("golden: %v", err)
-	}
-	t.Cleanup(func() { src.Close() })
-	data, err := os.ReadFile(base + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return golden{src, m}
+	testutil.LoadJSON(t, base+".json", &m)
+	return golden{weightstest.Open(t, base+".safetensors"), m}
 }
 
 func (g golden) get(t *testing.T, name string) *tensor.Dense {
 	t.Helper()
-	x, err := g.src.Tensor(name)
-	if err != nil {
-		t.Fatalf("golden %s: %v", name, err)
-	}
-	return x
-}
-
-// maxAbsDiff compares shapes and returns the largest absolute difference.
-func maxAbsDiff(t *testing.T, what string, got, want *tensor.Dense) float64 {
-	t.Helper()
-	gs, ws := tensor.Shape(got), tensor.Shape(want)
-	if len(gs) != len(ws) {
-		t.Fatalf("%s: shape %v, want %v", what, gs, ws)
-	}
-	for i := range gs {
-		if gs[i] != ws[i] {
-			t.Fatalf("%s: shape %v, want %v", what, gs, ws)
-		}
-	}
-	var m float64
-	gd, wd := tensor.F32(got), tensor.F32(want)
-	for i := range gd {
-		d := math.Abs(float64(gd[i]) - float64(wd[i]))
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		m = max(m, d)
-	}
-	return m
+	return weightstest.Tensor(t, g.src, name)
 }
 
 func expectClose(t *testing.T, what string, got, want *tensor.Dense) {
 	t.Helper()
-	d := maxAbsDiff(t, what, got, want)
+	d := testutil.DenseMaxAbsDiff(t, got, want, what)
 	t.Logf("%s: max abs err %.3g", what, d)
-	if d > tol {
-		t.Errorf("%s: max abs err %.3g > %g", what, d, tol)
-	}
+	assert.LessOrEqual(t, d, tol, "%s: max abs err", what)
 }
 
 // checkFixtureHash fails early, with a clear message, when the fixture
@@ -115,12 +76,9 @@ func expectClose(t *testing.T, what string, got, want *tensor.Dense) {
 func checkFixtureHash(t *testing.T, dir, want string) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "diffusion_pytorch_model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
-		t.Fatalf("%s weights changed since the goldens were made (sha256 %s, golden %s): rerun tools/reference/golden_vae.py", dir, got, want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want, fmt.Sprintf("%x", sha256.Sum256(data)),
+		"%s weights changed since the goldens were made: rerun tools/reference/golden_vae.py", dir)
 }
 
 func skipMissing(t *testing.T, paths ...string) {
@@ -135,7 +93,7 @@ func skipMissing(t *testing.T, paths ...string) {
 func TestGoldenParity(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.name, func(t *testing.T) {
-			skipMissing(t, f.dir, "../../testdata/golden/vae_"+f.name+".safetensors")
+			skipMissing(t, f.dir, testutil.Golden("vae_"+f.name+".safetensors"))
 			runParity(t, f)
 		})
 	}
@@ -145,62 +103,45 @@ func runParity(t *testing.T, f fixture) {
 	g := openGolden(t, f.name)
 	checkFixtureHash(t, f.dir, g.man.WeightsSHA256)
 	v, err := Load(f.dir, weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 
 	post, err := v.Encode(ctx, g.get(t, "x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	expectClose(t, "mean", post.Mean, g.get(t, "mean"))
 	expectClose(t, "logvar", post.LogVar, g.get(t, "logvar"))
 	expectClose(t, "mode", post.Mode(), g.get(t, "mean"))
 	expectClose(t, "sample", post.Sample(rng.New(g.man.SampleSeed)), g.get(t, "sample"))
 
 	dec, err := v.Decode(ctx, g.get(t, "z"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	expectClose(t, "decoded", dec, g.get(t, "decoded"))
 
 	if !f.tiling || g.man.Tiling == nil {
 		return
 	}
 	tm := g.man.Tiling
-	if err := v.SetTileOptions(TileOptions{SampleMinSize: tm.Sample, LatentMinSize: tm.Latent, OverlapFactor: tm.Overlap}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, v.SetTileOptions(TileOptions{SampleMinSize: tm.Sample, LatentMinSize: tm.Latent, OverlapFactor: tm.Overlap}))
 	v.SetTiling(true)
 	tpost, err := v.Encode(ctx, g.get(t, "tiled_x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	expectClose(t, "tiled mean", tpost.Mean, g.get(t, "tiled_mean"))
 	expectClose(t, "tiled logvar", tpost.LogVar, g.get(t, "tiled_logvar"))
 	tdec, err := v.Decode(ctx, g.get(t, "tiled_z"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	expectClose(t, "tiled decoded", tdec, g.get(t, "tiled_decoded"))
 
 	// Tiling must really change the computation on inputs larger than a
 	// tile (otherwise the check above proves nothing) ...
 	v.SetTiling(false)
 	plain, err := v.Decode(ctx, g.get(t, "tiled_z"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := maxAbsDiff(t, "untiled", plain, g.get(t, "tiled_decoded")); d < 1e-3 {
-		t.Errorf("untiled decode equals tiled decode (diff %g): tiling not exercised", d)
-	}
+	require.NoError(t, err)
+	d := testutil.DenseMaxAbsDiff(t, plain, g.get(t, "tiled_decoded"), "untiled")
+	assert.GreaterOrEqual(t, d, 1e-3, "untiled decode equals tiled decode: tiling not exercised")
 	// ... and leave inputs within one tile untouched.
 	v.SetTiling(true)
 	small, err := v.Decode(ctx, g.get(t, "z"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if tensor.Shape(g.get(t, "z"))[2] <= tm.Latent && tensor.Shape(g.get(t, "z"))[3] <= tm.Latent {
 		expectClose(t, "decode within one tile", small, g.get(t, "decoded"))
 	}
@@ -218,7 +159,7 @@ func TestFullSize(t *testing.T) {
 	if out == "" {
 		out = "/tmp/autopipe-full"
 	}
-	dir := "../../testdata/fullsize/vae"
+	dir := testutil.Testdata("fullsize", "vae")
 	if _, err := os.Stat(dir); err != nil {
 		dir = filepath.Join(out, "vae")
 	}
@@ -233,9 +174,7 @@ func loadTiny(t *testing.T) *AutoencoderKL {
 	t.Helper()
 	skipMissing(t, fixtures[0].dir)
 	v, err := Load(fixtures[0].dir, weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -251,24 +190,19 @@ func TestBadInputs(t *testing.T) {
 		{"channels", []int{1, c.InChannels + 1, 8, 8}},
 		{"empty", []int{1, c.InChannels, 0, 8}},
 	} {
-		if _, err := v.Encode(ctx, tensor.New(tc.shape...)); err == nil {
-			t.Errorf("encode %s %v: no error", tc.name, tc.shape)
-		}
+		_, err := v.Encode(ctx, tensor.New(tc.shape...))
+		assert.Error(t, err, "encode %s %v: no error", tc.name, tc.shape)
 	}
-	if _, err := v.Decode(ctx, tensor.New(1, c.LatentChannels+1, 4, 4)); err == nil {
-		t.Error("decode with wrong channel count: no error")
-	}
-	if _, err := v.Decode(ctx, nil); err == nil {
-		t.Error("decode nil: no error")
-	}
+	_, err := v.Decode(ctx, tensor.New(1, c.LatentChannels+1, 4, 4))
+	assert.Error(t, err, "decode with wrong channel count: no error")
+	_, err = v.Decode(ctx, nil)
+	assert.Error(t, err, "decode nil: no error")
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := v.Decode(cctx, tensor.New(1, c.LatentChannels, 4, 4)); !errors.Is(err, context.Canceled) {
-		t.Errorf("decode with cancelled context: err %v", err)
-	}
-	if _, err := v.Encode(cctx, tensor.New(1, c.InChannels, 16, 16)); !errors.Is(err, context.Canceled) {
-		t.Errorf("encode with cancelled context: err %v", err)
-	}
+	_, err = v.Decode(cctx, tensor.New(1, c.LatentChannels, 4, 4))
+	assert.ErrorIs(t, err, context.Canceled, "decode with cancelled context")
+	_, err = v.Encode(cctx, tensor.New(1, c.InChannels, 16, 16))
+	assert.ErrorIs(t, err, context.Canceled, "encode with cancelled context")
 }
 
 // TestLegacyAttentionNames loads the tiny VAE from a source presenting the
@@ -276,29 +210,19 @@ func TestBadInputs(t *testing.T) {
 // with 1x1-conv weights [C, C, 1, 1], and checks the decoder output is the
 // same as with the current names.
 func TestLegacyAttentionNames(t *testing.T) {
-	skipMissing(t, fixtures[0].dir, "../../testdata/golden/vae_tiny_sd.safetensors")
+	skipMissing(t, fixtures[0].dir, testutil.Golden("vae_tiny_sd.safetensors"))
 	c, err := ReadConfig(filepath.Join(fixtures[0].dir, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src, err := weights.OpenComponent(fixtures[0].dir, "diffusion_pytorch_model", weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
 	legacy := newRenamedSource(t, src)
 	v, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.LoadFrom(legacy); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, v.LoadFrom(legacy))
 	g := openGolden(t, "tiny_sd")
 	dec, err := v.Decode(context.Background(), g.get(t, "z"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	expectClose(t, "decoded (legacy names)", dec, g.get(t, "decoded"))
 }
 
@@ -314,9 +238,7 @@ func newRenamedSource(t *testing.T, src weights.Source) *renamedSource {
 	n := 0
 	for _, name := range src.Names() {
 		x, err := src.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if strings.Contains(name, "mid_block.attentions.") {
 			newName := repl.Replace(name)
 			if newName != name {
@@ -330,9 +252,7 @@ func newRenamedSource(t *testing.T, src weights.Source) *renamedSource {
 		r.names = append(r.names, name)
 		r.t[name] = x
 	}
-	if n == 0 {
-		t.Fatal("no attention tensors renamed")
-	}
+	require.NotZero(t, n, "no attention tensors renamed")
 	return r
 }
 
@@ -359,32 +279,29 @@ func TestConfig(t *testing.T) {
 		"up_block_types": ["UpDecoderBlock2D","UpDecoderBlock2D","UpDecoderBlock2D","UpDecoderBlock2D"],
 		"layers_per_block": 2, "sample_size": 1024, "scaling_factor": 0.13025, "force_upcast": false,
 		"shift_factor": null, "latents_mean": null}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.LatentChannels != 4 || c.NormNumGroups != 32 || !c.UseQuantConv || !c.MidBlockAddAttention || c.ShiftFactor != nil {
-		t.Errorf("defaults not applied: %+v", c)
-	}
-	if c.ScalingFactor != 0.13025 || c.ForceUpcast || c.SampleSizeInt() != 1024 || c.DownFactor() != 8 {
-		t.Errorf("values not read: %+v", c)
-	}
-	if to := defaultTileOptions(c); to.SampleMinSize != 1024 || to.LatentMinSize != 128 || to.OverlapFactor != 0.25 {
-		t.Errorf("tile options %+v", to)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 4, c.LatentChannels, "defaults not applied: %+v", c)
+	assert.Equal(t, 32, c.NormNumGroups, "defaults not applied: %+v", c)
+	assert.True(t, c.UseQuantConv, "defaults not applied: %+v", c)
+	assert.True(t, c.MidBlockAddAttention, "defaults not applied: %+v", c)
+	assert.Nil(t, c.ShiftFactor, "defaults not applied: %+v", c)
+	assert.Equal(t, 0.13025, c.ScalingFactor, "values not read: %+v", c)
+	assert.False(t, c.ForceUpcast, "values not read: %+v", c)
+	assert.Equal(t, 1024, c.SampleSizeInt(), "values not read: %+v", c)
+	assert.Equal(t, 8, c.DownFactor(), "values not read: %+v", c)
+	to := defaultTileOptions(c)
+	assert.Equal(t, [3]float64{1024, 128, 0.25}, [3]float64{float64(to.SampleMinSize), float64(to.LatentMinSize), to.OverlapFactor}, "tile options %+v", to)
 	c, err = ParseConfig([]byte(`{"shift_factor": 0.0609, "latents_mean": [1,2,3,4], "latents_std": [1,1,1,1], "use_quant_conv": false}`))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	if assert.NotNil(t, c.ShiftFactor, "optional values not read: %+v", c) {
+		assert.Equal(t, 0.0609, *c.ShiftFactor, "optional values not read: %+v", c)
 	}
-	if c.ShiftFactor == nil || *c.ShiftFactor != 0.0609 || len(c.LatentsMean) != 4 || c.UseQuantConv {
-		t.Errorf("optional values not read: %+v", c)
-	}
+	assert.Len(t, c.LatentsMean, 4, "optional values not read: %+v", c)
+	assert.False(t, c.UseQuantConv, "optional values not read: %+v", c)
 	v, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.QuantConv != nil || v.PostQuantConv == nil {
-		t.Error("use_quant_conv false must drop quant_conv only")
-	}
+	require.NoError(t, err)
+	assert.Nil(t, v.QuantConv, "use_quant_conv false must drop quant_conv only")
+	assert.NotNil(t, v.PostQuantConv, "use_quant_conv false must drop quant_conv only")
 	for _, bad := range []string{
 		`{"block_out_channels": []}`,
 		`{"down_block_types": ["CrossAttnDownBlock2D"]}`,
@@ -393,9 +310,8 @@ func TestConfig(t *testing.T) {
 		`{"act_fn": "gelu"}`,
 		`{"layers_per_block": "2"}`,
 	} {
-		if _, err := ParseConfig([]byte(bad)); err == nil {
-			t.Errorf("config %s: no error", bad)
-		}
+		_, err := ParseConfig([]byte(bad))
+		assert.Error(t, err, "config %s: no error", bad)
 	}
 }
 
@@ -405,42 +321,34 @@ func TestBlend(t *testing.T) {
 	b := tensor.FromSlice([]float32{10, 20, 30, 40}, 1, 1, 1, 4)
 	blendH(a, b, 2)
 	want := []float32{3, 0.5*4 + 0.5*20, 30, 40}
-	for i, w := range want {
-		if got := tensor.F32(b)[i]; math.Abs(float64(got-w)) > 1e-6 {
-			t.Errorf("blendH[%d] = %g, want %g", i, got, w)
-		}
-	}
+	testutil.AssertClose(t, want, tensor.F32(b), 1e-6, "blendH")
 	a = tensor.FromSlice([]float32{1, 2, 3, 4}, 1, 1, 4, 1)
 	b = tensor.FromSlice([]float32{10, 20, 30, 40}, 1, 1, 4, 1)
 	blendV(a, b, 2)
-	for i, w := range want {
-		if got := tensor.F32(b)[i]; math.Abs(float64(got-w)) > 1e-6 {
-			t.Errorf("blendV[%d] = %g, want %g", i, got, w)
-		}
-	}
+	testutil.AssertClose(t, want, tensor.F32(b), 1e-6, "blendV")
 }
 
 func TestLoadConfigValues(t *testing.T) {
-	dir := "../../testdata/golden/vae_deep"
+	dir := testutil.Golden("vae_deep")
 	skipMissing(t, dir)
 	v, err := Load(dir, weights.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := v.Config()
-	if c.ShiftFactor == nil || *c.ShiftFactor != 0.1159 || c.ScalingFactor != 0.3611 || c.ForceUpcast {
-		t.Errorf("scaling config not read: %+v", c)
+	if assert.NotNil(t, c.ShiftFactor, "scaling config not read: %+v", c) {
+		assert.Equal(t, 0.1159, *c.ShiftFactor, "scaling config not read: %+v", c)
 	}
-	if len(c.LatentsMean) != 4 || c.LatentsMean[3] != -0.4 || len(c.LatentsStd) != 4 || c.LatentsStd[0] != 1.1 {
-		t.Errorf("latents_mean/std not read: %v %v", c.LatentsMean, c.LatentsStd)
+	assert.Equal(t, 0.3611, c.ScalingFactor, "scaling config not read: %+v", c)
+	assert.False(t, c.ForceUpcast, "scaling config not read: %+v", c)
+	if assert.Len(t, c.LatentsMean, 4, "latents_mean not read") {
+		assert.Equal(t, -0.4, c.LatentsMean[3], "latents_mean not read: %v", c.LatentsMean)
 	}
-	if v.QuantConv != nil || v.PostQuantConv == nil {
-		t.Error("use_quant_conv false: quant_conv must be absent, post_quant_conv present")
+	if assert.Len(t, c.LatentsStd, 4, "latents_std not read") {
+		assert.Equal(t, 1.1, c.LatentsStd[0], "latents_std not read: %v", c.LatentsStd)
 	}
-	if to := v.TileOptions(); to.SampleMinSize != 32 || to.LatentMinSize != 8 || to.OverlapFactor != 0.25 {
-		t.Errorf("default tile options %+v", to)
-	}
-	if _, err := Load("../../testdata/golden", weights.OpenOptions{}); err == nil {
-		t.Error("loading a folder without config.json: no error")
-	}
+	assert.Nil(t, v.QuantConv, "use_quant_conv false: quant_conv must be absent")
+	assert.NotNil(t, v.PostQuantConv, "use_quant_conv false: post_quant_conv present")
+	to := v.TileOptions()
+	assert.Equal(t, [3]float64{32, 8, 0.25}, [3]float64{float64(to.SampleMinSize), float64(to.LatentMinSize), to.OverlapFactor}, "default tile options %+v", to)
+	_, err = Load(testutil.Golden(), weights.OpenOptions{})
+	assert.Error(t, err, "loading a folder without config.json: no error")
 }

@@ -2,11 +2,13 @@ package weights
 
 import (
 	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // rawFile assembles a safetensors file from a header JSON and n data bytes.
@@ -59,21 +61,15 @@ func TestOpenBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+"_"+c.file)
-			if err := os.WriteFile(p, c.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(p, c.data, 0o644))
 			src, err := Open(p)
 			if err == nil {
 				src.Close()
-				t.Fatalf("no error")
 			}
-			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) {
-				t.Fatalf("error %q: want it to name the file and contain %q", err, c.want)
-			}
+			require.ErrorContains(t, err, c.want)
+			require.ErrorContains(t, err, p, "the error names the file")
 			if strings.Contains(c.want, "pickle") || strings.Contains(c.want, "zip") {
-				if !errors.Is(err, ErrPickle) {
-					t.Fatalf("error %q does not wrap ErrPickle", err)
-				}
+				require.ErrorIs(t, err, ErrPickle)
 			}
 		})
 	}
@@ -81,9 +77,7 @@ func TestOpenBadInput(t *testing.T) {
 
 func TestOpenMissingFile(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "nope.safetensors"))
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
 // TestOpenValidEdgeCases covers files that are unusual but valid: no
@@ -111,9 +105,7 @@ func TestOpenValidEdgeCases(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "edge.safetensors")
 	os.WriteFile(p, b, 0o644)
 	src, err := Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
 	want := map[string][]float32{
 		"empty": {}, "scalar": {3.1415927}, "odd": {200}, "unaligned": {1, -2},
@@ -121,27 +113,15 @@ func TestOpenValidEdgeCases(t *testing.T) {
 	}
 	for name, w := range want {
 		x, err := src.Tensor(name)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		got := x.Float32s()
-		if len(got) != len(w) {
-			t.Fatalf("%s: got %v want %v", name, got, w)
-		}
-		for i := range w {
-			if got[i] != w[i] {
-				t.Fatalf("%s: got %v want %v", name, got, w)
-			}
-		}
+		require.NoError(t, err, "%s", name)
+		testutil.RequireClose(t, w, x.Float32s(), 0, name)
 	}
-	if info, _ := src.Info("half"); info.DType != "F16" {
-		t.Fatalf("dtype %q", info.DType)
-	}
+	info, _ := src.Info("half")
+	require.Equal(t, "F16", info.DType)
 }
 
 func TestOverlapBehindEmptyTensor(t *testing.T) {
 	hdr := `{"a":{"dtype":"U8","shape":[100],"data_offsets":[0,100]},"b":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"c":{"dtype":"U8","shape":[10],"data_offsets":[50,60]}}`
-	if _, err := parseHeader(rawFile(hdr, 100), int64(8+len(hdr)+100)); err == nil || !strings.Contains(err.Error(), "overlap") {
-		t.Fatalf("got %v", err)
-	}
+	_, err := parseHeader(rawFile(hdr, 100), int64(8+len(hdr)+100))
+	require.ErrorContains(t, err, "overlap")
 }

@@ -3,6 +3,10 @@ package weights
 import (
 	"math"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func allHalves() []uint16 {
@@ -11,6 +15,15 @@ func allHalves() []uint16 {
 		src[i] = uint16(i)
 	}
 	return src
+}
+
+// widenedHalves returns every half value converted to float32, indexed by
+// its bit pattern.
+func widenedHalves() []float32 {
+	all := allHalves()
+	f := make([]float32, len(all))
+	F16ToF32(f, all)
+	return f
 }
 
 // TestF16AsmMatchesTable converts every half value with both paths and
@@ -24,11 +37,7 @@ func TestF16AsmMatchesTable(t *testing.T) {
 	b := make([]float32, len(src))
 	f16ToF32F16C(&a[0], &src[0], len(src))
 	f16ToF32Table(b, src)
-	for i := range src {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			t.Fatalf("half %#04x: asm %#08x, table %#08x", i, math.Float32bits(a[i]), math.Float32bits(b[i]))
-		}
-	}
+	testutil.RequireSameBits(t, b, a, "asm conversion differs from the table")
 }
 
 // TestF16Values checks the table path against values computed from the
@@ -53,18 +62,15 @@ func TestF16Values(t *testing.T) {
 		case m == 0:
 			want = sign * math.Inf(1)
 		default:
-			if !math.IsNaN(float64(got[i])) {
-				t.Fatalf("half %#04x: want NaN, got %v", h, got[i])
-			}
+			require.True(t, math.IsNaN(float64(got[i])), "half %#04x: want NaN, got %v", h, got[i])
 			bits := math.Float32bits(got[i])
-			if bits&0x3fe000 != uint32(h&0x1ff)<<13 || bits>>31 != uint32(h>>15) || bits&0x400000 == 0 {
-				t.Fatalf("half %#04x: NaN payload/sign lost: %#08x", h, bits)
-			}
+			require.Equal(t, uint32(h&0x1ff)<<13, bits&0x3fe000, "half %#04x: NaN payload lost: %#08x", h, bits)
+			require.Equal(t, uint32(h>>15), bits>>31, "half %#04x: NaN sign lost: %#08x", h, bits)
+			require.NotZero(t, bits&0x400000, "half %#04x: quiet bit lost: %#08x", h, bits)
 			continue
 		}
-		if float64(got[i]) != want || math.Signbit(float64(got[i])) != (sign < 0) {
-			t.Fatalf("half %#04x: got %v, want %v", h, got[i], want)
-		}
+		require.Equal(t, want, float64(got[i]), "half %#04x", h)
+		require.Equal(t, sign < 0, math.Signbit(float64(got[i])), "half %#04x: sign of %v", h, got[i])
 	}
 }
 
@@ -79,14 +85,8 @@ func TestF16ToF32Lengths(t *testing.T) {
 		a[n] = 42
 		F16ToF32(a, s)
 		f16ToF32Table(b, s)
-		for i := range b {
-			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-				t.Fatalf("n=%d i=%d: %v vs %v", n, i, a[i], b[i])
-			}
-		}
-		if a[n] != 42 {
-			t.Fatalf("n=%d: wrote past the end", n)
-		}
+		testutil.RequireSameBits(t, b, a[:n], "n=%d", n)
+		require.Equal(t, float32(42), a[n], "n=%d: wrote past the end", n)
 	}
 }
 
@@ -96,9 +96,7 @@ func TestBF16ToF32(t *testing.T) {
 	got := make([]float32, len(src))
 	BF16ToF32(got, src)
 	for i := range want {
-		if math.Float32bits(got[i]) != want[i] {
-			t.Errorf("%#04x: got %#08x want %#08x", src[i], math.Float32bits(got[i]), want[i])
-		}
+		assert.Equal(t, want[i], math.Float32bits(got[i]), "%#04x: got %#08x want %#08x", src[i], math.Float32bits(got[i]), want[i])
 	}
 }
 
@@ -110,14 +108,8 @@ func TestBF16AsmMatchesGo(t *testing.T) {
 		a[n] = 42
 		BF16ToF32(a, src[len(src)-n:])
 		bf16ToF32Go(b, src[len(src)-n:])
-		for i := range b {
-			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-				t.Fatalf("n=%d i=%d: %#08x vs %#08x", n, i, math.Float32bits(a[i]), math.Float32bits(b[i]))
-			}
-		}
-		if a[n] != 42 {
-			t.Fatalf("n=%d: wrote past the end", n)
-		}
+		testutil.RequireSameBits(t, b, a[:n], "n=%d", n)
+		require.Equal(t, float32(42), a[n], "n=%d: wrote past the end", n)
 	}
 }
 

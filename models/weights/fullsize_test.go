@@ -4,13 +4,16 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 // TestFullSizeCheckpoint opens a real checkpoint (opt-in: AUTOPIPE_FULL=1
 // and testdata/fullsize/clip_vitl14/model.safetensors present), loads every
 // tensor into a generated struct and touches every value, logging timings.
 func TestFullSizeCheckpoint(t *testing.T) {
-	const path = "../../testdata/fullsize/clip_vitl14/model.safetensors"
+	path := testutil.Testdata("fullsize", "clip_vitl14", "model.safetensors")
 	if os.Getenv("AUTOPIPE_FULL") != "1" {
 		t.Skip("set AUTOPIPE_FULL=1")
 	}
@@ -20,9 +23,7 @@ func TestFullSizeCheckpoint(t *testing.T) {
 	}
 	start := time.Now()
 	src, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
 	opened := time.Since(start)
 	dtypes := map[string]int{}
@@ -35,9 +36,7 @@ func TestFullSizeCheckpoint(t *testing.T) {
 	built := time.Since(start)
 	start = time.Now()
 	err = Load(src, dst, AllowUnused("text_model.embeddings.position_ids"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	loaded := time.Since(start)
 	start = time.Now()
 	var sum float64

@@ -1,66 +1,50 @@
 package weights
 
 import (
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-const goldenDir = "../../testdata/golden"
+var goldenDir = testutil.Golden()
 
 // TestDTypesMatchTorch compares our conversion of every stored dtype with
 // torch's .to(torch.float32) of the same tensors.
 func TestDTypesMatchTorch(t *testing.T) {
 	src, err := Open(filepath.Join(goldenDir, "weights_dtypes.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
 	exp, err := Open(filepath.Join(goldenDir, "weights_dtypes_expected.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer exp.Close()
-	if !slices.Equal(src.Names(), exp.Names()) || len(src.Names()) != 6 {
-		t.Fatalf("names %v vs %v", src.Names(), exp.Names())
-	}
+	require.Len(t, src.Names(), 6)
+	require.Equal(t, exp.Names(), src.Names())
 	dtypes := map[string]string{}
 	for _, name := range src.Names() {
 		info, _ := src.Info(name)
 		dtypes[name] = info.DType
 		got, err := src.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want, err := exp.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got.Shape(), want.Shape()) {
-			t.Fatalf("%s: shape %v vs %v", name, got.Shape(), want.Shape())
-		}
+		require.NoError(t, err)
+		require.Equal(t, []int(want.Shape()), []int(got.Shape()), "%s: shape", name)
 		g, w := got.Float32s(), want.Float32s()
 		for i := range w {
 			if math.IsNaN(float64(w[i])) {
-				if !math.IsNaN(float64(g[i])) {
-					t.Fatalf("%s[%d]: got %v, want NaN", name, i, g[i])
-				}
+				require.True(t, math.IsNaN(float64(g[i])), "%s[%d]: got %v, want NaN", name, i, g[i])
 				continue
 			}
-			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
-				t.Fatalf("%s[%d]: got %v (%#08x), want %v (%#08x)", name, i, g[i], math.Float32bits(g[i]), w[i], math.Float32bits(w[i]))
-			}
+			require.Equal(t, math.Float32bits(w[i]), math.Float32bits(g[i]), "%s[%d]: got %v, want %v (bits)", name, i, g[i], w[i])
 		}
 	}
 	want := map[string]string{"f16_all": "F16", "bf16": "BF16", "f64": "F64", "i64": "I64", "u8": "U8", "bool": "BOOL"}
 	for k, v := range want {
-		if dtypes[k] != v {
-			t.Errorf("%s: dtype %q, want %q", k, dtypes[k], v)
-		}
+		assert.Equal(t, v, dtypes[k], "%s: dtype", k)
 	}
 }
 
@@ -69,46 +53,31 @@ func TestDTypesMatchTorch(t *testing.T) {
 func TestVariantSharded(t *testing.T) {
 	dir := filepath.Join(goldenDir, "weights_variant")
 	full, err := OpenComponent(dir, "diffusion_pytorch_model", OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer full.Close()
 	half, err := OpenComponent(dir, "diffusion_pytorch_model", OpenOptions{Variant: "fp16"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer half.Close()
-	if _, ok := half.(*sharded); !ok {
-		t.Fatalf("fp16 variant opened as %T, want the sharded index", half)
-	}
-	if len(half.(*sharded).shards) < 2 {
-		t.Fatalf("want several shards, got %d", len(half.(*sharded).shards))
-	}
-	if !slices.Equal(full.Names(), half.Names()) || len(full.Names()) == 0 {
-		t.Fatalf("names differ: %d vs %d", len(full.Names()), len(half.Names()))
-	}
+	require.IsType(t, &sharded{}, half, "fp16 variant: want the sharded index")
+	require.GreaterOrEqual(t, len(half.(*sharded).shards), 2, "want several shards")
+	require.NotEmpty(t, full.Names())
+	require.Equal(t, full.Names(), half.Names(), "names differ")
 	for _, name := range full.Names() {
 		fi, _ := full.Info(name)
 		hi, _ := half.Info(name)
-		if fi.DType != "F32" || hi.DType != "F16" || !slices.Equal(fi.Shape, hi.Shape) {
-			t.Fatalf("%s: infos %+v %+v", name, fi, hi)
-		}
+		require.Equal(t, "F32", fi.DType, "%s: infos %+v %+v", name, fi, hi)
+		require.Equal(t, "F16", hi.DType, "%s: infos %+v %+v", name, fi, hi)
+		require.Equal(t, fi.Shape, hi.Shape, "%s: infos %+v %+v", name, fi, hi)
 		a, err := full.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b, err := half.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(a.Float32s(), b.Float32s()) {
-			t.Fatalf("%s: values differ", name)
-		}
+		require.NoError(t, err)
+		testutil.RequireClose(t, a.Float32s(), b.Float32s(), 0, "%s: values differ", name)
 	}
-	if _, err := OpenComponent(dir, "diffusion_pytorch_model", OpenOptions{Variant: "bf16"}); !errors.Is(err, ErrNoWeights) ||
-		!strings.Contains(err.Error(), `no "bf16" variant`) || !strings.Contains(err.Error(), "diffusion_pytorch_model.safetensors") {
-		t.Fatalf("missing variant: %v", err)
-	}
+	_, err = OpenComponent(dir, "diffusion_pytorch_model", OpenOptions{Variant: "bf16"})
+	require.ErrorIs(t, err, ErrNoWeights, "missing variant")
+	require.ErrorContains(t, err, `no "bf16" variant`)
+	require.ErrorContains(t, err, "diffusion_pytorch_model.safetensors")
 }
 
 func TestOpenComponentErrors(t *testing.T) {
@@ -117,17 +86,12 @@ func TestOpenComponentErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o644)
 	_, err := OpenComponent(dir, "diffusion_pytorch_model", OpenOptions{})
 	want := "weights: no safetensors weights in " + dir + " (found diffusion_pytorch_model.bin; pickle files are not loaded)"
-	if err == nil || err.Error() != want || !errors.Is(err, ErrNoWeights) {
-		t.Fatalf("got %v\nwant %s", err, want)
-	}
+	require.EqualError(t, err, want)
+	require.ErrorIs(t, err, ErrNoWeights)
 	_, err = OpenComponent(dir, "model", OpenOptions{})
-	if err == nil || !strings.Contains(err.Error(), "looked for model.safetensors, model.safetensors.index.json") {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorContains(t, err, "looked for model.safetensors, model.safetensors.index.json")
 	_, err = OpenComponent(filepath.Join(dir, "nope"), "model", OpenOptions{})
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestIndexErrors(t *testing.T) {
@@ -150,16 +114,10 @@ func TestIndexErrors(t *testing.T) {
 	}
 	for js, want := range cases {
 		_, err := Open(write("m.safetensors.index.json", js))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: got %v, want %q", js, err, want)
-		}
+		assert.ErrorContains(t, err, want, js)
 	}
 	src, err := Open(write("m.safetensors.index.json", `{"metadata":{"total_size":4},"weight_map":{"a":"s1.safetensors"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
-	if !slices.Equal(src.Names(), []string{"a"}) {
-		t.Fatal(src.Names())
-	}
+	require.Equal(t, []string{"a"}, src.Names())
 }

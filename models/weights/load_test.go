@@ -2,12 +2,14 @@ package weights
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type common struct {
@@ -48,13 +50,19 @@ func TestLoadFeatures(t *testing.T) {
 	}
 	err := Load(src, f, AllowUnused("legacy"))
 	var le *LoadError
-	if !errors.As(err, &le) || !slices.Equal(le.Unused, []string{"absent.weight", "ptrs.1.weight"}) || len(le.Missing)+len(le.Mismatched) != 0 {
-		t.Fatalf("got %v", err)
-	}
-	if f.Opt != nil || f.Kept == nil || f.Kept.W == nil || f.C.Norm == nil || f.Ptrs[0].W == nil ||
-		f.Params[1] == nil || f.Arr[1].Norm == nil || f.Ignore != nil || f.Dash != nil {
-		t.Fatalf("bad load %+v", f)
-	}
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, []string{"absent.weight", "ptrs.1.weight"}, le.Unused)
+	require.Empty(t, le.Missing)
+	require.Empty(t, le.Mismatched)
+	require.Nil(t, f.Opt, "bad load %+v", f)
+	require.NotNil(t, f.Kept, "bad load %+v", f)
+	require.NotNil(t, f.Kept.W, "bad load %+v", f)
+	require.NotNil(t, f.C.Norm, "bad load %+v", f)
+	require.NotNil(t, f.Ptrs[0].W, "bad load %+v", f)
+	require.NotNil(t, f.Params[1], "bad load %+v", f)
+	require.NotNil(t, f.Arr[1].Norm, "bad load %+v", f)
+	require.Nil(t, f.Ignore, "bad load %+v", f)
+	require.Nil(t, f.Dash, "bad load %+v", f)
 }
 
 func TestLoadRenameAndPrefix(t *testing.T) {
@@ -81,12 +89,9 @@ func TestLoadRenameAndPrefix(t *testing.T) {
 		Proj lin `st:"proj"`
 	}
 	dst.Proj = lin{in: 3, out: 2}
-	if err := Load(src, &dst, WithPrefix("model"), WithRename(rename)); err != nil {
-		t.Fatal(err)
-	}
-	if dst.Proj.B == nil || tensor.F32(dst.Proj.W)[5] != 5 {
-		t.Fatal("not loaded")
-	}
+	require.NoError(t, Load(src, &dst, WithPrefix("model"), WithRename(rename)))
+	require.NotNil(t, dst.Proj.B, "not loaded")
+	require.Equal(t, float32(5), tensor.F32(dst.Proj.W)[5], "not loaded")
 	// Missing names are reported with the prefix.
 	var two struct {
 		Proj  lin `st:"proj"`
@@ -95,9 +100,9 @@ func TestLoadRenameAndPrefix(t *testing.T) {
 	two.Proj, two.Other = lin{in: 3, out: 2}, lin{in: 1, out: 1}
 	err := Load(src, &two, WithPrefix("model."), WithRename(rename))
 	var le *LoadError
-	if !errors.As(err, &le) || !slices.Equal(le.Missing, []string{"model.other.weight"}) || len(le.Unused) != 0 {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, []string{"model.other.weight"}, le.Missing)
+	require.Empty(t, le.Unused)
 	// Two names renamed onto one.
 	err = Load(src, &dst, WithPrefix("model"), WithRename(func(s string) string {
 		if s == "model.junk" {
@@ -105,9 +110,9 @@ func TestLoadRenameAndPrefix(t *testing.T) {
 		}
 		return rename(s)
 	}))
-	if !errors.As(err, &le) || len(le.Duplicate) != 1 || !strings.Contains(le.Duplicate[0], "model.proj") {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorAs(t, err, &le)
+	require.Len(t, le.Duplicate, 1)
+	require.Contains(t, le.Duplicate[0], "model.proj")
 }
 
 func TestLoadProgrammingErrors(t *testing.T) {
@@ -125,18 +130,15 @@ func TestLoadProgrammingErrors(t *testing.T) {
 	for _, dst := range []any{nil, notStruct, &notStruct, (*lin)(nil), &unexported, &badType, &emptyName} {
 		err := Load(src, dst)
 		var le *LoadError
-		if err == nil || errors.As(err, &le) {
-			t.Errorf("%T: got %v", dst, err)
-		}
+		assert.Error(t, err, "%T", dst)
+		assert.False(t, errors.As(err, &le), "%T: got a *LoadError for a programming error: %v", dst, err)
 	}
 	_ = unexported.x
 }
 
 func TestTensorConcurrent(t *testing.T) {
-	src, err := OpenComponent("../../testdata/golden/weights_variant", "diffusion_pytorch_model", OpenOptions{Variant: "fp16"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, err := OpenComponent(testutil.Golden("weights_variant"), "diffusion_pytorch_model", OpenOptions{Variant: "fp16"})
+	require.NoError(t, err)
 	defer src.Close()
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
@@ -144,8 +146,7 @@ func TestTensorConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, n := range src.Names() {
-				if _, err := src.Tensor(n); err != nil {
-					t.Error(err)
+				if _, err := src.Tensor(n); !assert.NoError(t, err) {
 					return
 				}
 			}
@@ -168,7 +169,5 @@ func TestLoadSourceShapeDisagrees(t *testing.T) {
 	}
 	dst.Proj = lin{in: 3, out: 2}
 	err := Load(src, &dst)
-	if err == nil || !strings.Contains(err.Error(), "source returned shape [3 2], its info says [2 3]") {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorContains(t, err, "source returned shape [3 2], its info says [2 3]")
 }

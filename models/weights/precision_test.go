@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -12,12 +13,7 @@ import (
 // Every half value, widened, survives roundF16; values between two halves
 // go to the nearer one (ties to even).
 func TestRoundF16AllHalves(t *testing.T) {
-	all := make([]uint16, 1<<16)
-	for i := range all {
-		all[i] = uint16(i)
-	}
-	f := make([]float32, len(all))
-	F16ToF32(f, all)
+	f := widenedHalves()
 	for i, v := range f {
 		if v != v {
 			continue
@@ -55,10 +51,10 @@ func TestWithPrecisionRoundsTensors(t *testing.T) {
 	require.NotEqual(t, float32(0.1), roundF16(0.1))
 
 	// A real fixture: the fp16-rounded text encoder differs from the fp32 one.
-	f32, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{})
+	f32, err := OpenComponent(testutil.Testdata("tiny-sd", "text_encoder"), "model", OpenOptions{})
 	require.NoError(t, err)
 	defer f32.Close()
-	f16, err := OpenComponent("../../testdata/tiny-sd/text_encoder", "model", OpenOptions{Precision: tensor.BFloat16})
+	f16, err := OpenComponent(testutil.Testdata("tiny-sd", "text_encoder"), "model", OpenOptions{Precision: tensor.BFloat16})
 	require.NoError(t, err)
 	defer f16.Close()
 	name := f32.Names()[len(f32.Names())-1]
@@ -89,21 +85,12 @@ func TestConvertParallelChunks(t *testing.T) {
 		} else {
 			BF16ToF32(want, halves(raw))
 		}
-		for i := range want {
-			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-				t.Fatalf("%s element %d: %x != %x", dt, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
-			}
-		}
+		testutil.RequireSameBits(t, want, got, dt)
 	}
 }
 
 func TestF32ToF16Bits(t *testing.T) {
-	all := make([]uint16, 1<<16)
-	for i := range all {
-		all[i] = uint16(i)
-	}
-	f := make([]float32, len(all))
-	F16ToF32(f, all)
+	f := widenedHalves()
 	for i, v := range f {
 		if v != v {
 			continue

@@ -1,18 +1,18 @@
 package weights
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/require"
 )
 
 // node is one segment of a dotted tensor-name tree.
@@ -113,9 +113,7 @@ func fill(v reflect.Value, n *node) {
 func structFor(t *testing.T, shapes map[string][]int) any {
 	t.Helper()
 	root, err := buildTree(shapes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v := reflect.New(typeOf(root))
 	fill(v.Elem(), root)
 	return v.Interface()
@@ -155,7 +153,7 @@ func shapesOf(src Source) map[string][]int {
 // tinyComponents lists the component folders of the tiny fixtures that hold
 // safetensors weights, with the basename to open them by.
 func tinyComponents(t *testing.T) map[string]string {
-	dirs, _ := filepath.Glob("../../testdata/tiny-*/*")
+	dirs, _ := filepath.Glob(testutil.Testdata("tiny-*", "*"))
 	out := map[string]string{}
 	for _, d := range dirs {
 		for _, base := range []string{"diffusion_pytorch_model", "model"} {
@@ -173,11 +171,9 @@ func tinyComponents(t *testing.T) map[string]string {
 func TestLoadTinyComponents(t *testing.T) {
 	comps := tinyComponents(t)
 	for dir, base := range comps {
-		t.Run(strings.TrimPrefix(dir, "../../testdata/"), func(t *testing.T) {
+		t.Run(strings.TrimPrefix(dir, testutil.Testdata()+string(filepath.Separator)), func(t *testing.T) {
 			src, err := OpenComponent(dir, base, OpenOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer src.Close()
 			shapes := shapesOf(src)
 			names := src.Names()
@@ -185,15 +181,11 @@ func TestLoadTinyComponents(t *testing.T) {
 			// Complete struct: nothing missing, unused or mismatched, and
 			// every field holds the tensor of its name.
 			dst := structFor(t, shapes)
-			if err := Load(src, dst); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, Load(src, dst))
 			for _, n := range names {
 				want, _ := src.Tensor(n)
 				got := lookup(reflect.ValueOf(dst), n)
-				if !slices.Equal(got.Float32s(), want.Float32s()) {
-					t.Fatalf("%s: wrong tensor loaded", n)
-				}
+				testutil.RequireClose(t, want.Float32s(), got.Float32s(), 0, "%s: wrong tensor loaded", n)
 			}
 
 			// A struct lacking one field leaves that tensor unused; a struct
@@ -231,12 +223,10 @@ func TestLoadTinyComponents(t *testing.T) {
 			for _, c := range checks {
 				err := Load(src, structFor(t, c.shapes))
 				var le *LoadError
-				if !errors.As(err, &le) {
-					t.Fatalf("want *LoadError, got %v", err)
-				}
-				if !slices.Equal(le.Missing, c.missing) || !slices.Equal(le.Unused, c.unused) || !slices.Equal(le.Mismatched, c.mismatc) {
-					t.Fatalf("got %+v, want missing %v unused %v mismatched %v", le, c.missing, c.unused, c.mismatc)
-				}
+				require.ErrorAs(t, err, &le)
+				require.Equal(t, c.missing, le.Missing, "missing")
+				require.Equal(t, c.unused, le.Unused, "unused")
+				require.Equal(t, c.mismatc, le.Mismatched, "mismatched")
 			}
 		})
 	}

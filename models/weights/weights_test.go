@@ -1,14 +1,13 @@
 package weights
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/goautopipe/diffusers/tensor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func seq(n int, scale float32) []float32 {
@@ -26,39 +25,27 @@ func TestWriteOpenRoundTrip(t *testing.T) {
 		"a.weight": tensor.FromSlice(seq(6, 0.5), 2, 3),
 		"a.bias":   tensor.FromSlice(seq(2, -1), 2),
 	}
-	if err := WriteFile(p, in, map[string]string{"format": "pt"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteFile(p, in, map[string]string{"format": "pt"}))
 	src, err := Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer src.Close()
-	if got := src.Names(); !slices.Equal(got, []string{"a.bias", "a.weight"}) {
-		t.Fatalf("names %v", got)
-	}
+	require.Equal(t, []string{"a.bias", "a.weight"}, src.Names())
 	info, ok := src.Info("a.weight")
-	if !ok || !slices.Equal(info.Shape, []int{2, 3}) || info.DType != "F32" {
-		t.Fatalf("info %+v %v", info, ok)
-	}
+	require.True(t, ok)
+	require.Equal(t, []int{2, 3}, info.Shape)
+	require.Equal(t, "F32", info.DType)
 	w, err := src.Tensor("a.weight")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(tensor.F32(w), seq(6, 0.5)) || !slices.Equal(tensor.Shape(w), []int{2, 3}) {
-		t.Fatalf("got %v %v", tensor.F32(w), tensor.Shape(w))
-	}
-	if md := src.(MetadataSource).Metadata(); md["format"] != "pt" {
-		t.Fatalf("metadata %v", md)
-	}
+	require.NoError(t, err)
+	require.Equal(t, seq(6, 0.5), tensor.F32(w))
+	require.Equal(t, []int{2, 3}, tensor.Shape(w))
+	require.Implements(t, (*MetadataSource)(nil), src)
+	md := src.(MetadataSource).Metadata()
+	require.Equal(t, "pt", md["format"], "metadata %v", md)
 	// Views stay valid after Close.
 	src.Close()
-	if tensor.F32(w)[5] != 2.5 {
-		t.Fatal("view changed after close")
-	}
-	if _, err := src.Tensor("a.bias"); err == nil {
-		t.Fatal("Tensor after Close succeeded")
-	}
+	require.Equal(t, float32(2.5), tensor.F32(w)[5], "view changed after close")
+	_, err = src.Tensor("a.bias")
+	require.Error(t, err, "Tensor after Close succeeded")
 }
 
 type lin struct {
@@ -92,12 +79,11 @@ func TestLoadStructTags(t *testing.T) {
 		"other.x":           tensor.New(1),
 	}
 	b := newBlock()
-	if err := Load(src, b, WithPrefix("m")); err != nil {
-		t.Fatal(err)
-	}
-	if b.Extra != nil || b.Layers[0].B != nil || tensor.F32(b.Layers[1].W)[3] != 6 || b.Proj.B == nil {
-		t.Fatalf("bad load: %+v", b)
-	}
+	require.NoError(t, Load(src, b, WithPrefix("m")))
+	require.Nil(t, b.Extra, "bad load: %+v", b)
+	require.Nil(t, b.Layers[0].B, "bad load: %+v", b)
+	require.Equal(t, float32(6), tensor.F32(b.Layers[1].W)[3], "bad load: %+v", b)
+	require.NotNil(t, b.Proj.B, "bad load: %+v", b)
 }
 
 func TestLoadReportsEverything(t *testing.T) {
@@ -110,18 +96,12 @@ func TestLoadReportsEverything(t *testing.T) {
 	}
 	err := Load(src, newBlock(), AllowUnused("allowed"))
 	var le *LoadError
-	if !errors.As(err, &le) {
-		t.Fatalf("want LoadError, got %v", err)
-	}
-	if !slices.Equal(le.Missing, []string{"layers.1.weight"}) ||
-		!slices.Equal(le.Unused, []string{"layers.2.weight", "stray"}) ||
-		!slices.Equal(le.Mismatched, []string{"proj.weight: checkpoint [3 2], model [2 3]"}) {
-		t.Fatalf("got %#v", le)
-	}
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, []string{"layers.1.weight"}, le.Missing)
+	require.Equal(t, []string{"layers.2.weight", "stray"}, le.Unused)
+	require.Equal(t, []string{"proj.weight: checkpoint [3 2], model [2 3]"}, le.Mismatched)
 	for _, s := range []string{"layers.1.weight", "stray", "checkpoint [3 2], model [2 3]"} {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("message %q lacks %q", err, s)
-		}
+		assert.ErrorContains(t, err, s)
 	}
 }
 
@@ -135,8 +115,6 @@ func TestOpenRefusesPickle(t *testing.T) {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(content), 0o644)
 		_, err := Open(p)
-		if !errors.Is(err, ErrPickle) {
-			t.Errorf("%s: got %v", name, err)
-		}
+		assert.ErrorIs(t, err, ErrPickle, name)
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-const tiny = "../../testdata/tiny-sd"
+var tiny = testutil.Testdata("tiny-sd")
 
 func load(t *testing.T, task autopipeline.Task) autopipeline.Pipeline {
 	t.Helper()

@@ -5,14 +5,15 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/goautopipe/diffusers/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	base    = "../../testdata/tiny-sdxl"
-	refiner = "../../testdata/tiny-sdxl-refiner"
+var (
+	base    = testutil.Testdata("tiny-sdxl")
+	refiner = testutil.Testdata("tiny-sdxl-refiner")
 )
 
 // The request as it ran carries the class's defaults.

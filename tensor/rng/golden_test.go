@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"math"
-	"os"
 	"testing"
+
+	"github.com/goautopipe/diffusers/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type goldenCase struct {
@@ -26,49 +27,6 @@ type goldenManifest struct {
 	Cases []goldenCase `json:"cases"`
 }
 
-// readSafetensorsF32 reads every F32 tensor of a safetensors file.
-func readSafetensorsF32(path string) (map[string][]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < 8 {
-		return nil, fmt.Errorf("%s: short file", path)
-	}
-	n := binary.LittleEndian.Uint64(b)
-	if 8+n > uint64(len(b)) {
-		return nil, fmt.Errorf("%s: bad header length", path)
-	}
-	var hdr map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &hdr); err != nil {
-		return nil, err
-	}
-	data := b[8+n:]
-	out := map[string][]float32{}
-	for name, raw := range hdr {
-		if name == "__metadata__" {
-			continue
-		}
-		var info struct {
-			DType   string   `json:"dtype"`
-			Offsets [2]int64 `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &info); err != nil {
-			return nil, err
-		}
-		if info.DType != "F32" {
-			continue
-		}
-		seg := data[info.Offsets[0]:info.Offsets[1]]
-		v := make([]float32, len(seg)/4)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(seg[4*i:]))
-		}
-		out[name] = v
-	}
-	return out, nil
-}
-
 func hashF32(v []float32) string {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
@@ -79,18 +37,9 @@ func hashF32(v []float32) string {
 }
 
 func TestGoldenTorch(t *testing.T) {
-	raw, err := os.ReadFile("../../testdata/golden/rng_torch.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m goldenManifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := readSafetensorsF32("../../testdata/golden/rng_torch.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.LoadJSON(t, testutil.Golden("rng_torch.json"), &m)
+	stored := testutil.LoadSafetensors(t, testutil.Golden("rng_torch.safetensors"))
 	var seqGen *Generator
 	for _, c := range m.Cases {
 		var g *Generator
@@ -109,29 +58,15 @@ func TestGoldenTorch(t *testing.T) {
 		case "rand":
 			got = g.Rand(c.Shape...).Float32s()
 		default:
-			t.Fatalf("%s: unknown kind %q", c.Name, c.Kind)
+			require.Failf(t, "unknown kind", "%s: %q", c.Name, c.Kind)
 		}
 		if c.Stored {
-			want := stored[c.Name]
-			if len(want) != len(got) {
-				t.Errorf("%s: %d values, want %d", c.Name, len(got), len(want))
+			want := stored[c.Name].Data
+			if !assert.Len(t, got, len(want), c.Name) {
 				continue
 			}
-			bad := 0
-			for i := range want {
-				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-					if bad < 3 {
-						t.Errorf("%s[%d] = %v, want %v", c.Name, i, got[i], want[i])
-					}
-					bad++
-				}
-			}
-			if bad > 0 {
-				t.Errorf("%s: %d of %d values differ", c.Name, bad, len(want))
-			}
+			testutil.AssertSameBits(t, want, got, "%s: values differ from torch's", c.Name)
 		}
-		if h := hashF32(got); h != c.SHA256 {
-			t.Errorf("%s: sha256 %s, want %s (first %v, want %v)", c.Name, h, c.SHA256, got[:min(4, len(got))], c.First)
-		}
+		assert.Equal(t, c.SHA256, hashF32(got), "%s: sha256 (first %v, want %v)", c.Name, got[:min(4, len(got))], c.First)
 	}
 }

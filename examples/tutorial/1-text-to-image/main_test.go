@@ -7,12 +7,13 @@ import (
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "t2i.png")
-	stdout, err := tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sd"), "-steps", "2", "-seed", "3", "-out", out)
+	stdout, err := tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sd"), "-steps", "2", "-seed", "3", "-out", out)
 	require.NoError(t, err)
 	require.Contains(t, stdout, "pipeline: StableDiffusionPipeline\n")
 	require.Contains(t, stdout, "saved "+out+" (64x64)\n")

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
 	base := tutorialtest.ImageServer(t)
 	out := filepath.Join(t.TempDir(), "i2i.png")
-	stdout, err := tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sd"),
+	stdout, err := tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sd"),
 		"-image", base+tutorialtest.CatPath, "-max-size", "64", "-steps", "4", "-out", out)
 	require.NoError(t, err)
 	require.Contains(t, stdout, "pipeline: StableDiffusionImg2ImgPipeline\n")
@@ -28,6 +29,6 @@ func TestRun(t *testing.T) {
 	require.Equal(t, 64, cfg.Width)
 	require.Less(t, cfg.Height, 64)
 
-	_, err = tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sd"), "-image", base+"/missing.png", "-out", out)
+	_, err = tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sd"), "-image", base+"/missing.png", "-out", out)
 	require.ErrorContains(t, err, "404")
 }

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
 	base := tutorialtest.ImageServer(t)
 	out := filepath.Join(t.TempDir(), "inpaint.png")
-	stdout, err := tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sdxl"),
+	stdout, err := tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sdxl"),
 		"-image", base+tutorialtest.InitPath, "-mask", base+tutorialtest.MaskPath, "-steps", "3", "-out", out)
 	require.NoError(t, err)
 	require.Contains(t, stdout, "pipeline: StableDiffusionXLInpaintPipeline\n")
@@ -21,7 +22,7 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 
 	// The mask must match the image's size.
-	_, err = tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sdxl"),
+	_, err = tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sdxl"),
 		"-image", base+tutorialtest.CatPath, "-mask", base+tutorialtest.MaskPath, "-steps", "1", "-out", out)
 	require.ErrorContains(t, err, "The mask and image should be the same size")
 }

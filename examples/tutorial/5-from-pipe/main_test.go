@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
-	stdout, err := tutorialtest.Run(t, run, "-model", tutorialtest.Testdata("tiny-sd"))
+	stdout, err := tutorialtest.Run(t, run, "-model", testutil.Testdata("tiny-sd"))
 	require.NoError(t, err)
 	require.Contains(t, stdout, "text-to-image: StableDiffusionPipeline\nimage-to-image: StableDiffusionImg2ImgPipeline\n")
 	for _, name := range []string{"unet", "vae", "text_encoder", "tokenizer", "scheduler", "safety_checker", "feature_extractor"} {

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/examples/tutorial/internal/tutorialtest"
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
 func TestRun(t *testing.T) {
 	base := tutorialtest.ImageServer(t)
-	model := tutorialtest.Testdata("tiny-sd")
+	model := testutil.Testdata("tiny-sd")
 	out := filepath.Join(t.TempDir(), "strength.png")
 	stdout, err := tutorialtest.Run(t, run, "-model", model, "-image", base+tutorialtest.CatPath, "-steps", "10", "-out", out)
 	require.NoError(t, err)

@@ -1,6 +1,5 @@
 // Package tutorialtest holds what the tests of the tutorial programs share:
-// the paths of the tiny fixtures and a local server standing in for the
-// image URLs.
+// a local server standing in for the image URLs.
 package tutorialtest
 
 import (
@@ -12,16 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"runtime"
 	"testing"
 )
-
-// Testdata returns the path of name under the repository's testdata folder.
-func Testdata(name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "testdata", name)
-}
 
 // Images served by ImageServer, with their sizes.
 const (
