@@ -34,17 +34,7 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 		return nil, err
 	}
 	comps := sharedComponents(sig, src.Components(), o.components)
-	if err := pipelines.CheckModules(cls.Name(), sig, comps); err != nil {
-		return nil, err
-	}
-	if err := swapScheduler(comps, o.scheduler); err != nil {
-		return nil, err
-	}
-	p, err = cls.New(comps, carriedConfig(sig, src.Config(), o))
-	if err != nil {
-		return nil, err
-	}
-	return withDefaults(p, o.defaults), nil
+	return t.build(cls, comps, carriedConfig(sig, src.Config(), o), o)
 }
 
 // sharedComponents takes the modules of sig from the source pipeline,

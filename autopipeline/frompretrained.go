@@ -29,7 +29,14 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	// 1. Find the checkpoint folder (downloading from the Hub if needed).
+	// 1. Find the checkpoint folder (downloading from the Hub if needed), or
+	// load a single-file checkpoint.
+	if file, ok, err := singleFilePath(ctx, nameOrPath, o); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return t.fromSingleFile(ctx, file, nameOrPath, o)
+	}
 	dir, err := resolve(ctx, nameOrPath, t, o)
 	if err != nil {
 		return nil, err
@@ -55,14 +62,23 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 	if err != nil {
 		return nil, fmt.Errorf("autopipeline: %s: %w", nameOrPath, err)
 	}
-	if err := pipelines.CheckModules(cls.Name(), sig, comps); err != nil {
+	// 4. Build the pipeline with its config.
+	return t.build(cls, comps, pretrainedConfig(sig, idx, o, nameOrPath), o)
+}
+
+// build checks the components, applies WithScheduler and the adapters
+// (WithLoRA, WithTextualInversion) and builds the pipeline.
+func (t Task) build(cls pipelines.Class, comps pipelines.Components, cfg map[string]any, o *options) (Pipeline, error) {
+	if err := pipelines.CheckModules(cls.Name(), cls.Signature(), comps); err != nil {
 		return nil, err
 	}
 	if err := swapScheduler(comps, o.scheduler); err != nil {
 		return nil, err
 	}
-	// 4. Build the pipeline with its config.
-	p, err = cls.New(comps, pretrainedConfig(sig, idx, o, nameOrPath))
+	if err := applyAdapters(comps, o); err != nil {
+		return nil, err
+	}
+	p, err := cls.New(comps, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +111,7 @@ func pretrainedConfig(sig pipelines.Signature, idx *config.ModelIndex, o *option
 func resolve(ctx context.Context, nameOrPath string, t Task, o *options) (string, error) {
 	if st, err := os.Stat(nameOrPath); err == nil {
 		if !st.IsDir() {
-			return "", fmt.Errorf("autopipeline: %s is a file, not a diffusers folder", nameOrPath)
+			return "", fmt.Errorf("autopipeline: %s is a file, not a diffusers folder (nor a .safetensors single-file checkpoint)", nameOrPath)
 		}
 		return nameOrPath, nil
 	}

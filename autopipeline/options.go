@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/goautopipe/diffusers/models/lora"
 	"github.com/goautopipe/diffusers/pipelines"
 )
 
@@ -20,6 +21,12 @@ type options struct {
 	defaults   *Request
 	scheduler  string
 	hub        hubOptions
+
+	singleFileConfig, predictionType string // single-file checkpoints (singlefile.go)
+	loraFiles                        []loraFile
+	loras                            []lora.Weighted
+	fuseLoRA                         bool
+	embeddings                       []embeddingFile // adapters.go
 }
 
 func collect(opts []Option) (*options, error) {

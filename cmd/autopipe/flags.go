@@ -38,6 +38,8 @@ type options struct {
 	seed                      int64
 	out                       string
 	progress                  bool
+	loras                     loraFlag      // --lora, repeatable
+	embeddings                embeddingFlag // --textual_inversion, repeatable
 
 	set map[string]bool // flags given on the command line
 }
@@ -49,7 +51,9 @@ func newFlagSet(t task, out io.Writer) (*flag.FlagSet, *options) {
 	fs := flag.NewFlagSet("autopipe "+t.name, flag.ContinueOnError)
 	fs.SetOutput(out)
 
-	fs.StringVar(&o.model, "model", "", "checkpoint: a local diffusers folder or a Hub repo id such as stabilityai/stable-diffusion-xl-base-1.0 (required)")
+	fs.StringVar(&o.model, "model", "", "checkpoint: a local diffusers folder, a Hub repo id such as stabilityai/stable-diffusion-xl-base-1.0, or a single-file .safetensors checkpoint (local, org/name/file.safetensors or a huggingface.co URL) (required)")
+	fs.Var(&o.loras, "lora", "LoRA file[:weight] to apply (repeatable; weight default 1)")
+	fs.Var(&o.embeddings, "textual_inversion", "textual-inversion embedding file[:token] (repeatable; token default: the file's)")
 	fs.StringVar(&o.variant, "variant", "", "weight files variant to load, e.g. fp16 (*.fp16.safetensors)")
 	fs.StringVar(&o.scheduler, "scheduler", "", "diffusers scheduler class to use instead of the checkpoint's, e.g. EulerDiscreteScheduler")
 	fs.StringVar(&o.prompt, "prompt", "", "what to draw (required)")

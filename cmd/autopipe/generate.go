@@ -93,6 +93,9 @@ func checkLocalModel(model string) error {
 	if _, err := os.Stat(model); err == nil {
 		return nil
 	}
+	if isSingleFile(model) && !filepath.IsAbs(model) && !strings.HasPrefix(model, ".") {
+		return nil // a file in a Hub repo, resolved when loading
+	}
 	_, err := hub.ParseRepoID(model)
 	if err != nil || filepath.IsAbs(model) || strings.HasPrefix(model, ".") || strings.HasPrefix(model, "~") {
 		return fmt.Errorf("--model %s: no such folder (give a local diffusers folder or a Hub repo id org/name)", model)
@@ -109,6 +112,7 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 	if showProgress {
 		opts = append(opts, autopipeline.WithDownloadProgress(newDownloadBar(stderr).Update))
 	}
+	opts = append(append(opts, o.loras...), o.embeddings...)
 	pipe, err := t.FromPretrained(ctx, o.model, opts...)
 	if err != nil {
 		return nil, err

@@ -82,7 +82,7 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 	for bi, row := range ids {
 		for i, id := range row {
 			dst := o[(bi*n+i)*d : (bi*n+i+1)*d]
-			t, p := tok[id*d:(id+1)*d], pos[i*d:(i+1)*d]
+			t, p := m.Text.Embeddings.tokenRow(tok, id, d), pos[i*d:(i+1)*d]
 			for j := range dst {
 				dst[j] = t[j] + p[j]
 			}

@@ -3,6 +3,7 @@ package clip
 import (
 	"fmt"
 
+	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
@@ -18,6 +19,8 @@ type linear struct {
 	in, out int
 	hasBias bool
 	wt      []float32 // [in, out], set by prepare
+	// Adapters are side paths added to the output (see nn.Adapter).
+	Adapters []nn.Adapter
 }
 
 func newLinear(in, out int, bias bool) *linear {
@@ -77,5 +80,32 @@ func (l *linear) forward(x *tensor.Dense) *tensor.Dense {
 		beta = 1
 	}
 	tensor.Sgemm(false, false, rows, l.out, l.in, 1, tensor.F32(x), l.in, l.wt, l.out, beta, c, l.out)
-	return tensor.FromSlice(c, shape...)
+	y := tensor.FromSlice(c, shape...)
+	for _, a := range l.Adapters {
+		a.AddTo(y, x)
+	}
+	return y
+}
+
+// LayerShape implements nn.AdapterLayer.
+func (l *linear) LayerShape() (in, out, kernel int) { return l.in, l.out, 0 }
+
+// WithAdapters implements nn.AdapterLayer.
+func (l *linear) WithAdapters(a ...nn.Adapter) nn.AdapterLayer {
+	c := *l
+	c.Adapters = append(append([]nn.Adapter(nil), l.Adapters...), a...)
+	return &c
+}
+
+// WithDelta implements nn.AdapterLayer: delta is [out, in]; the copy holds
+// the sum transposed, like prepare.
+func (l *linear) WithDelta(delta []float32) nn.AdapterLayer {
+	c := *l
+	c.wt = make([]float32, len(l.wt))
+	for i := 0; i < l.in; i++ {
+		for o := 0; o < l.out; o++ {
+			c.wt[i*l.out+o] = l.wt[i*l.out+o] + delta[o*l.in+i]
+		}
+	}
+	return &c
 }

@@ -31,6 +31,7 @@ type embeddings struct {
 	Position *tensor.Dense `st:"position_embedding.weight"`
 
 	vocab, positions, dim int
+	extra                 []float32 // rows of added tokens (ids vocab...), see WithTokenEmbeddings
 }
 
 func (e *embeddings) WeightShapes() map[string][]int {

@@ -56,6 +56,8 @@ type Tokenizer struct {
 	maxLength  int
 	specialMap map[string]string
 
+	expand map[int][]int // added token id -> the ids it stands for (multi-vector embeddings)
+
 	mu    sync.RWMutex
 	cache map[string][]int
 }
@@ -232,6 +234,10 @@ func (t *Tokenizer) Tokenize(text string) []int {
 			continue
 		}
 		for _, nseg := range splitAdded(normalize(seg.text), t.addedNorm) {
+			if e, ok := t.expand[nseg.id]; ok {
+				ids = append(ids, e...)
+				continue
+			}
 			if nseg.id >= 0 {
 				ids = append(ids, nseg.id)
 				continue

@@ -10,6 +10,8 @@ type Conv2D struct {
 
 	In, Out, Kernel, Stride, Padding int
 	HasBias                          bool
+	// Adapters are side paths added to the output (see Adapter).
+	Adapters []Adapter
 }
 
 // NewConv2D returns an unloaded convolution with bias, stride 1 and
@@ -31,7 +33,9 @@ func (c *Conv2D) WeightShapes() map[string][]int {
 
 // Forward maps x [N, In, H, W] to [N, Out, H', W'].
 func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
-	return tensor.Conv2D(x, c.Weight, c.Bias, c.Stride, c.Padding)
+	y := tensor.Conv2D(x, c.Weight, c.Bias, c.Stride, c.Padding)
+	addAdapters(c.Adapters, y, x)
+	return y
 }
 
 // RequiredWeights implements weights.Requirer: the bias is loaded, and

@@ -68,6 +68,7 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 		n := min(chunk, rows-r0)
 		xc := tensor.FromSlice(xd[r0*f.Dim:(r0+n)*f.Dim], n, f.Dim)
 		h := tensor.LinearInto(tensor.FromSlice(projBuf[:n*projW], n, projW), xc, f.Proj.Weight, f.Proj.Bias) // [n, 2*Inner] for geglu, else [n, Inner]
+		addAdapters(f.Proj.Adapters, h, xc)
 		switch f.Activation {
 		case "geglu":
 			h = tensor.GEGLUInto(tensor.FromSlice(actBuf[:n*f.Inner], n, f.Inner), h) // [n, Inner]
@@ -76,7 +77,8 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 		case "gelu-approximate":
 			h = tensor.GELUTanh(h)
 		}
-		tensor.LinearInto(tensor.FromSlice(od[r0*f.OutDim:(r0+n)*f.OutDim], n, f.OutDim), h, f.Out.Weight, f.Out.Bias)
+		y := tensor.LinearInto(tensor.FromSlice(od[r0*f.OutDim:(r0+n)*f.OutDim], n, f.OutDim), h, f.Out.Weight, f.Out.Bias)
+		addAdapters(f.Out.Adapters, y, h)
 	}
 	return out
 }

@@ -9,6 +9,8 @@ type Linear struct {
 
 	In, Out int
 	HasBias bool
+	// Adapters are side paths added to the output (see Adapter).
+	Adapters []Adapter
 }
 
 // NewLinear returns an unloaded Linear layer of the given sizes.
@@ -23,7 +25,9 @@ func (l *Linear) WeightShapes() map[string][]int {
 
 // Forward maps x [..., In] to [..., Out].
 func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
-	return tensor.Linear(x, l.Weight, l.Bias)
+	y := tensor.Linear(x, l.Weight, l.Bias)
+	addAdapters(l.Adapters, y, x)
+	return y
 }
 
 // RequiredWeights implements weights.Requirer: the bias is loaded, and
