@@ -63,8 +63,12 @@ func (o *options) checkComponents(class string, sig pipelines.Signature) error {
 // Conv2D weights of the UNet, VAE and safety checker are stored as float16
 // (half the memory; a view of *.fp16.safetensors files, no copy) and
 // widened per layer during computation; every other weight is rounded to
-// float16 values. BFloat16 rounds every weight to bfloat16 values (float32
-// memory). Computation is always float32.
+// float16 values. With BFloat16 those weights are stored as bfloat16 (a
+// view of BF16 files) and their products run in bfloat16 where the CPU has
+// AVX512_BF16 (activations rounded to bfloat16 as they enter the product,
+// float32 sums and outputs), else in float32 on the widened weights; norms,
+// softmax, attention, residual adds, the scheduler and the VAE decoder's
+// conv_out stay float32 (tensor/README.md lists the split).
 func WithDType(dt DType) Option { return func(o *options) { o.dtype = dt } }
 
 // WithVariant loads weight files of a variant: "fp16" reads

@@ -70,6 +70,14 @@ type Request struct {
 	// base + refiner).
 	OutputType string
 
+	// PromptSyntax "a1111" reads Prompt and NegativePrompt in
+	// AUTOMATIC1111's syntax, beyond diffusers: (word:1.2), (word), [word]
+	// weights and BREAK, and prompts longer than 77 tokens encoded in
+	// windows of 75 (see internal/promptsyntax). Empty (the default) is
+	// diffusers' behaviour: brackets are text, prompts are cut at 77 tokens.
+	// SD pipelines only.
+	PromptSyntax string
+
 	// SDXL micro-conditioning and ensembles. A zero size means the image
 	// size; zero aesthetic scores mean diffusers' 6.0 and 2.5.
 	OriginalSize, TargetSize, CropsCoordsTopLeft                         [2]int

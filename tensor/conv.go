@@ -6,7 +6,7 @@ import "fmt"
 const maxColFloats = 1 << 21
 
 // Conv2D is a 2-D cross-correlation of x [N,C,H,W] with w [O,C,kh,kw]
-// (float32, or float16 bits, see NewHalf),
+// (float32, float16 bits (NewHalf) or bfloat16 bits (NewBF16)),
 // optional bias b [O], the same stride and zero padding on both axes.
 func Conv2D(x, w, b *Dense, stride, padding int) *Dense {
 	xs, ws := x.Shape(), w.Shape()
@@ -37,47 +37,35 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		panic(fmt.Sprintf("tensor: conv2d output %v, want [%d %d %d %d]", dst.Shape(), n, o, ho, wo))
 	}
 	src := F32(x)
-	wt, release := weightF32(w)
-	defer release()
-	ckk := c * kh * kw
 	p := ho * wo
 	beta := float32(0)
 	if b != nil {
-		bias := F32(b)
-		if len(bias) != o {
-			panic(fmt.Sprintf("tensor: conv2d bias %v for %d channels", b.Shape(), o))
-		}
-		for i := 0; i < n*o; i++ {
-			row := out[i*p : (i+1)*p]
-			v := bias[i%o]
-			for j := range row {
-				row[j] = v
-			}
-		}
+		fillBias(out, F32(b), n, o, p)
 		beta = 1
 	}
-	if kh == 1 && kw == 1 && stride == 1 && padding == 0 {
+	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
+	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
+	if g := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
+		convBlocked(g, out, src, w, n, o, cv, beta)
+		return dst
+	}
+	wt, release := weightF32(w)
+	defer release()
+	convIm2col(out, src, wt, n, o, cv, beta)
+	return dst
+}
+
+// convIm2col runs the convolution on the default GEMM through an im2col
+// buffer (a plain product for 1×1 kernels), for GEMMs other than the
+// blocked driver.
+func convIm2col(out, src, wt []float32, n, o int, cv convGeom, beta float32) {
+	c, h, wd, ho, wo := cv.c, cv.h, cv.w, cv.ho, cv.wo
+	ckk, p := c*cv.kh*cv.kw, ho*wo
+	if cv.kh == 1 && cv.kw == 1 && cv.stride == 1 && cv.pad == 0 {
 		for i := 0; i < n; i++ {
 			Sgemm(false, false, o, p, c, 1, wt, c, src[i*c*p:(i+1)*c*p], p, beta, out[i*o*p:(i+1)*o*p], p)
 		}
-		return dst
-	}
-	if g, ok := DefaultGemm().(*blockedGemm); ok {
-		// Implicit GEMM: the packed panels of the patch matrix are built
-		// straight from the image, with no im2col buffer.
-		// The weights are packed once for every image and column range.
-		abuf := getScratch(roundUp(o, g.mr) * ckk)
-		defer putScratch(abuf)
-		g.prepackA(*abuf, false, o, ckk, 1, wt, ckk)
-		for i := 0; i < n; i++ {
-			cb := convB{img: src[i*c*h*wd : (i+1)*c*h*wd], h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, wo: wo, nr: g.nr}
-			threads := numWorkers()
-			if 2*o*p*ckk < 1<<18 {
-				threads = 1
-			}
-			g.run(threads, false, false, o, p, ckk, 1, wt, ckk, *abuf, nil, 0, nil, cb.pack, beta, out[i*o*p:(i+1)*o*p], p)
-		}
-		return dst
+		return
 	}
 	rowsPerTile := max(1, min(ho, maxColFloats/(ckk*wo)))
 	colBuf := getScratch(ckk * rowsPerTile * wo)
@@ -88,11 +76,62 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 			nrows := min(rowsPerTile, ho-oy0)
 			tp := nrows * wo
 			col := (*colBuf)[:ckk*tp]
-			im2col(col, img, c, h, wd, kh, kw, stride, padding, oy0, nrows, wo)
+			im2col(col, img, c, h, wd, cv.kh, cv.kw, cv.stride, cv.pad, oy0, nrows, wo)
 			Sgemm(false, false, o, tp, ckk, 1, wt, ckk, col, tp, beta, out[i*o*p+oy0*wo:], p)
 		}
 	}
-	return dst
+}
+
+// fillBias sets every output plane of channel j to bias[j].
+func fillBias(out, bias []float32, n, o, p int) {
+	if len(bias) != o {
+		panic(fmt.Sprintf("tensor: conv2d bias of %d for %d channels", len(bias), o))
+	}
+	for i := 0; i < n*o; i++ {
+		row := out[i*p : (i+1)*p]
+		v := bias[i%o]
+		for j := range row {
+			row[j] = v
+		}
+	}
+}
+
+// convGeom is the geometry of one convolution.
+type convGeom struct {
+	c, h, w, kh, kw, stride, pad, ho, wo int
+}
+
+// convBlocked runs the convolution on a blocked driver as an implicit
+// GEMM: the weights are packed once for every image and column range (from
+// float32 or bfloat16 storage) and the panels of the patch matrix are
+// built straight from the image, with no im2col buffer.
+func convBlocked(g *blockedGemm, out, src []float32, w *Dense, n, o int, cv convGeom, beta float32) {
+	ckk := cv.c * cv.kh * cv.kw
+	p := cv.ho * cv.wo
+	abuf := getScratch(roundUp(o, g.mr) * g.depth(ckk))
+	defer putScratch(abuf)
+	if IsBF16(w) {
+		g.prepackABF16(*abuf, o, ckk, BF16Bits(w), ckk)
+	} else {
+		wt, release := weightF32(w)
+		g.prepackA(*abuf, false, o, ckk, 1, wt, ckk)
+		release()
+	}
+	pointwise := cv.kh == 1 && cv.kw == 1 && cv.stride == 1 && cv.pad == 0
+	threads := numWorkers()
+	if 2*o*p*ckk < 1<<18 {
+		threads = 1
+	}
+	for i := 0; i < n; i++ {
+		img := src[i*cv.c*cv.h*cv.w : (i+1)*cv.c*cv.h*cv.w]
+		res := out[i*o*p : (i+1)*o*p]
+		if pointwise {
+			g.run(threads, false, false, o, p, ckk, 1, nil, 0, *abuf, img, p, nil, nil, beta, res, p)
+			continue
+		}
+		cb := convB{img: img, h: cv.h, w: cv.w, kh: cv.kh, kw: cv.kw, stride: cv.stride, pad: cv.pad, wo: cv.wo, nr: g.nr}
+		g.run(threads, false, false, o, p, ckk, 1, nil, 0, *abuf, nil, 0, nil, cb.pack, beta, res, p)
+	}
 }
 
 // convB is the patch matrix of one image seen as the B operand of the

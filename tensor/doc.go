@@ -42,5 +42,15 @@
 // -tags openblas adds "openblas" (cgo, -lopenblas) as a yardstick only.
 // See README.md for measured throughput.
 //
+// # bfloat16
+//
+// Linear and Conv2D also take bfloat16 weights (NewBF16, IsBF16,
+// BF16Bits; BF16Round, Float32ToBF16 and BF16ToFloat32 convert). Their
+// products run on BF16Gemm: "avx512bf16" (VDPBF16PS, both operands
+// rounded to bfloat16 while packed, float32 sums) on CPUs with
+// AVX512_BF16; elsewhere the weights are widened while packed and the
+// float32 default runs. BF16GemmImplementations also lists the portable
+// "gobf16" used by the conformance tests; SetBF16Gemm swaps them.
+//
 // It is not an autograd or graph library; every operation runs eagerly.
 package tensor

@@ -1,7 +1,9 @@
 package tensor
 
 // DType is a storage precision for weights. Computation is float32
-// whatever the storage.
+// except for the products of Linear and Conv2D with bfloat16 weights
+// (NewBF16), which run in bfloat16 where the CPU has a bfloat16
+// instruction (see BF16Gemm).
 type DType int
 
 // Storage precisions.

@@ -26,6 +26,19 @@ type blockedGemm struct {
 	mc, kc, nc int
 	kern       microKernel
 	direct     []tileKernel // optional unpacked-A kernels, the first of size mr×nr
+	// pairs marks a bfloat16 kernel: both operands are packed as bfloat16
+	// pairs along K (see pairUp), kern's kc counts pairs, and the driver
+	// rounds float32 operands to bfloat16 while packing.
+	pairs bool
+}
+
+// depth is the number of packed slots holding kb values along K: kb, or
+// (kb+1)/2 pairs for a bfloat16 kernel.
+func (g *blockedGemm) depth(kb int) int {
+	if g.pairs {
+		return (kb + 1) / 2
+	}
+	return kb
 }
 
 // tileKernel is an unpacked-A micro-kernel and its tile.
@@ -116,12 +129,15 @@ func (g *blockedGemm) kcFor(k int) int {
 	if k > kc {
 		nk := (k + kc - 1) / kc
 		kc = (k + nk - 1) / nk
+		if g.pairs {
+			kc = roundUp(kc, 2) // every block but the last holds whole pairs
+		}
 	}
 	return kc
 }
 
 // packedSize is the length of a fully packed op(B) of k×n.
-func (g *blockedGemm) packedSize(n, k int) int { return roundUp(n, g.nr) * k }
+func (g *blockedGemm) packedSize(n, k int) int { return roundUp(n, g.nr) * g.depth(k) }
 
 // prepackB packs all of op(B) (k×n) into dst (packedSize long) in the
 // order run consumes it, so several products can share one packing.
@@ -131,12 +147,12 @@ func (g *blockedGemm) prepackB(dst []float32, transB bool, n, k int, b []float32
 		nb := min(g.nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(dst[g.packedOffset(jc, pc, nb, k):], transB, b, ldb, pc, jc, kb, nb, g.nr, 0, (nb+g.nr-1)/g.nr)
+			g.packB(dst[g.packedOffset(jc, pc, nb, k):], nil, transB, b, ldb, pc, jc, kb, nb, 0, (nb+g.nr-1)/g.nr)
 		}
 	}
 }
 
-// prepackA packs all of alpha·op(A) (m×k) into dst (roundUp(m, mr)·k
+// prepackA packs all of alpha·op(A) (m×k) into dst (roundUp(m, mr)·depth(k)
 // long): for each K block of kcFor(k) columns, every mr-row sliver in turn,
 // so run can take any row block of it without packing.
 func (g *blockedGemm) prepackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
@@ -144,13 +160,13 @@ func (g *blockedGemm) prepackA(dst []float32, transA bool, m, k int, alpha float
 	mp := roundUp(m, g.mr)
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		packA(dst[pc*mp:], transA, a, lda, 0, pc, m, kb, g.mr, alpha)
+		g.packA(dst[g.depth(pc)*mp:], transA, a, lda, 0, pc, m, kb, alpha)
 	}
 }
 
 // packedOffset locates the panel of block (jc, pc) in a prepacked B.
 func (g *blockedGemm) packedOffset(jc, pc, nb, k int) int {
-	return jc/g.nc*roundUp(g.nc, g.nr)*k + roundUp(nb, g.nr)*pc
+	return jc/g.nc*roundUp(g.nc, g.nr)*g.depth(k) + roundUp(nb, g.nr)*g.depth(pc)
 }
 
 // bPacker packs slivers [s0,s1) of the kb×nb block at (pc, jc) of an
@@ -187,7 +203,7 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 		chunks := 4 * threads
 		if preA == nil {
 			// Pack A once for all column ranges.
-			abuf := getScratch(roundUp(m, mr) * k)
+			abuf := getScratch(roundUp(m, mr) * g.depth(k))
 			defer putScratch(abuf)
 			g.prepackA(*abuf, transA, m, k, alpha, a, lda)
 			preA = *abuf
@@ -214,13 +230,13 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 	if pre == nil && (preA != nil || nsA*mr <= 2*g.mc) {
 		nc = min(nc, max(4*nr, (1<<17)/max(m, 1)/nr*nr))
 	}
-	if threads > 1 && pre == nil && nib >= 2*threads && k*roundUp(min(n, nc), nr) <= lazyBFloats {
+	if threads > 1 && pre == nil && nib >= 2*threads && g.depth(k)*roundUp(min(n, nc), nr) <= lazyBFloats {
 		g.runLazyB(transA, transB, m, n, k, alpha, a, lda, preA, b, ldb, pk, c, ldc, nib)
 		return
 	}
 	var bp []float32
 	if pre == nil {
-		bbuf := getScratch(roundUp(min(n, nc), nr) * min(k, kc))
+		bbuf := getScratch(roundUp(min(n, nc), nr) * g.depth(min(k, kc)))
 		defer putScratch(bbuf)
 		bp = *bbuf
 	}
@@ -233,16 +249,10 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 				bp = pre[g.packedOffset(jc, pc, nb, k):]
 			} else if threads > 1 && nsl > 1 && kb*nb > 1<<14 {
 				parallelRange(nsl, 1, func(lo, hi int) {
-					if pk != nil {
-						pk(bp, pc, jc, kb, nb, lo, hi)
-					} else {
-						packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, lo, hi)
-					}
+					g.packB(bp, pk, transB, b, ldb, pc, jc, kb, nb, lo, hi)
 				})
-			} else if pk != nil {
-				pk(bp, pc, jc, kb, nb, 0, nsl)
 			} else {
-				packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, 0, nsl)
+				g.packB(bp, pk, transB, b, ldb, pc, jc, kb, nb, 0, nsl)
 			}
 			// With few row blocks, also split the columns so there are a
 			// few tasks per worker to balance (repacking the small A block
@@ -257,13 +267,13 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 				mb := min((ib+1)*nsA/nib*mr, m) - ic
 				s0, s1 := jp*nsl/njp, (jp+1)*nsl/njp
 				if preA != nil {
-					ap := preA[pc*roundUp(m, mr)+ic*kb:]
+					ap := preA[g.depth(pc)*roundUp(m, mr)+ic*g.depth(kb):]
 					g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s0, s1)
 					return
 				}
-				abuf := getScratch(roundUp(mb, mr) * kb)
+				abuf := getScratch(roundUp(mb, mr) * g.depth(kb))
 				ap := *abuf
-				packA(ap, transA, a, lda, ic, pc, mb, kb, mr, alpha)
+				g.packA(ap, transA, a, lda, ic, pc, mb, kb, alpha)
 				g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s0, s1)
 				putScratch(abuf)
 			}
@@ -282,16 +292,17 @@ func (g *blockedGemm) run(threads int, transA, transB bool, m, n, k int, alpha f
 // a packed mb×kb block of A.
 func (g *blockedGemm) macro(mb, nb, kb int, ap, bp, c []float32, ldc int, s0, s1 int) {
 	mr, nr := g.mr, g.nr
+	kd := g.depth(kb)
 	var tmp []float32 // edge tile, allocated on first use
 	for s := s0; s < s1; s++ {
 		j := s * nr
 		nn := min(nr, nb-j)
-		bptr := &bp[s*nr*kb]
+		bptr := &bp[s*nr*kd]
 		for ir := 0; ir < mb; ir += mr {
 			mm := min(mr, mb-ir)
-			aptr := &ap[ir*kb]
+			aptr := &ap[ir*kd]
 			if mm == mr && nn == nr {
-				g.kern(kb, aptr, bptr, &c[ir*ldc+j], ldc)
+				g.kern(kd, aptr, bptr, &c[ir*ldc+j], ldc)
 				continue
 			}
 			if tmp == nil {
@@ -301,7 +312,7 @@ func (g *blockedGemm) macro(mb, nb, kb int, ap, bp, c []float32, ldc int, s0, s1
 			}
 			t := tmp[:mr*nr]
 			clear(t)
-			g.kern(kb, aptr, bptr, &t[0], nr)
+			g.kern(kd, aptr, bptr, &t[0], nr)
 			for i := 0; i < mm; i++ {
 				row := c[(ir+i)*ldc+j : (ir+i)*ldc+j+nn]
 				tr := t[i*nr : i*nr+nn]

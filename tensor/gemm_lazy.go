@@ -12,7 +12,9 @@ const lazyBFloats = 1 << 22
 // blocks of one column panel) fits in lazyBFloats. Each task owns a block
 // of rows of C and walks every K block itself, so there is no barrier
 // between K blocks; B slivers are packed on first use by whichever task
-// gets there first, the others wait for that one sliver. Each element of C
+// gets there first; the others go on with their next slivers and come back
+// to that one last (within a K block slivers are independent columns of C).
+// Each element of C
 // still accumulates its K blocks in order, so results do not depend on
 // scheduling. C has already been scaled by beta.
 func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, preA, b []float32, ldb int, pk bPacker, c []float32, ldc int, nib int) {
@@ -24,7 +26,7 @@ func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, 
 		nb := min(nc, n-jc)
 		nsl := (nb + nr - 1) / nr
 		wide := roundUp(nb, nr)
-		bbuf := getScratch(wide * k)
+		bbuf := getScratch(wide * g.depth(k))
 		full := *bbuf
 		// 0: not packed, 1: being packed, 2: ready.
 		state := make([]atomic.Int32, nkb*nsl)
@@ -33,34 +35,38 @@ func (g *blockedGemm) runLazyB(transA, transB bool, m, n, k int, alpha float32, 
 			mb := min((ib+1)*nsA/nib*mr, m) - ic
 			var abuf *[]float32
 			if preA == nil {
-				abuf = getScratch(roundUp(mb, mr) * kc)
+				abuf = getScratch(roundUp(mb, mr) * g.depth(kc))
 				defer putScratch(abuf)
 			}
+			pending := make([]int, 0, nsl)
 			for pc, kbi := 0, 0; pc < k; pc, kbi = pc+kc, kbi+1 {
 				kb := min(kc, k-pc)
-				bp := full[wide*pc:]
+				bp := full[wide*g.depth(pc):]
 				var ap []float32
 				if preA != nil {
-					ap = preA[pc*roundUp(m, mr)+ic*kb:]
+					ap = preA[g.depth(pc)*roundUp(m, mr)+ic*g.depth(kb):]
 				} else {
 					ap = *abuf
-					packA(ap, transA, a, lda, ic, pc, mb, kb, mr, alpha)
+					g.packA(ap, transA, a, lda, ic, pc, mb, kb, alpha)
 				}
+				// Slivers another task is packing are done last: within a
+				// K block the slivers are independent columns of C.
+				pending = pending[:0]
 				for s := 0; s < nsl; s++ {
 					st := &state[kbi*nsl+s]
 					if st.Load() != 2 {
-						if st.CompareAndSwap(0, 1) {
-							if pk != nil {
-								pk(bp, pc, jc, kb, nb, s, s+1)
-							} else {
-								packB(bp, transB, b, ldb, pc, jc, kb, nb, nr, s, s+1)
-							}
-							st.Store(2)
-						} else {
-							for st.Load() != 2 {
-								runtime.Gosched()
-							}
+						if !st.CompareAndSwap(0, 1) {
+							pending = append(pending, s)
+							continue
 						}
+						g.packB(bp, pk, transB, b, ldb, pc, jc, kb, nb, s, s+1)
+						st.Store(2)
+					}
+					g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s, s+1)
+				}
+				for _, s := range pending {
+					for st := &state[kbi*nsl+s]; st.Load() != 2; {
+						runtime.Gosched()
 					}
 					g.macro(mb, nb, kb, ap, bp, c[ic*ldc+jc:], ldc, s, s+1)
 				}

@@ -72,9 +72,15 @@ func halfToF32(h uint16) float32 {
 	return v
 }
 
-// weightF32 returns w's values as float32: its own data, or for a half
-// weight a pooled scratch copy that release returns to the pool.
+// weightF32 returns w's values as float32: its own data, or for a half or
+// bfloat16 weight a pooled scratch copy that release returns to the pool.
 func weightF32(w *Dense) (data []float32, release func()) {
+	if IsBF16(w) {
+		h := BF16Bits(w)
+		p := getScratch(len(h))
+		BF16ToFloat32(*p, h)
+		return *p, func() { putScratch(p) }
+	}
 	if !IsHalf(w) {
 		return F32(w), func() {}
 	}

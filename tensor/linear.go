@@ -3,8 +3,8 @@ package tensor
 import "fmt"
 
 // Linear returns x·wᵀ + b for x [..., in], w [out, in] (PyTorch layout,
-// used without a copy; float32 or float16 bits, see NewHalf) and b [out]
-// or nil.
+// used without a copy; float32, float16 bits (NewHalf) or bfloat16 bits
+// (NewBF16)) and b [out] or nil.
 func Linear(x, w, b *Dense) *Dense {
 	xs := Shape(x)
 	ws := w.Shape()
@@ -38,6 +38,15 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 			copy(c[r*out:(r+1)*out], bias)
 		}
 		beta = 1
+	}
+	if g := bf16Driver(w); g != nil && IsBF16(w) {
+		// The weight is packed straight from its bfloat16 storage.
+		threads := numWorkers()
+		if 2*rows*out*in < 1<<18 {
+			threads = 1
+		}
+		g.run(threads, false, true, rows, out, in, 1, F32(x), in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, g.nr), beta, c, out)
+		return dst
 	}
 	wt, release := weightF32(w)
 	defer release()

@@ -9,12 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
-	"github.com/goautopipe/diffusers/schedulers"
+	"github.com/goautopipe/diffusers/internal/demo"
 )
 
 // generate runs subcommand t: parse, load inputs and the pipeline,
@@ -24,33 +25,46 @@ func generate(ctx context.Context, t task, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if err := checkLocalModel(o.model); err != nil {
+	if o.threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.threads))
+	}
+	modelName := o.model
+	if o.model == "" {
+		dir, err := demo.Extract("")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(filepath.Dir(dir))
+		o.model, modelName = dir, demo.Name
+	} else if err := checkLocalModel(o.model); err != nil {
 		return err
 	}
 	req, err := o.request(ctx)
 	if err != nil {
 		return err
 	}
-	showProgress := o.progress || isTerminal(stderr)
+	prog := newProgress(stderr, o)
 
-	pipe, err := load(ctx, t, o, stderr, showProgress)
+	prog.phase("loading " + modelName)
+	pipe, err := load(ctx, t, o, stderr, prog.tty)
 	if err != nil {
+		prog.end()
 		return err
 	}
-
-	var bar *progressBar
-	if showProgress {
-		bar = newProgressBar(stderr)
-		req.Callback = bar.Update
+	prog.done(fmt.Sprintf("loaded %s", modelName))
+	if req.PromptSyntax == "" {
+		warnTruncated(stderr, pipe, req)
 	}
+
+	prog.phase("encoding the prompt")
+	req.Callback = prog.step
 	res, err := pipe.Generate(ctx, req)
-	if bar != nil {
-		bar.Finish()
-	}
+	prog.end()
 	if err != nil {
 		return err
 	}
-	return save(pipe, res.Request, o, res, stdout, stderr)
+	prog.summary(res.Timings)
+	return save(pipe, modelName, o, res, stdout, stderr)
 }
 
 // request builds the pipeline call from the flags, loading the input images.
@@ -63,7 +77,7 @@ func (o *options) request(ctx context.Context) (autopipeline.Request, error) {
 		GuidanceScale: o.guidance, Strength: o.strength,
 		GuidanceRescale: o.guidanceRescale, Eta: o.eta, ClipSkip: o.clipSkip,
 		DenoisingStart: o.denoisingStart, DenoisingEnd: o.denoisingEnd,
-		Seed: o.seed,
+		Seed: o.seed, PromptSyntax: o.promptSyntax,
 	}
 	// A zero field means "the pipeline's default": an explicit 0 turns
 	// guidance off, as 1 does.
@@ -103,13 +117,18 @@ func checkLocalModel(model string) error {
 	return nil
 }
 
-// load builds the pipeline of task t, with the scheduler swapped when asked.
-func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgress bool) (autopipeline.Pipeline, error) {
-	var opts []autopipeline.Option
+// load builds the pipeline of task t with the precision, sampler, safety
+// checker and VAE tiling the flags ask for.
+func load(ctx context.Context, t task, o *options, stderr io.Writer, showDownload bool) (autopipeline.Pipeline, error) {
+	opts := []autopipeline.Option{autopipeline.WithDType(dtypes[o.dtype])}
 	if o.variant != "" {
 		opts = append(opts, autopipeline.WithVariant(o.variant))
 	}
-	if showProgress {
+	if o.noSafety {
+		opts = append(opts, autopipeline.WithComponent("safety_checker", nil),
+			autopipeline.WithConfig("requires_safety_checker", false))
+	}
+	if showDownload && !o.quiet {
 		opts = append(opts, autopipeline.WithDownloadProgress(newDownloadBar(stderr).Update))
 	}
 	opts = append(append(opts, o.loras...), o.embeddings...)
@@ -117,14 +136,25 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 	if err != nil {
 		return nil, err
 	}
+	if o.vaeTiling {
+		v := pipe.Components().VAE()
+		if v == nil {
+			return nil, errors.New("--vae-tiling: the pipeline has no VAE")
+		}
+		v.SetTiling(true)
+	}
 	if o.scheduler == "" {
 		return pipe, nil
 	}
-	cur, ok := pipe.Components().Scheduler(), pipe.Components().Scheduler() != nil
-	if !ok {
+	cur := pipe.Components().Scheduler()
+	if cur == nil {
 		return nil, errors.New("the pipeline has no scheduler to replace")
 	}
-	s, err := schedulers.FromConfigAs(o.scheduler, cur.Config())
+	sampler, err := autopipeline.LookupSampler(o.scheduler)
+	if err != nil {
+		return nil, fmt.Errorf("--scheduler: %w", err)
+	}
+	s, err := sampler.NewScheduler(cur.Config())
 	if err != nil {
 		return nil, fmt.Errorf("--scheduler: %w", err)
 	}
@@ -132,7 +162,7 @@ func load(ctx context.Context, t task, o *options, stderr io.Writer, showProgres
 }
 
 // save writes each image with its parameters and reports it on stdout.
-func save(p autopipeline.Pipeline, r autopipeline.Request, o *options, res *autopipeline.Output, stdout, stderr io.Writer) error {
+func save(p autopipeline.Pipeline, model string, o *options, res *autopipeline.Output, stdout, stderr io.Writer) error {
 	if len(res.Images) == 0 {
 		return errors.New("the pipeline returned no image")
 	}
@@ -141,12 +171,20 @@ func save(p autopipeline.Pipeline, r autopipeline.Request, o *options, res *auto
 			return err
 		}
 	}
+	r := res.Request
 	for i, img := range res.Images {
 		path := o.out
+		params := parameters(p, r, img)
+		params.Model = model
 		if len(res.Images) > 1 {
 			path = numbered(o.out, i)
+			params.Extra["Batch size"] = strconv.Itoa(len(res.Images))
+			params.Extra["Batch pos"] = strconv.Itoa(i)
 		}
-		if err := autopipeline.SavePNG(path, img, parameters(p, r, img)); err != nil {
+		if len(params.Extra) == 0 {
+			params.Extra = nil
+		}
+		if err := writeImage(path, img, params); err != nil {
 			return err
 		}
 		b := img.Bounds()
@@ -158,17 +196,23 @@ func save(p autopipeline.Pipeline, r autopipeline.Request, o *options, res *auto
 	return nil
 }
 
-// parameters are the PNG "parameters" text of one image; the settings
-// beyond A1111's standard ones go into Extra when they were given.
+// parameters are the image's parameters text (A1111's format): the request
+// as it ran, with the settings beyond A1111's standard ones in Extra when
+// they were used.
 func parameters(p autopipeline.Pipeline, r autopipeline.Request, img image.Image) autopipeline.Parameters {
 	params := autopipeline.ParametersFor(p, r, img)
+	if s := p.Components().Scheduler(); s != nil {
+		params.Sampler = autopipeline.SamplerName(s.ClassName(), s.Config()) // as A1111 names it
+	}
 	extra := map[string]string{}
 	num := func(key string, v float64) {
 		if v != 0 {
 			extra[key] = strconv.FormatFloat(v, 'g', -1, 64)
 		}
 	}
-	num("Denoising strength", r.Strength)
+	if r.Image != nil {
+		num("Denoising strength", r.Strength)
+	}
 	num("Eta", r.Eta)
 	num("Guidance rescale", r.GuidanceRescale)
 	num("Denoising start", r.DenoisingStart)
@@ -176,9 +220,7 @@ func parameters(p autopipeline.Pipeline, r autopipeline.Request, img image.Image
 	if r.ClipSkip > 0 {
 		extra["Clip skip"] = strconv.Itoa(r.ClipSkip)
 	}
-	if len(extra) > 0 {
-		params.Extra = extra
-	}
+	params.Extra = extra
 	return params
 }
 

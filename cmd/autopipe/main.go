@@ -8,10 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/internal/demo"
 )
 
 func main() {
@@ -54,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	name, rest := args[0], args[1:]
 	switch name {
+	case "version", "-version", "--version", "-v":
+		fmt.Fprintln(stdout, version())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		if len(rest) == 0 {
 			usage(stdout)
@@ -110,12 +116,34 @@ func report(err error, name string, stderr io.Writer) int {
 func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("autopipe generates images with Stable Diffusion and SDXL checkpoints.\n\n")
-	b.WriteString("Usage:\n\n\tautopipe <subcommand> --model <folder|org/name> --prompt \"...\" [flags]\n\nSubcommands:\n\n")
+	b.WriteString("Usage:\n\n\tautopipe <subcommand> [-m <folder|org/name>] -p \"...\" [flags]\n\nSubcommands:\n\n")
 	for _, c := range commands {
 		fmt.Fprintf(&b, "\t%-9s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\thelp      show this text, or a subcommand's flags: autopipe help text2img\n\n")
-	b.WriteString("Example:\n\n\tautopipe text2img --model stabilityai/stable-diffusion-xl-base-1.0 \\\n")
-	b.WriteString("\t    --prompt \"a lighthouse at dawn\" --num_inference_steps 30 --seed 42 --out lighthouse.png\n")
+	b.WriteString("\thelp      show this text, or a subcommand's flags: autopipe help text2img\n")
+	b.WriteString("\tversion   print the version\n\n")
+	b.WriteString("Without --model the embedded demo model " + demo.Name + " draws simple shapes:\n\n")
+	b.WriteString("\tautopipe text2img -p \"a red circle on a blue background\" -o circle.png\n\n")
+	b.WriteString("Example with a Hub checkpoint:\n\n\tautopipe text2img -m stabilityai/stable-diffusion-xl-base-1.0 \\\n")
+	b.WriteString("\t    -p \"a lighthouse at dawn\" --steps 30 --sampler dpm++2m_karras -s 42 -o lighthouse.png\n")
 	io.WriteString(w, b.String())
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	v, rev, dirty := "(devel)", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				rev = " " + s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+	}
+	return "autopipe " + v + rev + dirty + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }

@@ -48,14 +48,14 @@ func writePNG(t *testing.T, dir, name string, w, h int, mask bool) string {
 func TestText2Image(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sub", "t2i.png")
 	code, stdout, stderr := autopipe(t, "text2img", "--model", td+"tiny-sd", "--prompt", "a red cube",
-		"--negative_prompt", "blurry", "--num_inference_steps", "2", "--guidance_scale", "6", "--seed", "42", "--out", out)
+		"--negative_prompt", "blurry", "--num_inference_steps", "2", "--guidance_scale", "6", "--seed", "42", "--out", out, "--quiet")
 	require.Equal(t, 0, code, stderr)
 	require.Equal(t, "StableDiffusionPipeline: wrote "+out+" (64x64, seed 42)\n", stdout)
-	require.Empty(t, stderr, "no progress bar when stderr is not a terminal")
+	require.Empty(t, stderr, "--quiet prints no progress")
 
 	img, p := pngout.Read(t, out)
 	require.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
-	require.Equal(t, autopipeline.Parameters{Prompt: "a red cube", NegativePrompt: "blurry", Steps: 2, Sampler: "PNDMScheduler",
+	require.Equal(t, autopipeline.Parameters{Prompt: "a red cube", NegativePrompt: "blurry", Steps: 2, Sampler: "PLMS",
 		CFGScale: 6, Seed: 42, Width: 64, Height: 64, Model: td + "tiny-sd"}, p)
 
 	pipe, err := autopipeline.Text2Image.FromPretrained(context.Background(), td+"tiny-sd")
@@ -74,13 +74,14 @@ func TestText2ImageSchedulerBatchProgress(t *testing.T) {
 		"--scheduler", "EulerDiscreteScheduler", "--num_images_per_prompt", "2", "--seed", "1", "--progress", "--out", filepath.Join(dir, "cat.png"))
 	require.Equal(t, 0, code, stderr)
 	require.Equal(t, 2, strings.Count(stdout, "wrote"))
-	require.Contains(t, stderr, "[##############################] 2/2")
-	require.Contains(t, stderr, " s/step\n")
+	require.Contains(t, stderr, "denoising 2 steps [##############################] 2/2")
+	require.Contains(t, stderr, " s/step  ETA 0.00 s\n")
 	var pix [][]uint8
 	for _, name := range []string{"cat_0.png", "cat_1.png"} {
 		img, p := pngout.Read(t, filepath.Join(dir, name))
-		require.Equal(t, "EulerDiscreteScheduler", p.Sampler)
+		require.Equal(t, "Euler", p.Sampler)
 		require.Equal(t, int64(1), p.Seed)
+		require.Equal(t, "2", p.Extra["Batch size"])
 		pix = append(pix, testutil.NRGBA(img).Pix)
 	}
 	require.NotEqual(t, pix[0], pix[1], "the two images of a batch differ")
@@ -117,7 +118,7 @@ func TestInpaint(t *testing.T) {
 func TestSDXL(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "xl.png")
 	code, stdout, stderr := autopipe(t, "text2img", "--model", td+"tiny-sdxl", "--prompt", "a lion", "--prompt_2", "oil painting",
-		"--num_inference_steps", "2", "--guidance_rescale", "0.7", "--clip_skip", "1", "--out", out)
+		"--num_inference_steps", "2", "--guidance_rescale", "0.7", "--clip_skip", "1", "--out", out, "-q")
 	require.Equal(t, 0, code, stderr)
 	require.Empty(t, stderr)
 	require.Contains(t, stdout, "StableDiffusionXLPipeline: wrote")
@@ -149,7 +150,9 @@ func TestErrors(t *testing.T) {
 		{"no arguments", nil, 2, "Subcommands:"},
 		{"unknown subcommand", []string{"txt2img"}, 2, `unknown subcommand "txt2img"`},
 		{"help unknown", []string{"help", "upscale"}, 2, `unknown subcommand "upscale"`},
-		{"missing model", []string{"text2img", "--prompt", "x"}, 2, "--model is required"},
+		{"bad dtype", []string{"text2img", "--model", sd, "--prompt", "x", "--dtype", "int8"}, 2, `--dtype "int8": want fp32, fp16 or bf16`},
+		{"bad output format", []string{"text2img", "--model", sd, "--prompt", "x", "-o", "x.webp"}, 2, "cannot write .webp files"},
+		{"negative threads", []string{"text2img", "--model", sd, "--prompt", "x", "--threads", "-1"}, 2, "--threads -1"},
 		{"missing prompt", []string{"text2img", "--model", sd}, 2, "--prompt is required"},
 		{"img2img without image", []string{"img2img", "--model", sd, "--prompt", "x"}, 2, "--image is required for img2img"},
 		{"inpaint without mask", []string{"inpaint", "--model", sd, "--prompt", "x", "--image", in}, 2, "--mask_image is required"},
@@ -181,8 +184,9 @@ func TestHelp(t *testing.T) {
 	require.Contains(t, stdout, "text2img")
 	code, stdout, _ = autopipe(t, "help", "inpaint")
 	require.Equal(t, 0, code)
-	require.Contains(t, stdout, "--mask_image string")
-	require.Contains(t, stdout, "--num_inference_steps int\n    \tnumber of denoising steps (default 50)")
+	require.Contains(t, stdout, "--mask_image, --mask string")
+	require.Contains(t, stdout, "--num_inference_steps, --steps int\n    \tnumber of denoising steps (default 50)")
+	require.Contains(t, stdout, "  -p, --prompt string\n")
 	code, stdout, _ = autopipe(t, "img2img", "-h")
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "--strength float")

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
 )
 
@@ -21,58 +22,127 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressBar draws the denoising steps on one line:
+// progress reports the phases of a run on stderr: loading, prompt
+// encoding, denoising (with s/step and ETA) and decoding. On a terminal
+// each phase redraws one line, the denoising bar included:
 //
-//	[#########---------------------] 3/10  1.20 s/step
-type progressBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	width int
-	start time.Time
-	now   func() time.Time
-	drawn bool // a line is open (not yet ended by a newline)
-	last  int  // length of the line drawn last
+//	denoising 25 steps (26 UNet evaluations) [#########---------------------] 8/26  0.05 s/step  ETA 0.9 s
+//
+// Elsewhere (a log file, a pipe) it writes plain lines: one per phase and
+// one every few seconds of denoising.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	tty      bool
+	off      bool
+	steps    int // requested inference steps, for the label
+	width    int
+	every    time.Duration // plain mode: time between denoising lines
+	now      func() time.Time
+	began    time.Time // of the current phase
+	first    time.Time // first UNet evaluation done
+	lastLine time.Time
+	last     int  // length of the open terminal line
+	open     bool // a terminal line is drawn without its newline
 }
 
-func newProgressBar(w io.Writer) *progressBar {
-	return &progressBar{w: w, width: 30, now: time.Now, start: time.Now()}
+func newProgress(w io.Writer, o *options) *progress {
+	return &progress{w: w, tty: o.progress || isTerminal(w), off: o.quiet, steps: o.steps,
+		width: 30, every: 2 * time.Second, now: time.Now}
 }
 
-// Update is a pipelines.Request Callback: step (1-based) of total is done.
-func (b *progressBar) Update(step, total int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if total <= 0 {
+// line draws s: on a terminal over the open line, else as a line of its own.
+func (p *progress) line(s string, final bool) {
+	if p.tty {
+		pad := max(p.last-len(s), 0)
+		io.WriteString(p.w, "\r"+s+strings.Repeat(" ", pad))
+		p.last, p.open = len(s), true
+		if final {
+			io.WriteString(p.w, "\n")
+			p.last, p.open = 0, false
+		}
 		return
 	}
-	step = min(max(step, 0), total)
-	fill := b.width * step / total
-	bar := strings.Repeat("#", fill) + strings.Repeat("-", b.width-fill)
-	line := fmt.Sprintf("\r[%s] %d/%d", bar, step, total)
-	if step > 0 {
-		per := b.now().Sub(b.start).Seconds() / float64(step)
-		line += fmt.Sprintf("  %.2f s/step", per)
-	}
-	// Blank out what is left of a longer previous line.
-	pad := max(b.last-len(line), 0)
-	b.last = len(line)
-	io.WriteString(b.w, line+strings.Repeat(" ", pad))
-	b.drawn = true
-	if step == total {
-		io.WriteString(b.w, "\n")
-		b.drawn, b.last = false, 0
+	io.WriteString(p.w, s+"\n")
+}
+
+// phase starts a phase ("loading x").
+func (p *progress) phase(what string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.began = p.now()
+	if !p.off {
+		p.line(what+" ...", false)
 	}
 }
 
-// Finish ends the line if the run stopped before the last step.
-func (b *progressBar) Finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn {
-		io.WriteString(b.w, "\n")
-		b.drawn, b.last = false, 0
+// done ends the current phase with what and its duration.
+func (p *progress) done(what string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.off {
+		p.line(fmt.Sprintf("%s in %s", what, seconds(p.now().Sub(p.began))), true)
 	}
 }
+
+// step is the Request callback: evaluation step (1-based) of total is done.
+func (p *progress) step(step, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.off || total <= 0 {
+		return
+	}
+	now := p.now()
+	step = min(max(step, 1), total)
+	if step == 1 {
+		p.first, p.lastLine = now, time.Time{}
+	}
+	label := fmt.Sprintf("denoising %d steps", p.steps)
+	if total != p.steps {
+		label += fmt.Sprintf(" (%d UNet evaluations)", total)
+	}
+	rate := ""
+	if step > 1 {
+		per := now.Sub(p.first) / time.Duration(step-1)
+		rate = fmt.Sprintf("  %.2f s/step  ETA %s", per.Seconds(), seconds(per*time.Duration(total-step)))
+	}
+	if p.tty {
+		fill := p.width * step / total
+		bar := strings.Repeat("#", fill) + strings.Repeat("-", p.width-fill)
+		p.line(fmt.Sprintf("%s [%s] %d/%d%s", label, bar, step, total, rate), step == total)
+	} else if step == 1 || step == total || now.Sub(p.lastLine) >= p.every {
+		p.line(fmt.Sprintf("%s: %d/%d%s", label, step, total, rate), false)
+		p.lastLine = now
+	}
+	if step == total {
+		p.began = now
+		p.line("decoding ...", false)
+	}
+}
+
+// end closes an open terminal line (an interrupted run).
+func (p *progress) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open {
+		io.WriteString(p.w, "\n")
+		p.last, p.open = 0, false
+	}
+}
+
+// summary reports the time of each phase of the generation.
+func (p *progress) summary(t autopipeline.Timings) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.off {
+		return
+	}
+	p.line(fmt.Sprintf("done: text encoding %s, preparation %s, denoising %s, decoding %s",
+		seconds(t.Encode), seconds(t.Prepare), seconds(t.Denoise), seconds(t.Decode)), true)
+}
+
+// seconds formats d as "1.23 s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // downloadBar reports Hub downloads on one line, at most ten times a
 // second.

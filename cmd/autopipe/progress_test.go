@@ -7,46 +7,74 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/hub"
 	"github.com/stretchr/testify/require"
 )
 
-func TestProgressBar(t *testing.T) {
+// fakeProgress is a progress reporter on a buffer with a clock the test moves.
+func fakeProgress(tty bool, steps int) (*progress, *bytes.Buffer, *time.Time) {
 	var buf bytes.Buffer
-	b := newProgressBar(&buf)
-	b.width = 10
-	t0 := time.Unix(0, 0)
-	clock := t0
-	b.start, b.now = t0, func() time.Time { return clock }
+	p := newProgress(&buf, &options{progress: tty, steps: steps})
+	p.width = 10
+	clock := time.Unix(0, 0)
+	p.now = func() time.Time { return clock }
+	return p, &buf, &clock
+}
 
-	clock = t0.Add(3600 * time.Millisecond)
-	b.Update(3, 10)
-	require.Equal(t, "\r[###-------] 3/10  1.20 s/step", buf.String())
-	b.Finish()
-	require.Equal(t, "\r[###-------] 3/10  1.20 s/step\n", buf.String(), "an interrupted bar ends its line")
-
-	buf.Reset()
-	clock = t0.Add(5 * time.Second)
-	b.Update(10, 10)
-	b.Finish()
-	require.Equal(t, "\r[##########] 10/10  0.50 s/step\n", buf.String(), "one newline at the end")
-
-	// A shorter line blanks out the end of the longer one before it.
-	buf.Reset()
-	clock = t0.Add(20 * time.Second)
-	b.Update(1, 2)
-	clock = t0.Add(20 * time.Second)
-	b.Update(2, 4)
-	require.Equal(t, "\r[#####-----] 1/2  20.00 s/step\r[#####-----] 2/4  10.00 s/step", buf.String())
-	b.start = clock.Add(-time.Second)
-	buf.Reset()
-	b.Update(3, 4)
-	require.Equal(t, "\r[#######---] 3/4  0.33 s/step ", buf.String())
-	b.Finish()
+func TestProgressTerminal(t *testing.T) {
+	p, buf, clock := fakeProgress(true, 3)
+	p.phase("loading m")
+	*clock = clock.Add(1500 * time.Millisecond)
+	p.done("loaded m")
+	require.Equal(t, "\rloading m ...\rloaded m in 1.50 s\n", buf.String())
 
 	buf.Reset()
-	b.Update(0, 0)
-	require.Empty(t, buf.String())
+	p.phase("encoding the prompt")
+	p.step(1, 4)
+	*clock = clock.Add(2 * time.Second)
+	p.step(3, 4)
+	require.Equal(t, "\rencoding the prompt ..."+
+		"\rdenoising 3 steps (4 UNet evaluations) [##--------] 1/4"+
+		"\rdenoising 3 steps (4 UNet evaluations) [#######---] 3/4  1.00 s/step  ETA 1.00 s", buf.String(),
+		"a scheduler that adds evaluations says so")
+	buf.Reset()
+	*clock = clock.Add(time.Second)
+	p.step(4, 4)
+	p.summary(autopipeline.Timings{Encode: 10 * time.Millisecond, Denoise: 3 * time.Second, Decode: 500 * time.Millisecond})
+	require.Equal(t, "\rdenoising 3 steps (4 UNet evaluations) [##########] 4/4  1.00 s/step  ETA 0.00 s\n"+
+		"\rdecoding ...\rdone: text encoding 0.01 s, preparation 0.00 s, denoising 3.00 s, decoding 0.50 s\n", buf.String())
+
+	buf.Reset()
+	p.phase("loading")
+	p.phase("x")
+	p.end()
+	p.end()
+	require.Equal(t, "\rloading ...\rx ...      \n", buf.String(), "a shorter line blanks out the longer one; an interrupted run ends its line once")
+}
+
+func TestProgressPlain(t *testing.T) {
+	p, buf, clock := fakeProgress(false, 10)
+	p.phase("encoding the prompt")
+	for i := 1; i <= 10; i++ {
+		*clock = clock.Add(500 * time.Millisecond)
+		p.step(i, 10)
+	}
+	require.Equal(t, "encoding the prompt ...\n"+
+		"denoising 10 steps: 1/10\n"+
+		"denoising 10 steps: 5/10  0.50 s/step  ETA 2.50 s\n"+
+		"denoising 10 steps: 9/10  0.50 s/step  ETA 0.50 s\n"+
+		"denoising 10 steps: 10/10  0.50 s/step  ETA 0.00 s\n"+
+		"decoding ...\n", buf.String(), "a line every two seconds and at the end")
+
+	q, qbuf, _ := fakeProgress(false, 2)
+	q.off = true
+	q.phase("x")
+	q.step(1, 2)
+	q.step(2, 2)
+	q.summary(autopipeline.Timings{})
+	require.Empty(t, qbuf.String(), "--quiet")
+	q.step(0, 0)
 }
 
 func TestDownloadBar(t *testing.T) {

@@ -45,8 +45,8 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("frompipe", flag.ContinueOnError)
-	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
-	prompt := fl.String("prompt", "a cozy cabin in a snowy forest", "what to draw")
+	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
+	prompt := fl.String("prompt", "a green triangle on a white background", "what to draw")
 	steps := fl.Int("steps", 25, "number of denoising steps")
 	seed := fl.Int64("seed", 0, "random seed (same seed, same images)")
 	out := fl.String("out", "frompipe.png", "output PNG path; each task adds its name: frompipe-text2img.png, ...")

@@ -5,8 +5,8 @@
 //	go run ./examples/img2img -image sketch.png -prompt "a fantasy landscape" -strength 0.75
 //
 // Without -image it starts from a generated colour gradient; without
-// -model it runs the tiny random-weight checkpoint embedded in the module,
-// so the result is noise-like.
+// -model it runs the demo model embedded in the module, which draws simple
+// shapes ("a yellow square on a purple background").
 package main
 
 import (
@@ -35,8 +35,8 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("img2img", flag.ContinueOnError)
-	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
-	prompt := fl.String("prompt", "a fantasy landscape, trending on artstation", "what to draw")
+	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
+	prompt := fl.String("prompt", "a yellow square on a purple background", "what to draw")
 	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
 	size := fl.Int("size", 0, "side of the generated gradient when -image is not given (default 512, 64 for the embedded checkpoint)")
 	strength := fl.Float64("strength", 0.75, "how much of the input is re-noised (0..1)")
@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *size == 0 {
 		*size = 512
 		if *model == "" {
-			*size = 64 // the tiny checkpoint's native size
+			*size = 64 // the demo model's native size
 		}
 	}
 	init, err := loadOrGradient(ctx, *input, *size)

@@ -6,8 +6,8 @@
 //
 // White mask pixels are repainted, black ones kept. Without -image and
 // -mask it uses a generated gradient and a white centre square; without
-// -model it runs the tiny random-weight checkpoint embedded in the module,
-// so the result is noise-like.
+// -model it runs the demo model embedded in the module, which paints
+// simple shapes ("a white circle on a blue background").
 package main
 
 import (
@@ -37,8 +37,8 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("inpaint", flag.ContinueOnError)
-	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
-	prompt := fl.String("prompt", "a tabby cat sitting on a park bench", "what to paint into the masked area")
+	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
+	prompt := fl.String("prompt", "a white circle on a blue background", "what to paint into the masked area")
 	input := fl.String("image", "", "input image, a file or an http(s) URL (default: a generated gradient)")
 	maskPath := fl.String("mask", "", "mask image, white = repaint, a file or an http(s) URL (default: a white centre square)")
 	size := fl.Int("size", 0, "side of the generated image and mask (default 512, 64 for the embedded checkpoint)")
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *size == 0 {
 		*size = 512
 		if *model == "" {
-			*size = 64 // the tiny checkpoint's native size
+			*size = 64 // the demo model's native size
 		}
 	}
 

@@ -2,11 +2,14 @@
 // text-to-image task, the Go counterpart of diffusers'
 // AutoPipelineForText2Image.from_pretrained(...)(prompt).images[0].
 //
-//	go run ./examples/text2img -prompt "a lighthouse at dawn" -steps 25 -out text2img.png
+//	go run ./examples/text2img -model stabilityai/stable-diffusion-2-1-base -prompt "a lighthouse at dawn" -steps 25
 //
-// Without -model it runs the tiny random-weight checkpoint embedded in the
-// module, so the image is noise-like; pass a diffusers folder (or a Hub id)
-// for real pictures.
+// Without -model it runs the demo model embedded in the module, a tiny
+// latent diffusion model trained on simple shapes (tools/reference/train_demo.py):
+//
+//	go run ./examples/text2img -prompt "a red circle on a blue background"
+//
+// Pass a diffusers folder (or a Hub id) with -model for other pictures.
 package main
 
 import (
@@ -33,8 +36,8 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("text2img", flag.ContinueOnError)
-	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded tiny-sd checkpoint)")
-	prompt := fl.String("prompt", "a photograph of an astronaut riding a horse", "what to draw")
+	model := fl.String("model", "", "diffusers folder or Hub repo id (default: the embedded demo model "+demo.Name+")")
+	prompt := fl.String("prompt", "a red circle on a blue background", "what to draw")
 	steps := fl.Int("steps", 25, "number of denoising steps")
 	seed := fl.Int64("seed", 0, "random seed (same seed, same image)")
 	out := fl.String("out", "text2img.png", "output PNG path")
@@ -42,26 +45,33 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	if *model == "" {
+	path, name := *model, *model
+	if path == "" {
 		dir, err := demo.Extract("")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(filepath.Dir(dir))
-		*model = dir
+		path, name = dir, demo.Name
 	}
 
-	pipe, err := autopipeline.Text2Image.FromPretrained(ctx, *model)
+	pipe, err := autopipeline.Text2Image.FromPretrained(ctx, path)
 	if err != nil {
 		return err
 	}
-	req := autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed}
-	res, err := pipe.Generate(ctx, req)
+	res, err := pipe.Generate(ctx, autopipeline.Request{Prompt: *prompt, NumInferenceSteps: *steps, Seed: *seed})
 	if err != nil {
 		return err
 	}
 	img := res.Images[0]
-	if err := autopipeline.SavePNG(*out, img, autopipeline.ParametersFor(pipe, req, img)); err != nil {
+	// res.Request is the request as it ran, with the pipeline's defaults
+	// (the CFG scale) filled in.
+	params := autopipeline.ParametersFor(pipe, res.Request, img)
+	params.Model = name
+	if s := pipe.Components().Scheduler(); s != nil {
+		params.Sampler = autopipeline.SamplerName(s.ClassName(), s.Config()) // "DPM++ 2M", as A1111 writes it
+	}
+	if err := autopipeline.SavePNG(*out, img, params); err != nil {
 		return err
 	}
 	b := img.Bounds()

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/demo"
 	"github.com/goautopipe/diffusers/internal/testutil/pngout"
 	"github.com/stretchr/testify/require"
 )
@@ -25,8 +25,9 @@ func TestRun(t *testing.T) {
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(7), p.Seed)
 	require.Equal(t, 64, p.Width)
-	require.Equal(t, "PNDMScheduler", p.Sampler)
-	require.True(t, strings.HasSuffix(p.Model, "tiny-sd"), p.Model)
+	require.Equal(t, "DPM++ 2M", p.Sampler)
+	require.Equal(t, demo.Name, p.Model, "the model's name, not the temporary folder")
+	require.Equal(t, 7.5, p.CFGScale, "the request as it ran, defaults filled in")
 }
 
 func TestRunBadFlag(t *testing.T) {

@@ -16,7 +16,9 @@ type Options struct {
 	Variant string
 	// DType is the precision of the weights: with Float16 or BFloat16 every
 	// weight is rounded to that precision at load time (the values a
-	// half-precision model holds); computation is float32.
+	// half-precision model holds) and Linear/Conv2D weights are stored in
+	// 16 bits; with BFloat16 their products run in bfloat16 where the CPU
+	// can. Everything else computes in float32.
 	DType tensor.DType
 }
 

@@ -1,10 +1,19 @@
-// Package demo carries the demo checkpoint inside the binary, so the
-// examples and the command line can run a whole pipeline with nothing
-// downloaded. Extract writes it to a temporary folder, which
-// FromPretrained then loads like any diffusers folder.
+// Package demo carries the demo model inside the binary, so the examples
+// and the command line draw a picture with nothing downloaded. Extract
+// writes it to a temporary folder, which FromPretrained then loads like any
+// diffusers folder.
 //
-// It is internal: the checkpoint is part of this module's programs, not of
-// the library's API.
+// The model (shapes-sd, a StableDiffusionPipeline folder of a few MB) is a
+// tiny latent diffusion model trained by tools/reference/train_demo.py on
+// the synthetic scenes of tools/reference/demo_data.py: one to three
+// circles, squares or triangles in eight colours, three sizes and nine
+// positions, on a plain background ("a small yellow triangle at the top
+// left on a black background"). Its tests measure, on held-out prompts and
+// for all three tasks, how often it draws the colours and backgrounds it is
+// asked for; it has not learned positions.
+//
+// It is internal: the model is part of this module's programs, not of the
+// library's API.
 package demo
 
 import (
@@ -17,9 +26,9 @@ import (
 )
 
 // Name is the folder name of the embedded checkpoint.
-const Name = "tiny-sd"
+const Name = "shapes-sd"
 
-//go:embed tiny-sd
+//go:embed shapes-sd
 var checkpoint embed.FS
 
 // Extract writes the embedded checkpoint into a new folder under dir

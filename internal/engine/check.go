@@ -29,7 +29,7 @@ func checkPrompt(r pipelines.Request) error {
 	if r.OutputType != "" && r.OutputType != "pil" && r.OutputType != "latent" {
 		return invalid("output_type %q is not supported: use \"pil\" or \"latent\"", r.OutputType)
 	}
-	return nil
+	return CheckPromptSyntax(r)
 }
 
 func checkCounts(r pipelines.Request) error {

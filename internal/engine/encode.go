@@ -28,7 +28,11 @@ type TextEncoding struct {
 // last, passed through the final layer norm when finalNorm is set (SD
 // does; SDXL does not, it uses the raw hidden state).
 func EncodeText(ctx context.Context, tok *clip.Tokenizer, enc *clip.TextModel, text string, clipSkip int, finalNorm bool) (*TextEncoding, error) {
-	ids := tok.Encode(text)
+	return EncodeIDs(ctx, enc, tok.Encode(text), clipSkip, finalNorm)
+}
+
+// EncodeIDs is EncodeText for token ids already made.
+func EncodeIDs(ctx context.Context, enc *clip.TextModel, ids []int, clipSkip int, finalNorm bool) (*TextEncoding, error) {
 	out, err := enc.Forward(ctx, [][]int{ids})
 	if err != nil {
 		return nil, fmt.Errorf("text encoder: %w", err)

@@ -12,6 +12,9 @@ type Conv2D struct {
 	HasBias                          bool
 	// Adapters are side paths added to the output (see Adapter).
 	Adapters []Adapter
+	// Float32 keeps the weight in float32 storage whatever the load
+	// precision, so the layer also computes in float32 (see KeepFloat32).
+	Float32 bool
 }
 
 // NewConv2D returns an unloaded convolution with bias, stride 1 and
@@ -43,5 +46,18 @@ func (c *Conv2D) Forward(x *tensor.Dense) *tensor.Dense {
 func (c *Conv2D) RequiredWeights() map[string]bool { return map[string]bool{"bias": c.HasBias} }
 
 // HalfWeights implements weights.HalfCapable: the weight may be stored as
-// float16 (tensor.Conv2D widens it).
-func (c *Conv2D) HalfWeights() []string { return []string{"weight"} }
+// float16 (tensor.Conv2D widens it) or bfloat16 (tensor.Conv2D multiplies
+// in bfloat16 where the CPU can, else widens it), unless Float32 is set.
+func (c *Conv2D) HalfWeights() []string {
+	if c.Float32 {
+		return nil
+	}
+	return []string{"weight"}
+}
+
+// KeepFloat32 sets Float32 and returns c: for final layers whose output
+// precision matters more than their cost (the VAE decoder's conv_out).
+func (c *Conv2D) KeepFloat32() *Conv2D {
+	c.Float32 = true
+	return c
+}

@@ -11,6 +11,9 @@ type Linear struct {
 	HasBias bool
 	// Adapters are side paths added to the output (see Adapter).
 	Adapters []Adapter
+	// Float32 keeps the weight in float32 storage whatever the load
+	// precision, so the layer also computes in float32 (see KeepFloat32).
+	Float32 bool
 }
 
 // NewLinear returns an unloaded Linear layer of the given sizes.
@@ -35,5 +38,17 @@ func (l *Linear) Forward(x *tensor.Dense) *tensor.Dense {
 func (l *Linear) RequiredWeights() map[string]bool { return map[string]bool{"bias": l.HasBias} }
 
 // HalfWeights implements weights.HalfCapable: the weight may be stored as
-// float16 (tensor.Linear widens it).
-func (l *Linear) HalfWeights() []string { return []string{"weight"} }
+// float16 (tensor.Linear widens it) or bfloat16 (tensor.Linear multiplies
+// in bfloat16 where the CPU can, else widens it), unless Float32 is set.
+func (l *Linear) HalfWeights() []string {
+	if l.Float32 {
+		return nil
+	}
+	return []string{"weight"}
+}
+
+// KeepFloat32 sets Float32 and returns l.
+func (l *Linear) KeepFloat32() *Linear {
+	l.Float32 = true
+	return l
+}

@@ -206,7 +206,16 @@ func BenchmarkForwardSD15(b *testing.B) {
 		dir := sd15RandomDir(b)
 		runtime.GC()
 		debug.FreeOSMemory()
-		m, err := Load(dir, weights.OpenOptions{})
+		// UNET_BENCH_DTYPE=bf16 (or fp16) stores the Linear/Conv2D weights in
+		// 16 bits, as WithDType does.
+		var o weights.OpenOptions
+		switch os.Getenv("UNET_BENCH_DTYPE") {
+		case "bf16":
+			o.Precision = tensor.BFloat16
+		case "fp16":
+			o.Precision = tensor.Float16
+		}
+		m, err := Load(dir, o)
 		require.NoError(b, err)
 		benchModel = m
 	}

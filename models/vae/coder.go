@@ -76,7 +76,7 @@ func newDecoder(c Config) *Decoder {
 		MidBlock:    newMidBlock2D(last, c.NormNumGroups, c.MidBlockAddAttention),
 		UpBlocks:    make([]*UpDecoderBlock2D, n),
 		ConvNormOut: nn.NewGroupNorm(c.NormNumGroups, boc[0], resnetEps),
-		ConvOut:     nn.NewConv2D(boc[0], c.OutChannels, 3),
+		ConvOut:     nn.NewConv2D(boc[0], c.OutChannels, 3).KeepFloat32(), // float32 image output
 	}
 	out := last
 	for i := range n {

@@ -184,10 +184,11 @@ func (f *file) Tensor(name string) (*tensor.Dense, error) {
 	return newDense(out, e.shape), nil
 }
 
-// rawHalf views a stored F16 tensor (2-byte aligned) without copying.
-func (f *file) rawHalf(name string) ([]uint16, []int, bool) {
+// raw16 views a tensor stored as dtype (F16 or BF16, 2-byte aligned)
+// without copying.
+func (f *file) raw16(name, dtype string) ([]uint16, []int, bool) {
 	e, ok := f.hdr.entries[name]
-	if !ok || e.dtype != "F16" || !littleEndian {
+	if !ok || e.dtype != dtype || !littleEndian {
 		return nil, nil, false
 	}
 	f.mu.RLock()

@@ -21,26 +21,33 @@ type precisionSource struct {
 	p tensor.DType
 }
 
-// halfSource is a source that can hand out float16 storage.
+// halfSource is a source that can hand out 16-bit storage (float16 or
+// bfloat16) for the weights of HalfCapable layers.
 type halfSource interface {
 	keepsHalf() bool
 	halfTensor(name string) (*tensor.Dense, error)
 }
 
-// rawHalf is implemented by sources that can view stored F16 data
-// without converting it.
-type rawHalf interface {
-	rawHalf(name string) ([]uint16, []int, bool)
+// rawView is implemented by sources that can view stored 16-bit data (F16
+// or BF16) without converting it.
+type rawView interface {
+	raw16(name, dtype string) ([]uint16, []int, bool)
 }
 
-func (s *precisionSource) keepsHalf() bool { return s.p == tensor.Float16 }
+func (s *precisionSource) keepsHalf() bool { return true }
 
-// halfTensor returns the named tensor as float16 bits: a view of the file
-// when it is stored as F16, else the float32 values rounded to half.
+// halfTensor returns the named tensor in 16-bit storage: float16 bits
+// (tensor.NewHalf) under Float16, bfloat16 bits (tensor.NewBF16) under
+// BFloat16. It is a view of the file when the file stores that dtype,
+// else the values are rounded (ties to even) from whatever the file holds.
 func (s *precisionSource) halfTensor(name string) (*tensor.Dense, error) {
-	if r, ok := s.Source.(rawHalf); ok {
-		if bits, shape, ok := r.rawHalf(name); ok {
-			return tensor.NewHalf(bits, shape...), nil
+	wrap, dtype, round := tensor.NewHalf, "F16", f32ToF16Bits
+	if s.p == tensor.BFloat16 {
+		wrap, dtype, round = tensor.NewBF16, "BF16", tensor.BF16Round
+	}
+	if r, ok := s.Source.(rawView); ok {
+		if bits, shape, ok := r.raw16(name, dtype); ok {
+			return wrap(bits, shape...), nil
 		}
 	}
 	t, err := s.Source.Tensor(name)
@@ -51,10 +58,10 @@ func (s *precisionSource) halfTensor(name string) (*tensor.Dense, error) {
 	bits := make([]uint16, len(x))
 	chunks(len(x), func(i, j int) {
 		for k := i; k < j; k++ {
-			bits[k] = f32ToF16Bits(x[k])
+			bits[k] = round(x[k])
 		}
 	})
-	return tensor.NewHalf(bits, tensor.Shape(t)...), nil
+	return wrap(bits, tensor.Shape(t)...), nil
 }
 
 // f32ToF16Bits rounds to the nearest half (ties to even) and returns its bits.

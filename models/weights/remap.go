@@ -115,14 +115,15 @@ func (r *remapped) Tensor(name string) (*tensor.Dense, error) {
 	return newDense(x, shape), nil
 }
 
-// rawHalf views stored F16 data of untransposed tensors without a copy.
-func (r *remapped) rawHalf(name string) ([]uint16, []int, bool) {
+// raw16 views stored F16 or BF16 data of untransposed tensors without a
+// copy.
+func (r *remapped) raw16(name, dtype string) ([]uint16, []int, bool) {
 	mp, ok := r.m[name]
-	rh, can := r.src.(rawHalf)
+	rh, can := r.src.(rawView)
 	if !ok || !can || mp.Transpose {
 		return nil, nil, false
 	}
-	bits, in, ok := rh.rawHalf(mp.From)
+	bits, in, ok := rh.raw16(mp.From, dtype)
 	if !ok {
 		return nil, nil, false
 	}

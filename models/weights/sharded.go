@@ -92,12 +92,12 @@ func (s *sharded) Tensor(name string) (*tensor.Dense, error) {
 	return f.Tensor(name)
 }
 
-func (s *sharded) rawHalf(name string) ([]uint16, []int, bool) {
+func (s *sharded) raw16(name, dtype string) ([]uint16, []int, bool) {
 	f, ok := s.where[name]
 	if !ok {
 		return nil, nil, false
 	}
-	return f.rawHalf(name)
+	return f.raw16(name, dtype)
 }
 
 // Metadata merges the shards' __metadata__ maps.

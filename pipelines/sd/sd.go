@@ -83,6 +83,17 @@ type encoder struct{ p *Pipeline }
 // clip skip), and the negative prompt's before it when guidance is on.
 func (e encoder) Encode(ctx context.Context, r pipelines.Request, _ engine.Size) (engine.Conditioning, error) {
 	p, cfg := e.p, engine.DoCFG(r)
+	if r.PromptSyntax != "" {
+		pos, neg, err := engine.EncodeWeightedPair(ctx, p.tok, p.enc, r.Prompt, r.NegativePrompt, cfg, r.ClipSkip, true)
+		if err != nil {
+			return engine.Conditioning{}, err
+		}
+		embeds := tensor.RepeatInterleave(pos, r.NumImagesPerPrompt)
+		if cfg {
+			embeds = tensor.Concat(0, tensor.RepeatInterleave(neg, r.NumImagesPerPrompt), embeds)
+		}
+		return engine.Conditioning{Embeds: embeds, CFG: cfg}, nil
+	}
 	pos, err := engine.EncodeText(ctx, p.tok, p.enc, r.Prompt, r.ClipSkip, true)
 	if err != nil {
 		return engine.Conditioning{}, err

@@ -111,6 +111,9 @@ type encoder struct{ p *Pipeline }
 
 // CheckRequest checks SDXL's own fields.
 func (encoder) CheckRequest(r pipelines.Request) error {
+	if r.PromptSyntax != "" {
+		return pipelines.InvalidRequest("prompt_syntax is only supported by Stable Diffusion 1.x/2.x pipelines")
+	}
 	for _, v := range []float64{r.DenoisingStart, r.DenoisingEnd} {
 		if v < 0 || v >= 1 {
 			return pipelines.InvalidRequest("`denoising_start` and `denoising_end` have to be in (0, 1) but are %v and %v", r.DenoisingStart, r.DenoisingEnd)

@@ -9,6 +9,7 @@
 //
 //	go run ./tools/gemmbench                                   # native kernels + gonum
 //	OPENBLAS_CORETYPE=SkylakeX go run -tags openblas ./tools/gemmbench
+//	go run ./tools/gemmbench -ops bf16 -sizes 1024,4096       # bfloat16 weights vs float32
 package main
 
 import (
@@ -69,7 +70,8 @@ func randSlice(r *rand.Rand, n int) []float32 {
 func main() {
 	sizes := flag.String("sizes", "1024,4096", "comma-separated square sgemm sizes")
 	rounds := flag.Int("rounds", 3, "measurement rounds (best is reported)")
-	ops := flag.String("ops", "gemm,linear,conv,attn", "what to measure: gemm, linear, conv, attn")
+	ops := flag.String("ops", "gemm,linear,conv,attn", "what to measure: gemm, linear, conv, attn, bf16 (float32 vs bfloat16 weights on square and UNet shapes)")
+	bf16All := flag.Bool("bf16-all", false, "with -ops bf16, also run the portable bfloat16 kernel (slow)")
 	impls := flag.String("impls", "", "comma-separated implementations (default: all, plus gonum for gemm)")
 	noGonumAbove := flag.Int("gonum-max", 1024, "largest sgemm size run with gonum (it is slow)")
 	flag.DurationVar(&pause, "pause", 300*time.Millisecond, "idle time before each timed run (lets OpenBLAS's spinning worker threads go to sleep)")
@@ -116,6 +118,15 @@ func main() {
 			results = append(results, measure(fmt.Sprintf("sgemm %d^3", n), 2*float64(n)*float64(n)*float64(n), *rounds, cands,
 				func(g tensor.Gemm) { g.Sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n) })...)
 		}
+	}
+	if strings.Contains(*ops, "bf16") {
+		var sq []int
+		for _, s := range strings.Split(*sizes, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+				sq = append(sq, n)
+			}
+		}
+		results = append(results, runBF16(r, sq, *rounds, *bf16All)...)
 	}
 	var opGemms []tensor.Gemm
 	for _, g := range gemms {
@@ -168,10 +179,10 @@ func main() {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\timpl\tbest ms\tGFLOP/s\tvs "+ref+"\tcpu ms\tGFLOP/cpu-s\t")
+	fmt.Fprintln(tw, "op\timpl\tbest ms\tGFLOP/s\tvs "+ref+" (bf16 ops: vs fp32)\tcpu ms\tGFLOP/cpu-s\t")
 	refTime := map[string]time.Duration{}
 	for _, res := range results {
-		if res.impl == ref {
+		if _, ok := refTime[res.op]; !ok && (res.impl == ref || strings.HasPrefix(res.impl, "fp32 ")) {
 			refTime[res.op] = res.best
 		}
 	}

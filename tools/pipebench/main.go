@@ -24,18 +24,22 @@ func main() {
 	seed := flag.Int64("seed", 0, "seed")
 	fp16 := flag.Bool("fp16", false, "load the fp16 variant with WithDType(Float16)")
 	latent := flag.Bool("latent", false, "stop at the latents (no VAE decode)")
+	bf16 := flag.Bool("bf16", false, "WithDType(BFloat16): bfloat16 Linear/Conv2D weights, bfloat16 products where the CPU has AVX512_BF16")
 	flag.Parse()
-	if err := run(*model, *steps, *size, *seed, *fp16, *latent); err != nil {
+	if err := run(*model, *steps, *size, *seed, *fp16, *bf16, *latent); err != nil {
 		fmt.Fprintln(os.Stderr, "pipebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model string, steps, size int, seed int64, fp16, latent bool) error {
+func run(model string, steps, size int, seed int64, fp16, bf16, latent bool) error {
 	ctx := context.Background()
 	opts := []autopipeline.Option{autopipeline.WithComponent("safety_checker", nil), autopipeline.WithComponent("feature_extractor", nil)}
 	if fp16 {
 		opts = append(opts, autopipeline.WithDType(autopipeline.Float16), autopipeline.WithVariant("fp16"))
+	}
+	if bf16 {
+		opts = append(opts, autopipeline.WithDType(autopipeline.BFloat16))
 	}
 	t0 := time.Now()
 	p, err := autopipeline.Text2Image.FromPretrained(ctx, model, opts...)
