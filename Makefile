@@ -30,6 +30,13 @@ test-arm64:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tensor/...
 
+# Each fuzz target in turn (go test runs one -fuzz target at a time).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test ./internal/config -run '^$$' -fuzz FuzzConfigLoading -fuzztime $(FUZZTIME)
+	$(GO) test ./autopipeline -run '^$$' -fuzz FuzzRequestValidation -fuzztime $(FUZZTIME)
+	$(GO) test ./models/weights -run '^$$' -fuzz FuzzParseHeader -fuzztime $(FUZZTIME)
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...

@@ -2,6 +2,7 @@ package autopipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,9 @@ import (
 func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (p Pipeline, err error) {
 	defer panics.Recover(&err, "FromPretrained")
 	o, err := collect(opts)
+	if err == nil && ctx == nil {
+		err = errors.New("autopipeline: FromPretrained: nil context")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +45,10 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 		return nil, err
 	}
 	// 2. Read model_index.json and resolve the class.
-	idx, err := config.ReadModelIndex(filepath.Join(dir, "model_index.json"))
+	idx, err := config.ReadModelIndexContext(ctx, filepath.Join(dir, "model_index.json"))
+	if err == nil {
+		err = checkVariant(dir, idx, o.variant)
+	}
 	if err != nil {
 		return nil, err
 	}

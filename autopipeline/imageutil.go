@@ -20,7 +20,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/internal/imaging"
+	"github.com/goautopipe/diffusers/internal/panics"
 	_ "golang.org/x/image/webp" // registered for LoadImage
 )
 
@@ -64,7 +66,7 @@ func (l *ImageLoader) Load(ctx context.Context, pathOrURL string) (image.Image, 
 	if strings.HasPrefix(pathOrURL, "http://") || strings.HasPrefix(pathOrURL, "https://") {
 		data, err = l.fetch(ctx, pathOrURL)
 	} else {
-		data, err = l.readFile(pathOrURL)
+		data, err = l.readFile(ctx, pathOrURL)
 	}
 	if err != nil {
 		return nil, err
@@ -83,8 +85,10 @@ func (l *ImageLoader) maxBytes() int64 {
 	return DefaultMaxImageBytes
 }
 
-func (l *ImageLoader) readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readFile reads a regular file of at most maxBytes (a named pipe or a
+// device is refused at once), giving up once ctx is done.
+func (l *ImageLoader) readFile(ctx context.Context, path string) ([]byte, error) {
+	f, err := config.OpenFile(ctx, path, l.maxBytes())
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("load image: %s is neither an http(s) URL nor an existing file: %w", path, err)
@@ -189,9 +193,12 @@ func (l *ImageLoader) decode(data []byte) (*image.NRGBA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
-	rgb := ToRGB(img)
+	rgb, err := ToRGB(img)
+	if err != nil {
+		return nil, err
+	}
 	if format == "jpeg" {
-		rgb = Orient(rgb, jpegOrientation(data))
+		return Orient(rgb, jpegOrientation(data))
 	}
 	return rgb, nil
 }
@@ -200,7 +207,13 @@ func (l *ImageLoader) decode(data []byte) (*image.NRGBA, error) {
 // the alpha channel is dropped, not composited; 16-bit colour keeps its
 // high byte; 16-bit grey (*image.Gray16) is clipped to 255 as Pillow does
 // with mode I;16 (so a 16-bit grey PNG loads as diffusers loads it).
-func ToRGB(img image.Image) *image.NRGBA {
+// A nil, empty, unbounded (image.Uniform) or malformed image, or one above
+// DefaultMaxImagePixels, is an error wrapping ErrInvalidImage.
+func ToRGB(img image.Image) (_ *image.NRGBA, err error) {
+	if err := checkImage("to RGB", img); err != nil {
+		return nil, err
+	}
+	defer panics.Recover(&err, "ToRGB")
 	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	i := 0
@@ -225,7 +238,7 @@ func ToRGB(img image.Image) *image.NRGBA {
 			i += 4
 		}
 	}
-	return out
+	return out, nil
 }
 
 // jpegOrientation returns the EXIF orientation tag (1-8) of a JPEG
@@ -312,10 +325,14 @@ func exifOrientation(t []byte) int {
 // Orient applies an EXIF orientation (1-8) as PIL's
 // ImageOps.exif_transpose: 2 mirrors, 3 rotates 180°, 4 flips, 5
 // transposes, 6 rotates 90° clockwise, 7 transverses, 8 rotates 90°
-// counter-clockwise. Other values return img unchanged.
-func Orient(img *image.NRGBA, orientation int) *image.NRGBA {
+// counter-clockwise. Other values return img unchanged. A nil, empty or
+// malformed image is an error wrapping ErrInvalidImage.
+func Orient(img *image.NRGBA, orientation int) (*image.NRGBA, error) {
+	if err := checkImage("orient", img); err != nil {
+		return nil, err
+	}
 	if orientation < 2 || orientation > 8 {
-		return img
+		return img, nil
 	}
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	ow, oh := w, h
@@ -345,7 +362,7 @@ func Orient(img *image.NRGBA, orientation int) *image.NRGBA {
 			copy(out.Pix[y*out.Stride+4*x:][:4], img.Pix[sy*img.Stride+4*sx:][:4])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // ThumbnailSize is the size PIL's Image.thumbnail gives a w x h image
@@ -386,10 +403,14 @@ func ThumbnailSize(w, h, maxW, maxH int) (int, int) {
 // four times larger. The result equals Pillow's bit for bit. The image
 // is converted to RGB first (as the tutorials do before thumbnail); an
 // image that already fits is returned converted but not resized.
-func Thumbnail(img image.Image, maxW, maxH int) (*image.NRGBA, error) {
+func Thumbnail(img image.Image, maxW, maxH int) (_ *image.NRGBA, err error) {
 	if maxW < 1 || maxH < 1 {
 		return nil, fmt.Errorf("thumbnail: size %dx%d must be positive", maxW, maxH)
 	}
+	if err := checkImage("thumbnail", img); err != nil {
+		return nil, err
+	}
+	defer panics.Recover(&err, "Thumbnail")
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w < 1 || h < 1 {
@@ -432,17 +453,25 @@ func MakeImageGrid(images []image.Image, rows, cols int) (*image.NRGBA, error) {
 		return nil, fmt.Errorf("image grid: %d images for %d rows x %d cols (want %d)", len(images), rows, cols, rows*cols)
 	}
 	for i, im := range images {
-		if im == nil {
-			return nil, fmt.Errorf("image grid: image %d is nil", i)
+		if err := checkImage(fmt.Sprintf("image grid: image %d", i), im); err != nil {
+			return nil, err
 		}
 	}
 	cw, ch := images[0].Bounds().Dx(), images[0].Bounds().Dy()
+	if int64(cols)*int64(cw) > math.MaxInt32 || int64(rows)*int64(ch) > math.MaxInt32 ||
+		int64(cols*cw)*int64(rows*ch) > DefaultMaxImagePixels {
+		return nil, fmt.Errorf("image grid: %d x %d cells of %dx%d is above the %d-pixel limit: %w",
+			rows, cols, cw, ch, DefaultMaxImagePixels, ErrInvalidImage)
+	}
 	grid := image.NewNRGBA(image.Rect(0, 0, cols*cw, rows*ch))
 	for i := 3; i < len(grid.Pix); i += 4 {
 		grid.Pix[i] = 255
 	}
 	for i, im := range images {
-		rgb := ToRGB(im)
+		rgb, err := ToRGB(im)
+		if err != nil {
+			return nil, fmt.Errorf("image grid: image %d: %w", i, err)
+		}
 		x0, y0 := i%cols*cw, i/cols*ch
 		w, h := min(rgb.Rect.Dx(), cols*cw-x0), min(rgb.Rect.Dy(), rows*ch-y0)
 		for y := 0; y < h; y++ {

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/panics"
 )
 
 // Parameters are the generation parameters written into a PNG's
@@ -43,7 +45,7 @@ func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 	if r.GuidanceScale == NoGuidance {
 		out.CFGScale = 0 // diffusers' guidance_scale=0.0
 	}
-	if img != nil {
+	if checkImage("parameters", img) == nil {
 		out.Width, out.Height = img.Bounds().Dx(), img.Bounds().Dy()
 	}
 	if r.Image != nil && r.Strength > 0 {
@@ -60,12 +62,15 @@ func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 	return out
 }
 
-// String renders the parameters text.
+// String renders the parameters text. A line of the prompt or negative
+// prompt that starts with "Negative prompt: " or with a backslash is
+// escaped with a leading backslash, so that ParseParameters gives the same
+// prompts back.
 func (p Parameters) String() string {
 	var b strings.Builder
-	b.WriteString(p.Prompt)
+	b.WriteString(escapePromptLines(p.Prompt, 0))
 	if p.NegativePrompt != "" {
-		b.WriteString("\nNegative prompt: " + p.NegativePrompt)
+		b.WriteString("\nNegative prompt: " + escapePromptLines(p.NegativePrompt, 1))
 	}
 	var kv []string
 	add := func(k, v string) {
@@ -110,15 +115,7 @@ func ParseParameters(s string) (Parameters, error) {
 	}
 	last := lines[len(lines)-1]
 	body := lines[:len(lines)-1]
-	var prompt []string
-	for _, l := range body {
-		if strings.HasPrefix(l, "Negative prompt: ") {
-			p.NegativePrompt = strings.TrimPrefix(l, "Negative prompt: ")
-			continue
-		}
-		prompt = append(prompt, l)
-	}
-	p.Prompt = strings.Join(prompt, "\n")
+	p.Prompt, p.NegativePrompt = splitPrompts(body)
 	items, err := splitSettings(last)
 	if err != nil {
 		return p, err
@@ -159,8 +156,14 @@ func ParseParameters(s string) (Parameters, error) {
 	return p, nil
 }
 
-// EncodePNG writes img as a PNG with a "parameters" tEXt chunk.
-func EncodePNG(w io.Writer, img image.Image, params Parameters) error {
+// EncodePNG writes img as a PNG with a "parameters" tEXt chunk. A nil,
+// empty, unbounded (image.Uniform) or malformed image, or one above
+// DefaultMaxImagePixels, is an error wrapping ErrInvalidImage.
+func EncodePNG(w io.Writer, img image.Image, params Parameters) (err error) {
+	if err := checkImage("png", img); err != nil {
+		return err
+	}
+	defer panics.Recover(&err, "EncodePNG")
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return err
@@ -178,7 +181,7 @@ func EncodePNG(w io.Writer, img image.Image, params Parameters) error {
 	if _, err := w.Write(chunk); err != nil {
 		return err
 	}
-	_, err := w.Write(data[ihdrEnd:])
+	_, err = w.Write(data[ihdrEnd:])
 	return err
 }
 

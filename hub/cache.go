@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Cache layout, identical to huggingface_hub's:
@@ -43,13 +46,16 @@ func (k *call) cachedCommit(rev string) (string, bool) {
 	if checkRepoPath(rev) != nil {
 		return "", false
 	}
-	b, err := os.ReadFile(filepath.Join(k.storage, "refs", filepath.FromSlash(rev)))
+	b, err := config.ReadFile(context.Background(), filepath.Join(k.storage, "refs", filepath.FromSlash(rev)), maxRefBytes)
 	if err != nil {
 		return "", false
 	}
 	c := strings.TrimSpace(string(b))
 	return c, isCommitHash(c)
 }
+
+// maxRefBytes caps a refs/<revision> file (a 40-character commit hash).
+const maxRefBytes = 4 << 10
 
 // fileExists reports whether p exists as a regular file, following
 // symlinks (a dangling snapshot link counts as missing).
@@ -64,7 +70,7 @@ func (k *call) writeRef(rev, commit string) error {
 		return nil
 	}
 	p := filepath.Join(k.storage, "refs", filepath.FromSlash(rev))
-	if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) == commit {
+	if b, err := config.ReadFile(context.Background(), p, maxRefBytes); err == nil && strings.TrimSpace(string(b)) == commit {
 		return nil
 	}
 	if err := writeFileAtomic(p, []byte(commit)); err != nil {

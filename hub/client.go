@@ -141,7 +141,7 @@ func (k *call) do(hc *http.Client, req *http.Request, t target) (*http.Response,
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the method and URL
 		}
-		return nil, &transientError{fmt.Errorf("%s %s: %w", req.Method, redactURL(req.URL.String()), err)}
+		return nil, &transientError{fmt.Errorf("%s %s: %w", req.Method, redactURL(req.URL.String()), cleanError{err})}
 	}
 	if retryableStatus(resp.StatusCode) {
 		e := t.statusError(resp)
@@ -274,9 +274,9 @@ func (k *call) headFile(ctx context.Context, rev, file string) (fileMeta, error)
 			m.size = n
 		}
 		if !isCommitHash(m.commit) {
-			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response lacks a valid X-Repo-Commit header (got %q); is %s a Hugging Face Hub endpoint?", redactURL(cur), m.commit, k.endpoint)
+			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response lacks a valid X-Repo-Commit header (got %q); is %s a Hugging Face Hub endpoint?", redactURL(cur), serverText(m.commit, 64), k.endpoint)
 		}
-		if m.etag == "" || strings.ContainsAny(m.etag, `/\`) || m.etag == "." || m.etag == ".." {
+		if !usableETag(m.etag) {
 			return m, t.newError(ErrHTTP, resp.StatusCode, nil, "HEAD %s: response has no usable ETag, so the file cannot be cached reliably", redactURL(cur))
 		}
 		return m, nil

@@ -1,7 +1,9 @@
 // Package hub downloads diffusers pipelines and single files from the
 // Hugging Face Hub into the cache that huggingface_hub (Python) uses, so
 // that a model fetched by either side is found by the other without a
-// request. It uses the standard library only.
+// request. It uses the standard library only, and internal/config (itself
+// on the standard library alone) to read JSON files with a size cap and
+// Python's NaN and Infinity.
 //
 // # What it does
 //

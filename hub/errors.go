@@ -37,6 +37,9 @@ var (
 	ErrChecksum = errors.New("checksum mismatch")
 	// ErrDiskFull: the cache's disk is full (or too small for the download).
 	ErrDiskFull = errors.New("no space left on device")
+	// ErrTooLarge: a file whose size the Hub did not announce grew past
+	// the cap for such files; nothing was placed in the cache.
+	ErrTooLarge = errors.New("file too large")
 	// ErrHTTP: any other unexpected HTTP status.
 	ErrHTTP = errors.New("unexpected HTTP status")
 )
@@ -98,8 +101,11 @@ func (t target) statusError(resp *http.Response) *Error {
 	detail := resp.Header.Get("X-Error-Message")
 	if detail == "" && resp.Body != nil && resp.Request != nil && resp.Request.Method != http.MethodHead {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		detail = strings.TrimSpace(string(b))
+		if s := strings.TrimSpace(string(b)); !strings.HasPrefix(s, "<") {
+			detail = s
+		}
 	}
+	detail = serverText(detail, maxServerText)
 	st := resp.StatusCode
 	where := fmt.Sprintf("%q", t.repo.String())
 	what := ""
@@ -107,7 +113,7 @@ func (t target) statusError(resp *http.Response) *Error {
 		what = fmt.Sprintf("file %q of ", t.file)
 	}
 	tail := fmt.Sprintf("(HTTP %d", st)
-	if detail != "" && len(detail) < 300 && !strings.HasPrefix(detail, "<") {
+	if detail != "" {
 		tail += ": " + detail
 	}
 	tail += ")"

@@ -223,11 +223,15 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 	case http.StatusPartialContent:
 		if start, ok := contentRangeStart(resp.Header.Get("Content-Range")); !ok || start != off {
 			f.Truncate(0)
-			return nil, resumed, &transientError{fmt.Errorf("hub: %q: server answered range %q for a resume at byte %d; restarting", m.file, resp.Header.Get("Content-Range"), off)}
+			return nil, resumed, &transientError{t.newError(ErrHTTP, resp.StatusCode, nil,
+				"file %q of %q: the server answered range %q for a resume at byte %d; the partial download was discarded",
+				m.file, k.repo, serverText(resp.Header.Get("Content-Range"), 64), off)}
 		}
 	case http.StatusRequestedRangeNotSatisfiable:
 		f.Truncate(0)
-		return nil, resumed, &transientError{fmt.Errorf("hub: %q: server refused to resume at byte %d; restarting", m.file, off)}
+		return nil, resumed, &transientError{t.newError(ErrHTTP, resp.StatusCode, nil,
+			"file %q of %q: the server refused to resume at byte %d (HTTP 416); the partial download was discarded",
+			m.file, k.repo, off)}
 	default:
 		return nil, resumed, t.statusError(resp)
 	}
@@ -239,9 +243,9 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			watchdog.Reset(k.stall)
-			if m.size >= 0 && off+int64(n) > m.size {
+			if err := k.checkGrowth(t, m, off+int64(n)); err != nil {
 				f.Truncate(0)
-				return nil, resumed, t.newError(ErrChecksum, 0, nil, "file %q of %q: server sent more than the %d bytes announced; the download was discarded", m.file, k.repo, m.size)
+				return nil, resumed, err
 			}
 			if werr := writeChunk(f, m.file, buf[:n]); werr != nil {
 				return nil, resumed, k.writeFailed(m, werr)
@@ -267,6 +271,24 @@ func (k *call) transfer(ctx context.Context, t target, m fileMeta, inc string, t
 		return nil, resumed, k.writeFailed(m, err)
 	}
 	return h.Sum(nil), resumed, nil
+}
+
+// maxUnsizedDownload caps a file whose size the server did not announce
+// (no X-Linked-Size, no Content-Length): such files are small configs and
+// tokenizers on the Hub, and without a size or a sha256 ETag nothing else
+// bounds them.
+var maxUnsizedDownload int64 = 1 << 30
+
+// checkGrowth refuses a download that has grown to n bytes, past the
+// announced size or, without one, past maxUnsizedDownload.
+func (k *call) checkGrowth(t target, m fileMeta, n int64) error {
+	if m.size >= 0 && n > m.size {
+		return t.newError(ErrChecksum, 0, nil, "file %q of %q: server sent more than the %d bytes announced; the download was discarded", m.file, k.repo, m.size)
+	}
+	if m.size < 0 && n > maxUnsizedDownload {
+		return t.newError(ErrTooLarge, 0, nil, "file %q of %q: the server announced no size and sent more than %s; the download was discarded", m.file, k.repo, humanBytes(maxUnsizedDownload))
+	}
+	return nil
 }
 
 // hashPrefix feeds the bytes already in f to h and returns their count;

@@ -1,12 +1,15 @@
 package hub
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // DefaultEndpoint is the Hub used when neither WithEndpoint nor HF_ENDPOINT
@@ -154,7 +157,7 @@ func (s *settings) defaults() {
 			if path == "" {
 				path = filepath.Join(hfHome, "token")
 			}
-			if b, err := os.ReadFile(path); err == nil {
+			if b, err := config.ReadFile(context.Background(), path, maxTokenFileBytes); err == nil {
 				tok = strings.TrimSpace(string(b))
 			}
 		}
@@ -204,6 +207,9 @@ func (s *settings) defaults() {
 		s.revision = DefaultRevision
 	}
 }
+
+// maxTokenFileBytes caps the token file (a token is under 100 characters).
+const maxTokenFileBytes = 64 << 10
 
 func envSeconds(name string, def time.Duration) time.Duration {
 	if v, err := strconv.ParseFloat(strings.TrimSpace(os.Getenv(name)), 64); err == nil && v > 0 {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Snapshot describes a pipeline available in the cache.
@@ -105,7 +106,7 @@ func (k *call) downloadPipeline(ctx context.Context, rev string, info *repoInfo)
 	if err := k.ensureFiles(ctx, rev, commit, []string{"model_index.json"}); err != nil {
 		return nil, err
 	}
-	mi, err := os.ReadFile(k.pointerPath(commit, "model_index.json"))
+	mi, err := config.ReadFile(ctx, k.pointerPath(commit, "model_index.json"), config.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("hub: read model_index.json: %w", err)
 	}
@@ -182,7 +183,7 @@ func (k *call) ensureFiles(ctx context.Context, rev, commit string, files []stri
 // the snapshot.
 func (k *call) checkShards(commit string, p *plan) error {
 	for _, ix := range p.indexes {
-		data, err := os.ReadFile(k.pointerPath(commit, ix))
+		data, err := config.ReadFile(context.Background(), k.pointerPath(commit, ix), config.MaxIndexBytes)
 		if err != nil {
 			return fmt.Errorf("hub: read %s: %w", ix, err)
 		}
@@ -209,7 +210,7 @@ func (k *call) cachedPipeline(rev string) (*Snapshot, error) {
 		return nil, errors.New(k.missingWhy(rev))
 	}
 	dir := k.snapshotDir(commit)
-	mi, err := os.ReadFile(k.pointerPath(commit, "model_index.json"))
+	mi, err := config.ReadFile(context.Background(), k.pointerPath(commit, "model_index.json"), config.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s lacks model_index.json", dir)
 	}
@@ -266,7 +267,7 @@ func (k *call) cachedPipeline(rev string) (*Snapshot, error) {
 		}
 		if ws.index != "" {
 			ix := c.Name + "/" + ws.index
-			data, err := os.ReadFile(k.pointerPath(commit, ix))
+			data, err := config.ReadFile(context.Background(), k.pointerPath(commit, ix), config.MaxIndexBytes)
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %v", ix, err)
 			}

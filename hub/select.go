@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // Component is one entry of a pipeline's model_index.json.
@@ -27,7 +29,7 @@ func (c Component) Present() bool { return c.Library != "" || c.Class != "" }
 // components.
 func ParseModelIndex(data []byte) ([]Component, error) {
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	if err := config.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("hub: model_index.json: %w", err)
 	}
 	var out []Component
@@ -231,7 +233,7 @@ func ignoredFiles(modelIndex []byte) []string {
 	var extra struct {
 		IgnoreFiles []string `json:"_ignore_files"`
 	}
-	json.Unmarshal(modelIndex, &extra)
+	config.Unmarshal(modelIndex, &extra)
 	return extra.IgnoreFiles
 }
 
@@ -253,7 +255,7 @@ type shardIndex struct {
 // shardsOf returns the shard files (repo-relative) a sharded index names.
 func shardsOf(indexPath string, data []byte) ([]string, error) {
 	var ix shardIndex
-	if err := json.Unmarshal(data, &ix); err != nil {
+	if err := config.Unmarshal(data, &ix); err != nil {
 		return nil, fmt.Errorf("hub: %s: %w", indexPath, err)
 	}
 	dir := path.Dir(indexPath)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // UnknownClassError reports a scheduler class name with no registered
@@ -76,6 +78,9 @@ func FromConfigAs(className string, m map[string]any) (Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validateConfig(cfg); err != nil {
+		return nil, fmt.Errorf("schedulers: %s: %w", className, err)
+	}
 	s, err := c.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("schedulers: %s: %w", className, err)
@@ -86,7 +91,7 @@ func FromConfigAs(className string, m map[string]any) (Scheduler, error) {
 // ParseConfig decodes scheduler_config.json bytes into the map FromConfig takes.
 func ParseConfig(data []byte) (map[string]any, error) {
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := config.Decode(data, &m); err != nil {
 		return nil, fmt.Errorf("schedulers: parse config: %w", err)
 	}
 	return m, nil

@@ -107,7 +107,11 @@ func TestNativeJobWithEvents(t *testing.T) {
 	require.NoError(t, err)
 	out, err := p.Generate(context.Background(), autopipeline.Request{Prompt: "a red cube", NumInferenceSteps: 12, Seed: 7})
 	require.NoError(t, err)
-	assert.Equal(t, autopipeline.ToRGB(out.Images[0]).Pix, autopipeline.ToRGB(img).Pix)
+	want, err := autopipeline.ToRGB(out.Images[0])
+	require.NoError(t, err)
+	got, err := autopipeline.ToRGB(img)
+	require.NoError(t, err)
+	assert.Equal(t, want.Pix, got.Pix)
 }
 
 func TestCancelQueuedJob(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/goautopipe/diffusers/internal/panics"
 )
 
 // Gemm is a single-precision general matrix multiply:
@@ -150,10 +152,13 @@ func parallelFor(n int, f func(i int)) {
 	var next int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var relay panics.Relay // a panic in f reaches the caller, not the runtime
+	defer relay.Raise()
 	wg.Add(w)
 	for g := 0; g < w; g++ {
 		go func() {
 			defer wg.Done()
+			defer relay.Catch()
 			for {
 				mu.Lock()
 				i := int(next)
@@ -186,14 +191,17 @@ func parallelRange(n, minChunk int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	var relay panics.Relay // a panic in f reaches the caller, not the runtime
 	chunk := (n + w - 1) / w
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
+			defer relay.Catch()
 			f(lo, hi)
 		}(lo, hi)
 	}
 	wg.Wait()
+	relay.Raise()
 }

@@ -2,12 +2,11 @@ package components
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/models/clip"
 	"github.com/goautopipe/diffusers/models/safety"
 	"github.com/goautopipe/diffusers/models/unet"
@@ -53,13 +52,9 @@ func init() {
 
 func loadScheduler(ctx context.Context, dir string, o Options) (any, error) {
 	path := filepath.Join(dir, "scheduler_config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := config.ReadJSONContext(ctx, path, config.MaxConfigBytes, &m); err != nil {
+		return nil, err
 	}
 	return schedulers.FromConfig(m)
 }

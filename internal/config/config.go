@@ -2,11 +2,11 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -15,25 +15,35 @@ import (
 // ReadJSON decodes the JSON object in the file at path into dst (a pointer to
 // a struct or map). Unknown keys are ignored; a value of the wrong type, a
 // syntax error or trailing data after the object is an error naming the file,
-// and the key or the line and column.
+// and the key or the line and column. NaN, Infinity and -Infinity are
+// accepted as Python's json writes them. The file must be a regular file of
+// at most MaxConfigBytes.
 func ReadJSON(path string, dst any) error {
-	data, err := os.ReadFile(path)
+	return ReadJSONContext(context.Background(), path, MaxConfigBytes, dst)
+}
+
+// ReadJSONContext is ReadJSON with a context and a size cap.
+func ReadJSONContext(ctx context.Context, path string, limit int64, dst any) error {
+	data, err := ReadFile(ctx, path, limit)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if err := decode(data, dst); err != nil {
+	if err := Decode(data, dst); err != nil {
 		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	return nil
 }
 
-// decode unmarshals a single JSON value from data into dst and turns the
-// encoding/json errors into messages naming the key or the position.
-func decode(data []byte, dst any) error {
+// Decode unmarshals a single JSON value from data into dst, accepting
+// Python's NaN, Infinity and -Infinity, and turns the encoding/json errors
+// into messages naming the key or the position.
+func Decode(data []byte, dst any) error {
+	data = pythonWords(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(dst); err != nil {
-		return describe(data, err)
+		return describe(data, restoreWords(err))
 	}
+	fixStandIns(data, dst)
 	off := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
 		for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {

@@ -88,7 +88,7 @@ func TestIntOrList(t *testing.T) {
 		`{}`:                 nil,
 	} {
 		v.A = nil
-		err := decode([]byte(in), &v)
+		err := Decode([]byte(in), &v)
 		assert.NoError(t, err, "%s: got %v, %v", in, v.A, err)
 		assert.Equal(t, want, v.A, "%s: got %v, %v", in, v.A, err)
 	}

@@ -2,9 +2,9 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 )
 
 // Component is one entry of model_index.json: the library and class that
@@ -43,7 +43,13 @@ func (m *ModelIndex) Bool(key string) (value, ok bool) {
 
 // ReadModelIndex reads a model_index.json file.
 func ReadModelIndex(path string) (*ModelIndex, error) {
-	data, err := os.ReadFile(path)
+	return ReadModelIndexContext(context.Background(), path)
+}
+
+// ReadModelIndexContext reads a model_index.json file of at most
+// MaxConfigBytes, giving up once ctx is done.
+func ReadModelIndexContext(ctx context.Context, path string) (*ModelIndex, error) {
+	data, err := ReadFile(ctx, path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -56,6 +62,7 @@ func ReadModelIndex(path string) (*ModelIndex, error) {
 
 // ParseModelIndex decodes the contents of a model_index.json file.
 func ParseModelIndex(data []byte) (*ModelIndex, error) {
+	data = pythonWords(data)
 	keys, values, err := objectInOrder(data)
 	if err != nil {
 		return nil, err
@@ -89,7 +96,7 @@ func ParseModelIndex(data []byte) (*ModelIndex, error) {
 			continue
 		}
 		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("key %q: %v", k, err)
 		}
 		m.Extra[k] = v
@@ -164,11 +171,11 @@ func objectInOrder(data []byte) ([]string, []json.RawMessage, error) {
 // Keys returns the top-level keys of the JSON object in the file at path, in
 // file order; useful to detect which options a config sets explicitly.
 func Keys(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(context.Background(), path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	keys, _, err := objectInOrder(data)
+	keys, _, err := objectInOrder(pythonWords(data))
 	if err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}

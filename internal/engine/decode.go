@@ -12,6 +12,9 @@ import (
 // postprocesses.
 func (c *Core) decode(ctx context.Context, latents *tensor.Dense) (*pipelines.Output, error) {
 	img, err := c.VAE.Decode(ctx, c.unscaleLatents(latents))
+	if err == nil {
+		err = checkFinite("decoded images", img)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -63,9 +63,16 @@ type Encoder interface {
 // Generate runs one request, in the steps of diffusers' __call__.
 func (c *Core) Generate(ctx context.Context, r pipelines.Request, enc Encoder) (*pipelines.Output, error) {
 	start := time.Now()
-	// 1. Check inputs; fill in defaults and the image size.
+	// 1. Check inputs; fill in defaults and the image size; check the
+	// request fits the limits before anything is allocated for it.
+	if err := c.checkUntrusted(ctx, r); err != nil {
+		return nil, err
+	}
 	r, size, err := c.checkInputs(r, enc)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkBudget(ctx, r, size); err != nil {
 		return nil, err
 	}
 	// 2. Encode the prompt.
@@ -88,6 +95,9 @@ func (c *Core) Generate(ctx context.Context, r pipelines.Request, enc Encoder) (
 	prepared := time.Now()
 	// 5. Denoise.
 	latents, err := c.loop(r, cond, sched, g, prep).Run(ctx, prep.latents)
+	if err == nil {
+		err = checkFinite("denoised latents", latents)
+	}
 	if err != nil {
 		return nil, err
 	}

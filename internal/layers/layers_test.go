@@ -42,6 +42,7 @@ func TestLayering(t *testing.T) {
 		"internal/components": {"pipelines", "models/", "schedulers", "tensor", "internal/"},
 	}
 	for pkg, ok := range allowed {
+		ok = append(ok, leaves...)
 		for _, d := range deps(t, pkg) {
 			permitted := false
 			for _, prefix := range ok {
@@ -51,6 +52,17 @@ func TestLayering(t *testing.T) {
 			}
 			assert.True(t, permitted, "%s must not depend on %s", pkg, d)
 		}
+	}
+}
+
+// leaves are packages on the standard library alone that every layer may
+// use: bounded, Python-compatible JSON reading, the bounds on config values
+// and requests, and panic recovery.
+var leaves = []string{"internal/config", "internal/limits", "internal/panics"}
+
+func TestLeaves(t *testing.T) {
+	for _, pkg := range leaves {
+		assert.Empty(t, deps(t, pkg), "%s must use the standard library only", pkg)
 	}
 }
 

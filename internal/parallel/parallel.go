@@ -4,6 +4,8 @@ package parallel
 import (
 	"runtime"
 	"sync"
+
+	"github.com/goautopipe/diffusers/internal/panics"
 )
 
 // For calls f(i) for every i in [0, n), on up to GOMAXPROCS goroutines,
@@ -22,14 +24,17 @@ func For(n int, f func(i int)) {
 	}
 	close(next)
 	var wg sync.WaitGroup
+	var relay panics.Relay // a panic in f reaches the caller, not the runtime
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer relay.Catch()
 			for i := range next {
 				f(i)
 			}
 		}()
 	}
 	wg.Wait()
+	relay.Raise()
 }

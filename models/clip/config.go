@@ -69,6 +69,9 @@ func ReadTextConfig(path string) (TextConfig, error) {
 
 // Validate checks the sizes and the activation.
 func (c TextConfig) Validate() error {
+	if err := c.checkBounds(); err != nil {
+		return err
+	}
 	switch {
 	case c.VocabSize <= 0, c.HiddenSize <= 0, c.IntermediateSize <= 0, c.NumHiddenLayers < 0,
 		c.MaxPositionEmbeddings <= 0, c.NumAttentionHeads <= 0:

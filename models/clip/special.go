@@ -131,13 +131,11 @@ func (sc *specialConfig) decodeMaxLength(path string, v json.RawMessage) error {
 	if v == nil {
 		return nil
 	}
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
+	n, err := modelMaxLength(v)
+	if err != nil {
 		return fmt.Errorf("%s: model_max_length: %w", path, err)
 	}
-	if f >= 2 && f <= 1<<20 {
-		sc.maxLength = int(f)
-	}
+	sc.maxLength = n
 	return nil
 }
 

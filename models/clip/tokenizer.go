@@ -2,15 +2,16 @@ package clip
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // DefaultModelMaxLength is used when tokenizer_config.json has no
@@ -109,12 +110,14 @@ func LoadTokenizer(dir string) (*Tokenizer, error) {
 	return t, nil
 }
 
+// readJSONFile reads a tokenizer JSON file (a regular file of at most
+// config.MaxTokenizerBytes; Python's NaN and Infinity accepted).
 func readJSONFile(path string, dst any) error {
-	b, err := os.ReadFile(path)
+	b, err := config.ReadFile(context.Background(), path, config.MaxTokenizerBytes)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, dst); err != nil {
+	if err := config.Unmarshal(b, dst); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -123,7 +126,7 @@ func readJSONFile(path string, dst any) error {
 // readMerges reads merges.txt: one "a b" pair a line after an optional
 // "#version" header.
 func readMerges(path string) ([][2]string, error) {
-	f, err := os.Open(path)
+	f, err := config.OpenFile(context.Background(), path, config.MaxTokenizerBytes)
 	if err != nil {
 		return nil, err
 	}

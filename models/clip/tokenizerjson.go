@@ -1,10 +1,12 @@
 package clip
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/goautopipe/diffusers/internal/config"
 )
 
 // tokenSpecWithID is one entry of tokenizer.json's added_tokens.
@@ -69,12 +71,12 @@ type tokenizerJSON struct {
 // readTokenizerJSON reads the parts of a tokenizers tokenizer.json a CLIP
 // tokenizer needs; the error wraps fs.ErrNotExist when the file is absent.
 func readTokenizerJSON(path string) (*tokenizerJSON, error) {
-	b, err := os.ReadFile(path)
+	b, err := config.ReadFile(context.Background(), path, config.MaxTokenizerBytes)
 	if err != nil {
 		return nil, err
 	}
 	var tj tokenizerJSON
-	if err := json.Unmarshal(b, &tj); err != nil {
+	if err := config.Unmarshal(b, &tj); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if tj.Model.Type != "" && tj.Model.Type != "BPE" {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/goautopipe/diffusers/internal/config"
+	"github.com/goautopipe/diffusers/internal/limits"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -292,7 +294,7 @@ func peftAlphas(meta map[string]string) (map[string]peftAlpha, error) {
 		return nil, fmt.Errorf("lora_adapter_metadata: %d bytes", len(raw))
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+	if err := config.Unmarshal([]byte(raw), &m); err != nil { // written by Python's json
 		return nil, fmt.Errorf("lora_adapter_metadata: %w", err)
 	}
 	out := map[string]peftAlpha{}
@@ -300,12 +302,15 @@ func peftAlphas(meta map[string]string) (map[string]peftAlpha, error) {
 		comp := p[1]
 		var a peftAlpha
 		if v, ok := m[comp+".lora_alpha"]; ok {
-			if err := json.Unmarshal(v, &a.alpha); err != nil {
+			if err := config.Unmarshal(v, &a.alpha); err != nil {
 				return nil, fmt.Errorf("lora_adapter_metadata: %s.lora_alpha: %w", comp, err)
+			}
+			if err := limits.Finite(comp+".lora_alpha", a.alpha); err != nil {
+				return nil, fmt.Errorf("lora_adapter_metadata: %w", err)
 			}
 		}
 		if v, ok := m[comp+".alpha_pattern"]; ok {
-			if err := json.Unmarshal(v, &a.pattern); err != nil {
+			if err := config.Unmarshal(v, &a.pattern); err != nil {
 				return nil, fmt.Errorf("lora_adapter_metadata: %s.alpha_pattern: %w", comp, err)
 			}
 		}

@@ -3,12 +3,11 @@ package safety
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
@@ -105,18 +104,17 @@ func Load(dir string, o weights.OpenOptions) (*Checker, error) {
 // readConfig reads the checker's config.json, fills transformers' vision
 // defaults and validates the sizes.
 func readConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("safety: %w", err)
-	}
 	var cfg Config
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return Config{}, fmt.Errorf("safety: %s: %w", path, err)
+	if err := config.ReadJSON(path, &cfg); err != nil {
+		return Config{}, fmt.Errorf("safety: %w", err)
 	}
 	v := &cfg.Vision
 	v.NumChannels = cmp.Or(v.NumChannels, 3)
 	v.LayerNormEps = cmp.Or(v.LayerNormEps, 1e-5)
 	v.HiddenAct = cmp.Or(v.HiddenAct, "quick_gelu")
+	if err := cfg.checkBounds(); err != nil {
+		return Config{}, fmt.Errorf("safety: %s: %w", path, err)
+	}
 	if v.HiddenSize <= 0 || v.NumAttentionHeads <= 0 || v.HiddenSize%v.NumAttentionHeads != 0 || v.PatchSize <= 0 || v.ImageSize%v.PatchSize != 0 || cfg.ProjectionDim <= 0 {
 		return Config{}, fmt.Errorf("safety: %s: invalid vision_config (hidden_size %d, heads %d, image_size %d, patch_size %d, projection_dim %d)",
 			path, v.HiddenSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize, cfg.ProjectionDim)

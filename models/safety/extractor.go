@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/internal/imaging"
 	"github.com/goautopipe/diffusers/tensor"
 )
@@ -53,13 +53,9 @@ type preprocessorConfig struct {
 // LoadFeatureExtractor reads dir/preprocessor_config.json.
 func LoadFeatureExtractor(dir string) (*FeatureExtractor, error) {
 	path := filepath.Join(dir, "preprocessor_config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("safety: %w", err)
-	}
 	raw := preprocessorConfig{DoResize: true, DoCrop: true, DoNormalize: true, Rescale: 1.0 / 255}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("safety: %s: %w", path, err)
+	if err := config.ReadJSON(path, &raw); err != nil {
+		return nil, fmt.Errorf("safety: %w", err)
 	}
 	fe, err := raw.extractor()
 	if err != nil {
@@ -92,8 +88,8 @@ func (raw preprocessorConfig) extractor() (*FeatureExtractor, error) {
 	if raw.Resample != nil && *raw.Resample != 3 {
 		return nil, fmt.Errorf("key \"resample\": only 3 (bicubic) is supported, got %d", *raw.Resample)
 	}
-	if fe.CropH <= 0 || fe.CropW <= 0 || fe.ResizeShortest <= 0 {
-		return nil, fmt.Errorf("sizes must be positive")
+	if err := fe.checkBounds(); err != nil {
+		return nil, err
 	}
 	return fe, nil
 }

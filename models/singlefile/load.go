@@ -2,7 +2,6 @@ package singlefile
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -92,7 +91,7 @@ func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
 }
 
 func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options) (*Pipeline, error) {
-	rawIndex, err := os.ReadFile(filepath.Join(dir, "model_index.json"))
+	rawIndex, err := config.ReadFile(ctx, filepath.Join(dir, "model_index.json"), config.MaxConfigBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -240,13 +239,9 @@ func isIgnored(name string) bool {
 
 func schedulerConfig(dir, prediction string) (map[string]any, error) {
 	path := filepath.Join(dir, "scheduler", "scheduler_config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := config.ReadJSON(path, &m); err != nil {
+		return nil, err
 	}
 	if prediction != "" {
 		m["prediction_type"] = prediction

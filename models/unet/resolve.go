@@ -36,6 +36,9 @@ type resolved struct {
 // resolve validates the config and expands the int-or-list settings the
 // way UNet2DConditionModel.__init__ does.
 func (c *Config) resolve() (*resolved, error) {
+	if err := c.checkBounds(); err != nil {
+		return nil, err
+	}
 	if err := c.checkSupported(); err != nil {
 		return nil, err
 	}

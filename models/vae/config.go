@@ -1,7 +1,6 @@
 package vae
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/goautopipe/diffusers/internal/config"
@@ -70,7 +69,7 @@ func ReadConfig(path string) (Config, error) {
 // ParseConfig decodes a config from JSON bytes (defaults filled, validated).
 func ParseConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := config.Decode(data, &c); err != nil {
 		return Config{}, fmt.Errorf("vae: config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
@@ -95,7 +94,7 @@ func (c Config) DownFactor() int {
 
 // Validate checks the config describes a model this package can build.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.checkSizes, c.checkBlocks, c.checkLatentStats} {
+	for _, check := range []func() error{c.checkBounds, c.checkSizes, c.checkBlocks, c.checkLatentStats} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/nlpodyssey/safetensors"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,9 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/nlpodyssey/safetensors"
+
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
@@ -73,18 +75,11 @@ type file struct {
 }
 
 func openFile(path string) (*file, error) {
-	f, err := os.Open(path)
+	f, st, err := config.OpenRegular(path) // never blocks on a named pipe
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("weights: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("weights: open %s: not a regular file", path)
-	}
 	size := st.Size()
 	var head [16]byte
 	n, _ := io.ReadFull(f, head[:])

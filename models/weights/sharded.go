@@ -1,14 +1,14 @@
 package weights
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/goautopipe/diffusers/internal/config"
 	"github.com/goautopipe/diffusers/tensor"
 )
 
@@ -31,12 +31,12 @@ type indexJSON struct {
 // tensor data is read), so an inconsistent index fails here, not halfway
 // through loading.
 func openIndex(path string) (_ *sharded, err error) {
-	data, err := os.ReadFile(path)
+	data, err := config.ReadFile(context.Background(), path, config.MaxIndexBytes)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
 	}
 	var idx indexJSON
-	if err := json.Unmarshal(data, &idx); err != nil {
+	if err := config.Unmarshal(data, &idx); err != nil {
 		return nil, fmt.Errorf("weights: index %s: invalid JSON: %v", path, err)
 	}
 	if idx.WeightMap == nil {
