@@ -2,6 +2,7 @@ package autopipeline
 
 import (
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/engine"
 
 	"github.com/goautopipe/diffusers/pipelines"
 )
@@ -11,23 +12,18 @@ import (
 // AutoPipelineForInpainting.
 type Task int
 
-// The tasks.
+// The tasks (the same values as the engine's).
 const (
-	Text2Image Task = iota + 1
-	Image2Image
-	Inpainting
+	Text2Image  = Task(engine.Text2Image)
+	Image2Image = Task(engine.Image2Image)
+	Inpainting  = Task(engine.Inpainting)
 )
 
 func (t Task) String() string {
-	switch t {
-	case Text2Image:
-		return "text-to-image"
-	case Image2Image:
-		return "image-to-image"
-	case Inpainting:
-		return "inpainting"
+	if t < Text2Image || t > Inpainting {
+		return fmt.Sprintf("Task(%d)", int(t))
 	}
-	return fmt.Sprintf("Task(%d)", int(t))
+	return engine.Task(t).String()
 }
 
 // ErrUnsupported is matched by errors.Is when a checkpoint's pipeline class
