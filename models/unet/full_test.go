@@ -1,8 +1,8 @@
 package unet
 
 import (
-	"bufio"
 	"context"
+	"github.com/goautopipe/diffusers/internal/procstat"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -121,24 +121,6 @@ func randomize(v reflect.Value, r *rand.Rand) {
 	}
 }
 
-// procStatus returns a size field of /proc/self/status (VmRSS, VmHWM) in
-// bytes (Linux; 0 elsewhere).
-func procStatus(key string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), key+":"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
 // collect lists every tagged tensor of a model struct by checkpoint name.
 func collect(v reflect.Value, path string, out map[string]*tensor.Dense) {
 	walkTagged(v, path, func(v reflect.Value, path string) bool {
@@ -237,7 +219,7 @@ func BenchmarkForwardSD15(b *testing.B) {
 	// Reset the peak-RSS counter so that it reflects the forward alone
 	// (plus the mapped weights it touches).
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	b.ReportMetric(float64(procStatus("VmRSS"))/(1<<20), "MiB-rss-before")
+	b.ReportMetric(float64(procstat.Bytes("VmRSS"))/(1<<20), "MiB-rss-before")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -248,7 +230,7 @@ func BenchmarkForwardSD15(b *testing.B) {
 	b.StopTimer()
 	// Peak RSS of the process: the mapped weights (about 3.3 GiB once all
 	// pages were touched) plus the activations and garbage of the forward.
-	b.ReportMetric(float64(procStatus("VmHWM"))/(1<<20), "MiB-peak-rss")
+	b.ReportMetric(float64(procstat.Bytes("VmHWM"))/(1<<20), "MiB-peak-rss")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "MiB-heap-retained")

@@ -6,11 +6,10 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/goautopipe/diffusers/models/unet"
@@ -34,20 +33,5 @@ func main() {
 		os.Exit(1)
 	}
 	el := time.Since(t0)
-	fmt.Printf("go  unet.Load %s variant=%q half=%v: %.2fs  peak RSS %s  (in_channels %d)\n", *dir, *variant, *half, el.Seconds(), peakRSS(), m.Config().InChannels)
-}
-
-func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "n/a"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if strings.HasPrefix(s.Text(), "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(s.Text(), "VmHWM:"))
-		}
-	}
-	return "n/a"
+	fmt.Printf("go  unet.Load %s variant=%q half=%v: %.2fs  peak RSS %s  (in_channels %d)\n", *dir, *variant, *half, el.Seconds(), procstat.PeakRSS(), m.Config().InChannels)
 }

@@ -9,12 +9,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/procstat"
 	"log"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 
 	"github.com/goautopipe/diffusers/autopipeline"
 	"github.com/goautopipe/diffusers/internal/limits"
@@ -37,33 +36,18 @@ func main() {
 	est := limits.Estimate(shape, limits.Request{Images: *images, Width: *size, Height: *size, Guidance: true})
 	runtime.GC()
 	debug.FreeOSMemory()
-	base := status("VmRSS")
+	base := procstat.Bytes("VmRSS")
 	resetPeak()
 	req := autopipeline.Request{Prompt: "a cat", Width: *size, Height: *size, NumImagesPerPrompt: *images, NumInferenceSteps: *steps}
 	if _, err := p.Generate(ctx, req); err != nil {
 		log.Fatal(err)
 	}
-	peak := status("VmHWM")
+	peak := procstat.Bytes("VmHWM")
 	fmt.Printf("%s %dx%d x%d: estimate %.1f MiB, measured peak %.1f MiB above the loaded pipeline (ratio %.2f)\n",
 		*model, *size, *size, *images, mib(est), mib(peak-base), float64(est)/float64(peak-base))
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
-
-// status reads a "kB" field of /proc/self/status, in bytes.
-func status(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == field+":" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // resetPeak resets VmHWM to the current RSS (Linux 4.0+).
 func resetPeak() {

@@ -6,10 +6,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,22 +92,7 @@ func run(model string, steps, size int, seed int64, fp16, bf16, latent bool) err
 // peakRSS reads VmHWM (and the current anonymous / file-backed split) from
 // /proc/self/status (Linux).
 func peakRSS() string {
-	return status("VmHWM:") + " (now: anon " + status("RssAnon:") + ", file " + status("RssFile:") + ")"
-}
-
-func status(key string) string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "n/a"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if strings.HasPrefix(s.Text(), key) {
-			return strings.TrimSpace(strings.TrimPrefix(s.Text(), key))
-		}
-	}
-	return "n/a"
+	return procstat.PeakRSS() + " (now: anon " + procstat.String("RssAnon") + ", file " + procstat.String("RssFile") + ")"
 }
 
 // isSDXL reports whether the checkpoint folder's pipeline class is an SDXL one.

@@ -10,13 +10,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/goautopipe/diffusers/internal/parallel"
@@ -52,7 +51,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "singlefilebench:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("go  %s half=%v: %.2fs  peak RSS %s\n", what, *half, time.Since(t0).Seconds(), peakRSS())
+	fmt.Printf("go  %s half=%v: %.2fs  peak RSS %s\n", what, *half, time.Since(t0).Seconds(), procstat.PeakRSS())
 }
 
 // loadFolder loads the components a single file holds, at once, as
@@ -73,19 +72,4 @@ func loadFolder(dir string, o weights.OpenOptions) error {
 		}
 	}
 	return nil
-}
-
-func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "n/a"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if strings.HasPrefix(s.Text(), "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(s.Text(), "VmHWM:"))
-		}
-	}
-	return "n/a"
 }
