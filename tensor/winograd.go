@@ -1,5 +1,7 @@
 package tensor
 
+import "sync/atomic"
+
 // Winograd F(2×2, 3×3) convolution (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2015): each 2×2 block of output is
 // computed from a 4×4 block of input with 16 products per channel pair
@@ -27,10 +29,18 @@ const winogradMinPixels = 2048
 const winogradSkew = 16
 
 // useWinograd reports whether the convolution goes through convWinograd.
-var useWinograd = true
+var useWinograd atomic.Bool
+
+func init() { useWinograd.Store(true) }
+
+// SetWinograd turns the Winograd path of Conv2D on (the default) or off and
+// returns the previous setting. Off, every convolution is the direct
+// product: for comparing the two, or to reproduce results bit for bit
+// with the direct one.
+func SetWinograd(on bool) bool { return useWinograd.Swap(on) }
 
 func winogradFits(w *Dense, cv convGeom) bool {
-	return useWinograd && !IsBF16(w) && cv.kh == 3 && cv.kw == 3 && cv.stride == 1 && cv.pad == 1 &&
+	return useWinograd.Load() && !IsBF16(w) && cv.kh == 3 && cv.kw == 3 && cv.stride == 1 && cv.pad == 1 &&
 		cv.c >= 16 && cv.ho*cv.wo >= winogradMinPixels
 }
 
