@@ -25,11 +25,11 @@ type Sampler struct {
 
 var karras = map[string]any{"use_karras_sigmas": true}
 
-// samplerTable lists the samplers; an entry is offered only when its class
+// samplerTable lists the samplers in A1111's order; an entry is offered only when its class
 // is registered in the schedulers package.
 var samplerTable = []Sampler{
-	{"euler", "Euler", "EulerDiscreteScheduler", nil},
 	{"euler_a", "Euler a", "EulerAncestralDiscreteScheduler", nil},
+	{"euler", "Euler", "EulerDiscreteScheduler", nil},
 	{"heun", "Heun", "HeunDiscreteScheduler", nil},
 	{"lms", "LMS", "LMSDiscreteScheduler", nil},
 	{"lms_karras", "LMS Karras", "LMSDiscreteScheduler", karras},

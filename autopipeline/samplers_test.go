@@ -19,7 +19,7 @@ func TestLookupSampler(t *testing.T) {
 		require.Equal(t, want, s.A1111, name)
 	}
 	_, err := autopipeline.LookupSampler("dpm_fancy")
-	require.ErrorContains(t, err, `unknown sampler "dpm_fancy"; choose one of: euler, euler_a,`)
+	require.ErrorContains(t, err, `unknown sampler "dpm_fancy"; choose one of: euler_a, euler,`)
 }
 
 // Every sampler builds from a checkpoint's scheduler config, and the

@@ -12,18 +12,18 @@ import (
 // that implements it.
 type sampler struct{ a1111, class string }
 
-// samplers are the schedulers a request may pick, in A1111's order.
-var samplers = []sampler{
-	{"Euler a", "EulerAncestralDiscreteScheduler"},
-	{"Euler", "EulerDiscreteScheduler"},
-	{"LMS", "LMSDiscreteScheduler"},
-	{"Heun", "HeunDiscreteScheduler"},
-	{"DPM++ 2M", "DPMSolverMultistepScheduler"},
-	{"UniPC", "UniPCMultistepScheduler"},
-	{"DDIM", "DDIMScheduler"},
-	{"DDPM", "DDPMScheduler"},
-	{"PLMS", "PNDMScheduler"},
-}
+// samplers are the schedulers a request may pick: autopipeline's samplers
+// that are a scheduler class as configured by the checkpoint (variants such
+// as "DPM++ 2M Karras" change the config and are not offered here).
+var samplers = func() []sampler {
+	var out []sampler
+	for _, s := range autopipeline.Samplers() {
+		if len(s.Config) == 0 {
+			out = append(out, sampler{s.A1111, s.Class})
+		}
+	}
+	return out
+}()
 
 // SchedulerNames lists the scheduler classes requests may name.
 func SchedulerNames() []string {

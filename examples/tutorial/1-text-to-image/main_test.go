@@ -28,7 +28,7 @@ func TestRun(t *testing.T) {
 	require.Equal(t, "peasant and dragon combat, wood cutting style, viking era, bevel with rune", p.Prompt)
 	require.Equal(t, 2, p.Steps)
 	require.Equal(t, int64(3), p.Seed)
-	require.Equal(t, "PNDMScheduler", p.Sampler)
+	require.Equal(t, "PLMS", p.Sampler) // A1111's name for PNDMScheduler
 
 	_, err = tutorialtest.Run(t, run, "-no-such-flag")
 	require.Error(t, err)
