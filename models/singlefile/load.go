@@ -63,6 +63,17 @@ type Pipeline struct {
 // be used by a component or be a known training leftover: the error lists
 // every missing, unused and mis-shaped tensor of every component at once.
 func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
+	tokenizer := clip.LoadTokenizer
+	if o.ConfigDir == "" {
+		bpe := carriedBPE()
+		tokenizer = func(dir string) (*clip.Tokenizer, error) {
+			b, err := bpe()
+			if err != nil {
+				return nil, err
+			}
+			return clip.LoadTokenizerBPE(dir, b)
+		}
+	}
 	src, err := weights.Open(path)
 	if err != nil {
 		if errors.Is(err, weights.ErrPickle) {
@@ -83,14 +94,14 @@ func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	p, err := build(ctx, src, k, dir, o)
+	p, err := build(ctx, src, k, dir, o, tokenizer)
 	if err != nil {
 		return nil, fmt.Errorf("singlefile: %s (%v): %w", path, k, err)
 	}
 	return p, nil
 }
 
-func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options) (*Pipeline, error) {
+func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options, tokenizer func(string) (*clip.Tokenizer, error)) (*Pipeline, error) {
 	rawIndex, err := config.ReadFile(ctx, filepath.Join(dir, "model_index.json"), config.MaxConfigBytes)
 	if err != nil {
 		return nil, err
@@ -113,7 +124,7 @@ func build(ctx context.Context, src weights.Source, k Kind, dir string, o Option
 	p := &Pipeline{Kind: k, ClassName: idx.ClassName, ModelIndex: rawIndex, Components: map[string]any{}, Scheduler: sched}
 	// The components and tokenizers are independent: load them at once
 	// (models mostly map views of the file; tokenizers parse their JSON).
-	jobs := append(modelJobs(ctx, src, ps, loaders, maps, o.Precision), tokenizerJobs(ps, dir)...)
+	jobs := append(modelJobs(ctx, src, ps, loaders, maps, o.Precision), tokenizerJobs(ps, dir, tokenizer)...)
 	loaded := make([]any, len(jobs))
 	errs := make([]error, len(jobs)+1)
 	errs[len(jobs)] = splitErr
@@ -153,7 +164,7 @@ func modelJobs(ctx context.Context, src weights.Source, ps []part, loaders map[s
 }
 
 // tokenizerJobs loads the tokenizer of each text encoder.
-func tokenizerJobs(ps []part, dir string) []job {
+func tokenizerJobs(ps []part, dir string, tokenizer func(string) (*clip.Tokenizer, error)) []job {
 	var jobs []job
 	for _, pt := range ps {
 		if !strings.HasPrefix(pt.component, "text_encoder") {
@@ -161,7 +172,7 @@ func tokenizerJobs(ps []part, dir string) []job {
 		}
 		name := strings.Replace(pt.component, "text_encoder", "tokenizer", 1)
 		jobs = append(jobs, job{name: name, load: func() (any, error) {
-			tok, err := clip.LoadTokenizer(filepath.Join(dir, name))
+			tok, err := tokenizer(filepath.Join(dir, name))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}

@@ -145,6 +145,8 @@ func TestPickleRefused(t *testing.T) {
 func TestEmbeddedConfigs(t *testing.T) {
 	want, err := clip.LoadTokenizer(filepath.Join(testdata, "clip-tokenizer", "sd15"))
 	require.NoError(t, err)
+	bpe, err := carriedBPE()()
+	require.NoError(t, err)
 	for k := range kinds {
 		dir, err := extractConfigs(k, t.TempDir())
 		require.NoError(t, err, k)
@@ -160,9 +162,10 @@ func TestEmbeddedConfigs(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, tok)); err != nil {
 				continue
 			}
-			got, err := clip.LoadTokenizer(filepath.Join(dir, tok))
+			got, err := clip.LoadTokenizerBPE(filepath.Join(dir, tok), bpe)
 			require.NoError(t, err, k)
 			assert.Equal(t, want.Tokenize("a photo of a cat, 8k"), got.Tokenize("a photo of a cat, 8k"))
+			assert.Equal(t, want.VocabSize(), got.VocabSize())
 		}
 		_, err = schedulerConfig(dir, "")
 		require.NoError(t, err)
