@@ -175,7 +175,7 @@ func ExampleMakeImageGrid() {
 }
 
 func ExampleParseParameters() {
-	p, err := autopipeline.ParseParameters("a cat\nNegative prompt: blurry\nSteps: 25, Sampler: PNDMScheduler, CFG scale: 7.5, Seed: 42, Size: 512x512")
+	p, err := autopipeline.ParseParameters("a cat\nNegative prompt: blurry\nSteps: 25, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 42, Size: 512x512")
 	if err != nil {
 		log.Fatal(err)
 	}

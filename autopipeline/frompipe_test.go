@@ -340,3 +340,25 @@ func TestFloat16Storage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tensor.F32(b.Pixels), tensor.F32(c.Pixels))
 }
+
+// The PNG parameters name the sampler as A1111 does, variant included, and
+// that name selects the same scheduler again.
+func TestParametersForNamesTheSamplerAsA1111(t *testing.T) {
+	ctx := context.Background()
+	p, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd2")
+	require.NoError(t, err)
+	base := p.Components()["scheduler"].(schedulers.Scheduler).Config()
+	for short, want := range map[string]string{"dpm++2m_karras": "DPM++ 2M Karras", "euler_a": "Euler a", "pndm": "PLMS", "dpm++2m": "DPM++ 2M"} {
+		sm, err := autopipeline.LookupSampler(short)
+		require.NoError(t, err)
+		s, err := sm.NewScheduler(base)
+		require.NoError(t, err)
+		q, err := autopipeline.Text2Image.FromPipe(p, autopipeline.WithComponent("scheduler", s))
+		require.NoError(t, err)
+		params := autopipeline.ParametersFor(q, autopipeline.Request{Prompt: "x", NumInferenceSteps: 2}, nil)
+		require.Equal(t, want, params.Sampler, short)
+		back, err := autopipeline.LookupSampler(params.Sampler)
+		require.NoError(t, err)
+		require.Equal(t, sm, back)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/goautopipe/diffusers/internal/panics"
+	"github.com/goautopipe/diffusers/schedulers"
 )
 
 // Parameters are the generation parameters written into a PNG's
@@ -23,7 +24,11 @@ import (
 //
 //	<prompt>
 //	Negative prompt: <negative prompt>
-//	Steps: 25, Sampler: PNDMScheduler, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: runwayml/stable-diffusion-v1-5
+//	Steps: 25, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: stable-diffusion-v1-5/stable-diffusion-v1-5
+//
+// Sampler is A1111's name for the scheduler ("Euler a", "DPM++ 2M Karras";
+// see SamplerName), so that A1111 and civitai read it; LookupSampler
+// turns it back into a scheduler.
 type Parameters struct {
 	Prompt, NegativePrompt string
 	Steps                  int
@@ -52,8 +57,11 @@ func ParametersFor(p Pipeline, r Request, img image.Image) Parameters {
 		out.Extra = map[string]string{"Denoising strength": strconv.FormatFloat(r.Strength, 'g', -1, 64)}
 	}
 	if p != nil {
-		if s, ok := p.Components()["scheduler"].(interface{ ClassName() string }); ok {
-			out.Sampler = s.ClassName()
+		switch s := p.Components()["scheduler"].(type) {
+		case schedulers.Scheduler:
+			out.Sampler = SamplerName(s.ClassName(), s.Config())
+		case interface{ ClassName() string }:
+			out.Sampler = SamplerName(s.ClassName(), nil)
 		}
 		if n, ok := p.Config()["_name_or_path"].(string); ok {
 			out.Model = n

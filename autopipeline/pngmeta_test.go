@@ -13,9 +13,9 @@ import (
 )
 
 func TestPNGParametersRoundTrip(t *testing.T) {
-	p := autopipeline.Parameters{Prompt: "a cat, oil painting", NegativePrompt: "blurry", Steps: 25, Sampler: "PNDMScheduler",
+	p := autopipeline.Parameters{Prompt: "a cat, oil painting", NegativePrompt: "blurry", Steps: 25, Sampler: "DPM++ 2M Karras",
 		CFGScale: 7.5, Seed: 42, Width: 8, Height: 8, Model: "runwayml/stable-diffusion-v1-5", Extra: map[string]string{"Denoising strength": "0.75"}}
-	require.Equal(t, "a cat, oil painting\nNegative prompt: blurry\nSteps: 25, Sampler: PNDMScheduler, CFG scale: 7.5, Seed: 42, Size: 8x8, Model: runwayml/stable-diffusion-v1-5, Denoising strength: 0.75", p.String())
+	require.Equal(t, "a cat, oil painting\nNegative prompt: blurry\nSteps: 25, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 42, Size: 8x8, Model: runwayml/stable-diffusion-v1-5, Denoising strength: 0.75", p.String())
 	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
 	path := filepath.Join(t.TempDir(), "out.png")
 	require.NoError(t, autopipeline.SavePNG(path, img, p))

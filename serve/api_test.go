@@ -99,7 +99,7 @@ func TestNativeJobWithEvents(t *testing.T) {
 	res2.Body.Close()
 	img, params := pngOf(t, body)
 	assert.Equal(t, image.Rect(0, 0, 64, 64), img.Bounds())
-	assert.Equal(t, "a red cube\nSteps: 12, Sampler: EulerDiscreteScheduler, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny", params)
+	assert.Equal(t, "a red cube\nSteps: 12, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny", params)
 	assert.Equal(t, []string{params}, final.Info)
 
 	// Same seed, same image: the job ran the library call it describes.
@@ -158,7 +158,7 @@ func TestOpenAIClient(t *testing.T) {
 		require.NoError(t, err)
 		img, params := pngOf(t, b)
 		assert.Equal(t, 64, img.Bounds().Dx())
-		assert.Contains(t, params, "a lighthouse\nSteps: 4, Sampler: PNDMScheduler") // the model's configured default
+		assert.Contains(t, params, "a lighthouse\nSteps: 4, Sampler: PLMS") // the model's configured default
 	}
 
 	// Edit with OpenAI's mask convention: the transparent half is repainted.
@@ -236,7 +236,7 @@ func TestA1111RoundTrip(t *testing.T) {
 	b, err := base64.StdEncoding.DecodeString(res.Images[0])
 	require.NoError(t, err)
 	_, params := pngOf(t, b)
-	want := "a castle\nNegative prompt: blurry\nSteps: 6, Sampler: DPMSolverMultistepScheduler, CFG scale: 6.5, Seed: 1234, Size: 64x64, Model: tiny"
+	want := "a castle\nNegative prompt: blurry\nSteps: 6, Sampler: DPM++ 2M, CFG scale: 6.5, Seed: 1234, Size: 64x64, Model: tiny"
 	assert.Equal(t, want, params)
 	var info a1111Info
 	require.NoError(t, json.Unmarshal([]byte(res.Info), &info))

@@ -67,7 +67,7 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, 64, width)
 	caption, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#gallery figure.result figcaption pre")))
 	require.NoError(t, err)
-	assert.Equal(t, "a tiny house\nSteps: 40, Sampler: EulerDiscreteScheduler, CFG scale: 7.5, Seed: 11, Size: 64x64, Model: tiny", strings.TrimSpace(caption))
+	assert.Equal(t, "a tiny house\nSteps: 40, Sampler: Euler, CFG scale: 7.5, Seed: 11, Size: 64x64, Model: tiny", strings.TrimSpace(caption))
 	label, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".job .state")))
 	require.NoError(t, err)
 	assert.Equal(t, "done", label)

@@ -126,3 +126,30 @@ func BenchmarkUNetOps(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConv3x3 compares the Winograd and the direct (implicit GEMM)
+// 3×3 convolutions on the autoencoders' and the UNet's shapes; GFLOP/s
+// counts the direct product's multiply-adds for both.
+func BenchmarkConv3x3(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []struct{ c, hw int }{{64, 256}, {128, 256}, {256, 128}, {512, 64}, {320, 64}, {640, 32}} {
+		x := FromSlice(randSlice(r, s.c*s.hw*s.hw), 1, s.c, s.hw, s.hw)
+		w := FromSlice(randSlice(r, s.c*s.c*9), s.c, s.c, 3, 3)
+		bias := FromSlice(randSlice(r, s.c), s.c)
+		out := New(1, s.c, s.hw, s.hw)
+		for _, wino := range []bool{false, true} {
+			name := fmt.Sprintf("c%d_%dx%d/direct", s.c, s.hw, s.hw)
+			if wino {
+				name = name[:len(name)-len("direct")] + "winograd"
+			}
+			b.Run(name, func(b *testing.B) {
+				defer func(v bool) { useWinograd = v }(useWinograd)
+				useWinograd = wino
+				for b.Loop() {
+					Conv2DInto(out, x, w, bias, 1, 1)
+				}
+				b.ReportMetric(2*float64(s.c*s.c*9*s.hw*s.hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

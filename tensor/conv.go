@@ -45,6 +45,10 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	}
 	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
 	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
+	if g, ok := DefaultGemm().(*blockedGemm); ok && winogradFits(w, cv) {
+		convWinograd(g, out, src, w, n, o, cv, beta)
+		return dst
+	}
 	if g := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
 		convBlocked(g, out, src, w, n, o, cv, beta)
 		return dst
@@ -160,10 +164,20 @@ func (cb *convB) pack(dst []float32, pc, jc, kb, nb, s0, s1 int) {
 		nn := min(nr, nb-j0)
 		d := dst[s*nr*kb : (s+1)*nr*kb]
 		oy0, ox0 := (jc+j0)/wo, (jc+j0)%wo
+		// A whole sliver inside one output row, stride 1: each patch row is
+		// nr consecutive input pixels, copied without a call where they
+		// are all inside the image.
+		oneRow := st == 1 && nn == nr && ox0+nr <= wo
 		for p := 0; p < kb; p++ {
 			ci, ki, kj := int(tab[3*p]), int(tab[3*p+1]), int(tab[3*p+2])
 			plane := cb.img[ci*h*w : (ci+1)*h*w]
 			row := d[p*nr : p*nr+nr]
+			if oneRow {
+				iy, ix0 := oy0-cb.pad+ki, ox0-cb.pad+kj
+				if iy >= 0 && iy < h && ix0 >= 0 && ix0+nr <= w && copySliver(row, plane[iy*w+ix0:]) {
+					continue
+				}
+			}
 			oy, ox := oy0, ox0
 			for t := 0; t < nn; {
 				seg := min(nn-t, wo-ox)
@@ -199,6 +213,22 @@ func (cb *convB) pack(dst []float32, pc, jc, kb, nb, s0, s1 int) {
 			clear(row[nn:])
 		}
 	}
+}
+
+// copySliver copies len(row) floats from src when len(row) is a sliver
+// width it has a fixed-size copy for, reporting whether it did.
+func copySliver(row, src []float32) bool {
+	switch len(row) {
+	case 16:
+		*(*[16]float32)(row) = [16]float32(src[:16])
+	case 32:
+		*(*[32]float32)(row) = [32]float32(src[:32])
+	case 12:
+		*(*[12]float32)(row) = [12]float32(src[:12])
+	default:
+		return false
+	}
+	return true
 }
 
 // im2col fills col [C*kh*kw, nrows*wo] with the input patches for output

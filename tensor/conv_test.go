@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/goautopipe/diffusers/internal/testutil"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naiveConv is a float64 direct convolution.
@@ -84,4 +86,42 @@ func TestConvDeep(t *testing.T) {
 			assert.LessOrEqual(t, err, 1e-5*math.Max(1, mag), "%s %+v: max err (max %g)", g.Name(), c, mag)
 		}
 	}
+}
+
+// The Winograd path agrees with the direct product on the shapes it takes:
+// odd and even sizes, several tile chunks, bias or not, float16 weights.
+func TestConvWinograd(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	fill := func(d *Dense) *Dense {
+		for i, x := 0, F32(d); i < len(x); i++ {
+			x[i] = float32(r.NormFloat64())
+		}
+		return d
+	}
+	for _, tc := range []struct{ n, c, o, h, w int }{
+		{1, 16, 8, 32, 64}, {2, 24, 13, 45, 47}, {1, 32, 40, 47, 64}, {1, 16, 6, 51, 41},
+	} {
+		x := fill(New(tc.n, tc.c, tc.h, tc.w))
+		w := fill(New(tc.o, tc.c, 3, 3))
+		b := fill(New(tc.o))
+		require.True(t, winogradFits(w, convGeom{c: tc.c, kh: 3, kw: 3, stride: 1, pad: 1, ho: tc.h, wo: tc.w}), "%+v", tc)
+		// Rounding only: within 4e-6 of the largest output (the direct
+		// product is within 1e-6), where an error in a transform or an
+		// edge tile is of the order of the outputs themselves.
+		want := naiveConv(x, w, b, 1, 1)
+		tol := 4e-6 * maxAbs(F32(want))
+		got := Conv2D(x, w, b, 1, 1)
+		testutil.RequireClose(t, F32(want), F32(got), tol, "%+v with bias", tc)
+		got = Conv2D(x, w, nil, 1, 1)
+		want = naiveConv(x, w, nil, 1, 1)
+		testutil.RequireClose(t, F32(want), F32(got), tol, "%+v without bias", tc)
+	}
+}
+
+func maxAbs(x []float32) float64 {
+	m := 0.0
+	for _, v := range x {
+		m = math.Max(m, math.Abs(float64(v)))
+	}
+	return m
 }

@@ -1,0 +1,198 @@
+package tensor
+
+// Winograd F(2×2, 3×3) convolution (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015): each 2×2 block of output is
+// computed from a 4×4 block of input with 16 products per channel pair
+// instead of 36, as 16 GEMMs of the transformed weights (O×C) by the
+// transformed input tiles (C×tiles). For the 3×3, stride-1, padding-1
+// convolutions that make up most of the autoencoders' and the UNet's work
+// it does 2.25× fewer multiply-adds; the transforms are additions only
+// (and halvings of the weights), so the result differs from the direct
+// product by rounding alone (about 1e-6 relative in float32).
+
+// winogradTiles is the number of output tiles one worker transforms and
+// multiplies at a time: a multiple of every micro-kernel width (16, 32,
+// 12), small enough that one transformed-input matrix (C×winogradTiles)
+// stays in the L2 cache.
+const winogradTiles = 192
+
+// winogradMinPixels is the smallest output plane worth the transforms: on
+// smaller planes the products are too narrow for the GEMM to run at speed
+// and the weight transform is not repaid (measured break-even: 32×32).
+const winogradMinPixels = 2048
+
+// winogradSkew pads the stride between the 16 transformed matrices by a
+// cache line: at a multiple of 4 KiB the 16 streams written (and read) side
+// by side would all fall into one cache set.
+const winogradSkew = 16
+
+// useWinograd reports whether the convolution goes through convWinograd.
+var useWinograd = true
+
+func winogradFits(w *Dense, cv convGeom) bool {
+	return useWinograd && !IsBF16(w) && cv.kh == 3 && cv.kw == 3 && cv.stride == 1 && cv.pad == 1 &&
+		cv.c >= 16 && cv.ho*cv.wo >= winogradMinPixels
+}
+
+// convWinograd computes out = conv(src, w) (+ out when beta is 1) for n
+// images on the blocked driver g.
+func convWinograd(g *blockedGemm, out, src []float32, w *Dense, n, o int, cv convGeom, beta float32) {
+	c := cv.c
+	wt, release := weightF32(w)
+	u := getScratch(16 * o * c)
+	winogradWeights(*u, wt, o, c)
+	release()
+	panel := roundUp(o, g.mr) * g.depth(c)
+	pre := getScratch(16 * panel)
+	parallelFor(16, func(xi int) {
+		g.prepackA((*pre)[xi*panel:(xi+1)*panel], false, o, c, 1, (*u)[xi*o*c:(xi+1)*o*c], c)
+	})
+	putScratch(u)
+	defer putScratch(pre)
+	tw, th := (cv.wo+1)/2, (cv.ho+1)/2
+	tiles := tw * th
+	chunks := (tiles + winogradTiles - 1) / winogradTiles
+	parallelFor(n*chunks, func(job int) {
+		i, t0 := job/chunks, job%chunks*winogradTiles
+		nt := min(winogradTiles, tiles-t0)
+		vs, ms := c*nt+winogradSkew, o*nt+winogradSkew
+		v := getScratch(16 * vs)
+		m := getScratch(16 * ms)
+		defer putScratch(v)
+		defer putScratch(m)
+		img := src[i*c*cv.h*cv.w : (i+1)*c*cv.h*cv.w]
+		winogradInput(*v, vs, img, cv, tw, t0, nt)
+		for xi := 0; xi < 16; xi++ {
+			g.run(1, false, false, o, nt, c, 1, nil, 0, (*pre)[xi*panel:(xi+1)*panel],
+				(*v)[xi*vs:xi*vs+c*nt], nt, nil, nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
+		}
+		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tw, t0, nt, beta)
+	})
+}
+
+// winogradWeights writes U = G g Gᵀ for every 3×3 kernel g of wt [O,C,3,3]
+// into u as 16 matrices [ξ][O][C], with G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+func winogradWeights(u, wt []float32, o, c int) {
+	parallelFor(o, func(oi int) {
+		for ci := 0; ci < c; ci++ {
+			k := wt[(oi*c+ci)*9 : (oi*c+ci)*9+9]
+			var gg [4][3]float32 // G g
+			for j := 0; j < 3; j++ {
+				g0, g1, g2 := k[j], k[3+j], k[6+j]
+				gg[0][j], gg[1][j], gg[2][j], gg[3][j] = g0, (g0+g1+g2)*0.5, (g0-g1+g2)*0.5, g2
+			}
+			for r := 0; r < 4; r++ {
+				r0, r1, r2 := gg[r][0], gg[r][1], gg[r][2]
+				row := [4]float32{r0, (r0 + r1 + r2) * 0.5, (r0 - r1 + r2) * 0.5, r2}
+				for q := 0; q < 4; q++ {
+					u[((r*4+q)*o+oi)*c+ci] = row[q]
+				}
+			}
+		}
+	})
+}
+
+// winogradInput writes V = Bᵀ d B for tiles [t0, t0+nt) of every channel of
+// img into v as 16 matrices [ξ][C][nt] s floats apart, where d is the 4×4 input block
+// (zero outside the image) under the tile and Bᵀ = [1 0 -1 0; 0 1 1 0;
+// 0 -1 1 0; 0 1 0 -1]. The block lives in scalars: Go keeps arrays in
+// memory.
+func winogradInput(v []float32, s int, img []float32, cv convGeom, tw, t0, nt int) {
+	h, w := cv.h, cv.w
+	var d [4][4]float32
+	for ci := 0; ci < cv.c; ci++ {
+		plane := img[ci*h*w : (ci+1)*h*w]
+		for t := 0; t < nt; t++ {
+			ty, tx := (t0+t)/tw, (t0+t)%tw
+			y0, x0 := 2*ty-1, 2*tx-1
+			var r0, r1, r2, r3 []float32
+			if y0 >= 0 && x0 >= 0 && y0+4 <= h && x0+4 <= w {
+				i := y0*w + x0
+				r0, r1, r2, r3 = plane[i:i+4:i+4], plane[i+w:i+w+4:i+w+4], plane[i+2*w:i+2*w+4:i+2*w+4], plane[i+3*w:i+3*w+4:i+3*w+4]
+			} else {
+				d = [4][4]float32{}
+				loadBlock(&d, plane, h, w, y0, x0)
+				r0, r1, r2, r3 = d[0][:], d[1][:], d[2][:], d[3][:]
+			}
+			// Bᵀ d, one column at a time.
+			a0, a1, a2, a3 := r0[0]-r2[0], r1[0]+r2[0], r2[0]-r1[0], r1[0]-r3[0]
+			b0, b1, b2, b3 := r0[1]-r2[1], r1[1]+r2[1], r2[1]-r1[1], r1[1]-r3[1]
+			c0, c1, c2, c3 := r0[2]-r2[2], r1[2]+r2[2], r2[2]-r1[2], r1[2]-r3[2]
+			e0, e1, e2, e3 := r0[3]-r2[3], r1[3]+r2[3], r2[3]-r1[3], r1[3]-r3[3]
+			// (Bᵀ d) B, row by row: columns a, b, c, e.
+			at := ci*nt + t
+			o := v[at:]
+			o[0], o[s], o[2*s], o[3*s] = a0-c0, b0+c0, c0-b0, b0-e0
+			o[4*s], o[5*s], o[6*s], o[7*s] = a1-c1, b1+c1, c1-b1, b1-e1
+			o[8*s], o[9*s], o[10*s], o[11*s] = a2-c2, b2+c2, c2-b2, b2-e2
+			o[12*s], o[13*s], o[14*s], o[15*s] = a3-c3, b3+c3, c3-b3, b3-e3
+		}
+	}
+}
+
+// loadBlock copies the 4×4 block of plane at (y0, x0), zero outside it.
+func loadBlock(d *[4][4]float32, plane []float32, h, w, y0, x0 int) {
+	for r := 0; r < 4; r++ {
+		y := y0 + r
+		if y < 0 || y >= h {
+			continue
+		}
+		for q := 0; q < 4; q++ {
+			if x := x0 + q; x >= 0 && x < w {
+				d[r][q] = plane[y*w+x]
+			}
+		}
+	}
+}
+
+// winogradOutput writes Y = Aᵀ M A of tiles [t0, t0+nt) from the 16
+// products m [ξ][O][nt] (s floats apart) into out [O,Ho,Wo] (adding to it when beta is 1),
+// with Aᵀ = [1 1 1 0; 0 1 -1 -1].
+func winogradOutput(out, m []float32, s, o int, cv convGeom, tw, t0, nt int, beta float32) {
+	ho, wo := cv.ho, cv.wo
+	for oi := 0; oi < o; oi++ {
+		plane := out[oi*ho*wo : (oi+1)*ho*wo]
+		for t := 0; t < nt; t++ {
+			x := m[oi*nt+t:]
+			_ = x[15*s]
+			// Aᵀ M: two rows of four.
+			p0 := x[0] + x[4*s] + x[8*s]
+			p1 := x[s] + x[5*s] + x[9*s]
+			p2 := x[2*s] + x[6*s] + x[10*s]
+			p3 := x[3*s] + x[7*s] + x[11*s]
+			q0 := x[4*s] - x[8*s] - x[12*s]
+			q1 := x[5*s] - x[9*s] - x[13*s]
+			q2 := x[6*s] - x[10*s] - x[14*s]
+			q3 := x[7*s] - x[11*s] - x[15*s]
+			y00, y01 := p0+p1+p2, p1-p2-p3
+			y10, y11 := q0+q1+q2, q1-q2-q3
+			ty, tx := (t0+t)/tw, (t0+t)%tw
+			y, xo := 2*ty, 2*tx
+			if y+1 < ho && xo+1 < wo { // the whole 2×2 block is inside
+				i := y*wo + xo
+				r0, r1 := plane[i:i+2:i+2], plane[i+wo:i+wo+2:i+wo+2]
+				if beta != 0 {
+					y00, y01, y10, y11 = y00+r0[0], y01+r0[1], y10+r1[0], y11+r1[1]
+				}
+				r0[0], r0[1], r1[0], r1[1] = y00, y01, y10, y11
+				continue
+			}
+			putEdge(plane, ho, wo, y, xo, [4]float32{y00, y01, y10, y11}, beta)
+		}
+	}
+}
+
+// putEdge writes the parts of a 2×2 output block at (y, x) that are inside
+// the ho×wo plane.
+func putEdge(plane []float32, ho, wo, y, x int, blk [4]float32, beta float32) {
+	for i := 0; i < 4; i++ {
+		yy, xx := y+i/2, x+i%2
+		if yy >= ho || xx >= wo {
+			continue
+		}
+		if beta != 0 {
+			blk[i] += plane[yy*wo+xx]
+		}
+		plane[yy*wo+xx] = blk[i]
+	}
+}
