@@ -143,8 +143,7 @@ func BenchmarkConv3x3(b *testing.B) {
 				name = name[:len(name)-len("direct")] + "winograd"
 			}
 			b.Run(name, func(b *testing.B) {
-				defer func(v bool) { useWinograd = v }(useWinograd)
-				useWinograd = wino
+				defer SetWinograd(SetWinograd(wino))
 				for b.Loop() {
 					Conv2DInto(out, x, w, bias, 1, 1)
 				}

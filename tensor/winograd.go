@@ -1,5 +1,7 @@
 package tensor
 
+import "sync/atomic"
+
 // Winograd F(2×2, 3×3) convolution (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2015): each 2×2 block of output is
 // computed from a 4×4 block of input with 16 products per channel pair
@@ -27,10 +29,18 @@ const winogradMinPixels = 2048
 const winogradSkew = 16
 
 // useWinograd reports whether the convolution goes through convWinograd.
-var useWinograd = true
+var useWinograd atomic.Bool
+
+func init() { useWinograd.Store(true) }
+
+// SetWinograd turns the Winograd path of Conv2D on (the default) or off and
+// returns the previous setting. Off, every convolution is the direct
+// product: for comparing the two, or to reproduce results bit for bit
+// with the direct one.
+func SetWinograd(on bool) bool { return useWinograd.Swap(on) }
 
 func winogradFits(w *Dense, cv convGeom) bool {
-	return useWinograd && !IsBF16(w) && cv.kh == 3 && cv.kw == 3 && cv.stride == 1 && cv.pad == 1 &&
+	return useWinograd.Load() && !IsBF16(w) && cv.kh == 3 && cv.kw == 3 && cv.stride == 1 && cv.pad == 1 &&
 		cv.c >= 16 && cv.ho*cv.wo >= winogradMinPixels
 }
 
@@ -60,13 +70,16 @@ func convWinograd(g *blockedGemm, out, src []float32, w *Dense, n, o int, cv con
 		m := getScratch(16 * ms)
 		defer putScratch(v)
 		defer putScratch(m)
+		var spans [winogradTiles]tileSpan
+		tiles := spans[:nt]
+		tileSpans(tiles, cv, tw, t0)
 		img := src[i*c*cv.h*cv.w : (i+1)*c*cv.h*cv.w]
-		winogradInput(*v, vs, img, cv, tw, t0, nt)
+		winogradInput(*v, vs, img, cv, tiles)
 		for xi := 0; xi < 16; xi++ {
 			g.run(1, false, false, o, nt, c, 1, nil, 0, (*pre)[xi*panel:(xi+1)*panel],
 				(*v)[xi*vs:xi*vs+c*nt], nt, nil, nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
 		}
-		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tw, t0, nt, beta)
+		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, beta)
 	})
 }
 
@@ -92,26 +105,40 @@ func winogradWeights(u, wt []float32, o, c int) {
 	})
 }
 
-// winogradInput writes V = Bᵀ d B for tiles [t0, t0+nt) of every channel of
-// img into v as 16 matrices [ξ][C][nt] s floats apart, where d is the 4×4 input block
-// (zero outside the image) under the tile and Bᵀ = [1 0 -1 0; 0 1 1 0;
+// tileSpan is one tile's top-left corner: y, x of its input block (one
+// above and left of its output block) and whether the block lies wholly
+// inside the image.
+type tileSpan struct {
+	y, x   int32
+	inside bool
+}
+
+// tileSpans lists tiles [t0, t0+nt) of a plane tw tiles wide.
+func tileSpans(dst []tileSpan, cv convGeom, tw, t0 int) {
+	for t := range dst {
+		y, x := 2*((t0+t)/tw)-1, 2*((t0+t)%tw)-1
+		dst[t] = tileSpan{int32(y), int32(x), y >= 0 && x >= 0 && y+4 <= cv.h && x+4 <= cv.w}
+	}
+}
+
+// winogradInput writes V = Bᵀ d B for the tiles of every channel of img
+// into v as 16 matrices [ξ][C][len(tiles)] s floats apart, where d is the
+// 4×4 input block (zero outside the image) and Bᵀ = [1 0 -1 0; 0 1 1 0;
 // 0 -1 1 0; 0 1 0 -1]. The block lives in scalars: Go keeps arrays in
 // memory.
-func winogradInput(v []float32, s int, img []float32, cv convGeom, tw, t0, nt int) {
-	h, w := cv.h, cv.w
+func winogradInput(v []float32, s int, img []float32, cv convGeom, tiles []tileSpan) {
+	h, w, nt := cv.h, cv.w, len(tiles)
 	var d [4][4]float32
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
-		for t := 0; t < nt; t++ {
-			ty, tx := (t0+t)/tw, (t0+t)%tw
-			y0, x0 := 2*ty-1, 2*tx-1
+		for t, sp := range tiles {
 			var r0, r1, r2, r3 []float32
-			if y0 >= 0 && x0 >= 0 && y0+4 <= h && x0+4 <= w {
-				i := y0*w + x0
+			if sp.inside {
+				i := int(sp.y)*w + int(sp.x)
 				r0, r1, r2, r3 = plane[i:i+4:i+4], plane[i+w:i+w+4:i+w+4], plane[i+2*w:i+2*w+4:i+2*w+4], plane[i+3*w:i+3*w+4:i+3*w+4]
 			} else {
 				d = [4][4]float32{}
-				loadBlock(&d, plane, h, w, y0, x0)
+				loadBlock(&d, plane, h, w, int(sp.y), int(sp.x))
 				r0, r1, r2, r3 = d[0][:], d[1][:], d[2][:], d[3][:]
 			}
 			// Bᵀ d, one column at a time.
@@ -120,8 +147,8 @@ func winogradInput(v []float32, s int, img []float32, cv convGeom, tw, t0, nt in
 			c0, c1, c2, c3 := r0[2]-r2[2], r1[2]+r2[2], r2[2]-r1[2], r1[2]-r3[2]
 			e0, e1, e2, e3 := r0[3]-r2[3], r1[3]+r2[3], r2[3]-r1[3], r1[3]-r3[3]
 			// (Bᵀ d) B, row by row: columns a, b, c, e.
-			at := ci*nt + t
-			o := v[at:]
+			o := v[ci*nt+t:]
+			_ = o[15*s]
 			o[0], o[s], o[2*s], o[3*s] = a0-c0, b0+c0, c0-b0, b0-e0
 			o[4*s], o[5*s], o[6*s], o[7*s] = a1-c1, b1+c1, c1-b1, b1-e1
 			o[8*s], o[9*s], o[10*s], o[11*s] = a2-c2, b2+c2, c2-b2, b2-e2
@@ -145,14 +172,14 @@ func loadBlock(d *[4][4]float32, plane []float32, h, w, y0, x0 int) {
 	}
 }
 
-// winogradOutput writes Y = Aᵀ M A of tiles [t0, t0+nt) from the 16
-// products m [ξ][O][nt] (s floats apart) into out [O,Ho,Wo] (adding to it when beta is 1),
-// with Aᵀ = [1 1 1 0; 0 1 -1 -1].
-func winogradOutput(out, m []float32, s, o int, cv convGeom, tw, t0, nt int, beta float32) {
-	ho, wo := cv.ho, cv.wo
+// winogradOutput writes Y = Aᵀ M A of the tiles from the 16 products m
+// [ξ][O][len(tiles)] (s floats apart) into out [O,Ho,Wo] (adding to it
+// when beta is 1), with Aᵀ = [1 1 1 0; 0 1 -1 -1].
+func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, beta float32) {
+	ho, wo, nt := cv.ho, cv.wo, len(tiles)
 	for oi := 0; oi < o; oi++ {
 		plane := out[oi*ho*wo : (oi+1)*ho*wo]
-		for t := 0; t < nt; t++ {
+		for t, sp := range tiles {
 			x := m[oi*nt+t:]
 			_ = x[15*s]
 			// Aᵀ M: two rows of four.
@@ -166,8 +193,7 @@ func winogradOutput(out, m []float32, s, o int, cv convGeom, tw, t0, nt int, bet
 			q3 := x[7*s] - x[11*s] - x[15*s]
 			y00, y01 := p0+p1+p2, p1-p2-p3
 			y10, y11 := q0+q1+q2, q1-q2-q3
-			ty, tx := (t0+t)/tw, (t0+t)%tw
-			y, xo := 2*ty, 2*tx
+			y, xo := int(sp.y)+1, int(sp.x)+1
 			if y+1 < ho && xo+1 < wo { // the whole 2×2 block is inside
 				i := y*wo + xo
 				r0, r1 := plane[i:i+2:i+2], plane[i+wo:i+wo+2:i+wo+2]

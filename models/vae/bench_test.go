@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/goautopipe/diffusers/models/weights"
+	"github.com/goautopipe/diffusers/tensor"
 	"github.com/goautopipe/diffusers/tensor/rng"
 	"github.com/stretchr/testify/require"
 )
@@ -58,6 +59,19 @@ func BenchmarkDecode512(b *testing.B) {
 //
 // The same decode in diffusers: tools/reference/bench_taesd.py.
 func BenchmarkTinyDecode512(b *testing.B) {
+	for _, wino := range []bool{true, false} {
+		name := "winograd"
+		if !wino {
+			name = "direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			defer tensor.SetWinograd(tensor.SetWinograd(wino))
+			benchTinyDecode512(b)
+		})
+	}
+}
+
+func benchTinyDecode512(b *testing.B) {
 	dir := os.Getenv("AUTOPIPE_TAESD_DIR")
 	if dir == "" {
 		dir = "../../testdata/fullsize/taesd"
