@@ -12,6 +12,10 @@ import (
 
 // WithLoRA applies the LoRA file at path with weight (1: as trained; like
 // diffusers' load_lora_weights + set_adapters). Repeat it for several LoRAs.
+// path is a local file, a file in a Hub repo ("org/name/file.safetensors",
+// or its huggingface.co URL) or a Hub repo id, whose
+// pytorch_lora_weights.safetensors is read as diffusers does
+// ("latent-consistency/lcm-lora-sdv1-5").
 // The pipeline gets copies of the UNet and text encoders that compute the
 // low-rank updates next to the shared weights: the pipeline it was made
 // from (FromPipe) and generations running on it are unaffected, and no
@@ -51,13 +55,9 @@ type embeddingFile struct{ path, token string }
 // applyAdapters replaces the components the options' LoRAs and textual
 // inversions change by adapted copies.
 func applyAdapters(comps pipelines.Components, o *options) error {
-	loras := append([]lora.Weighted(nil), o.loras...)
-	for _, f := range o.loraFiles {
-		l, err := lora.Load(f.path)
-		if err != nil {
-			return fmt.Errorf("autopipeline: WithLoRA: %w", err)
-		}
-		loras = append(loras, lora.Weighted{LoRA: l, Weight: f.weight})
+	loras := o.loras
+	if len(o.loraFiles) > 0 {
+		return fmt.Errorf("autopipeline: WithLoRA: files not loaded") // loadLoRAs runs first
 	}
 	if len(loras) > 0 {
 		if err := applyLoRAs(comps, loras, o.fuseLoRA); err != nil {

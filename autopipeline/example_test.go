@@ -85,8 +85,8 @@ func ExampleWithScheduler() {
 }
 
 func ExampleWithDType() {
-	// Float16 keeps the UNet's, VAE's and safety checker's weights as
-	// halves (half the memory); computation is float32.
+	// Float16 keeps the weights of the UNet, VAE, text encoders and safety
+	// checker as halves (half the memory); computation is float32.
 	pipe, err := autopipeline.Text2Image.FromPretrained(context.Background(), checkpoint,
 		autopipeline.WithDType(autopipeline.Float16))
 	if err != nil {

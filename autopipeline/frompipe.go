@@ -65,6 +65,9 @@ func fromPipe(t Task, cls pipelines.Class, src Pipeline, opts []Option) (Pipelin
 	if err := o.loadVAE(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := o.loadLoRAs(context.Background()); err != nil {
+		return nil, err
+	}
 	sig := cls.Signature()
 	if err := o.checkComponents(cls.Name(), sig); err != nil {
 		return nil, err

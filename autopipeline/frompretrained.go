@@ -32,6 +32,9 @@ func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Opt
 	if err := o.loadVAE(ctx); err != nil {
 		return nil, err
 	}
+	if err := o.loadLoRAs(ctx); err != nil {
+		return nil, err
+	}
 	// 1. Find the checkpoint folder (downloading from the Hub if needed), or
 	// load a single-file checkpoint.
 	if file, ok, err := singleFilePath(ctx, nameOrPath, o); ok || err != nil {

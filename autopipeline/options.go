@@ -61,7 +61,8 @@ func (o *options) checkComponents(class string, sig pipelines.Signature) error {
 
 // WithDType sets the precision of the weights (Float32, Float16 or
 // BFloat16), like diffusers' torch_dtype. With Float16 the Linear and
-// Conv2D weights of the UNet, VAE and safety checker are stored as float16
+// Conv2D weights of the UNet, VAE, text encoders and safety checker (and
+// the text encoders' token tables) are stored as float16
 // (half the memory; a view of *.fp16.safetensors files, no copy) and
 // widened per layer during computation; every other weight is rounded to
 // float16 values. With BFloat16 those weights are stored as bfloat16 (a

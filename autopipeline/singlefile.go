@@ -54,15 +54,21 @@ func singleFilePath(ctx context.Context, nameOrPath string, o *options) (p strin
 	if !ok {
 		return "", false, nil
 	}
-	opts := append([]hub.Option(nil), o.hub.opts...)
-	if rev != "" {
-		opts = append(opts, hub.WithRevision(rev))
-	}
-	p, err = hub.NewClient(opts...).Download(ctx, repo, file)
+	p, err = o.download(ctx, repo, file, rev)
 	if err != nil {
 		return "", true, fmt.Errorf("autopipeline: %s: %w", nameOrPath, err)
 	}
 	return p, true, nil
+}
+
+// download fetches one file of a Hub repo (at revision rev, "" for the
+// options' or the default) into the cache and returns its path.
+func (o *options) download(ctx context.Context, repo, file, rev string) (string, error) {
+	opts := append([]hub.Option(nil), o.hub.opts...)
+	if rev != "" {
+		opts = append(opts, hub.WithRevision(rev))
+	}
+	return hub.NewClient(opts...).Download(ctx, repo, file)
 }
 
 // hubFile splits a Hub file reference into repo id, file path and revision.

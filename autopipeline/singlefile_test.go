@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -194,16 +195,88 @@ func TestLoRAPipelineMatchesDiffusers(t *testing.T) {
 			require.NoError(t, err)
 			want, err := src.Tensor("images")
 			require.NoError(t, err)
-			w, got := tensor.F32(want), tensor.F32(out.Pixels) // [1,H,W,3] and [1,3,H,W]
-			worst := 0.0
-			for y := 0; y < 64; y++ {
-				for x := 0; x < 64; x++ {
-					for c := 0; c < 3; c++ {
-						worst = math.Max(worst, math.Abs(float64(w[(y*64+x)*3+c]-got[(c*64+y)*64+x])))
-					}
-				}
-			}
-			assert.Less(t, worst, 2.0/255)
+			assert.Less(t, worstPixel(tensor.F32(want), tensor.F32(out.Pixels), 64, 64), 2.0/255)
 		})
 	}
+}
+
+// LCM-LoRA as its model card uses it: the LCM scheduler, the LoRA (a tiny
+// one in the layout of latent-consistency/lcm-lora-sdv1-5 and -sdxl: kohya
+// keys with diffusers names on every UNet linear and convolution, float16),
+// 4 steps, guidance 1 (and 1.5 with a negative prompt, which runs CFG): the
+// image is diffusers' within 2/255 (testdata/golden/lora_pipe_*_lcm*,
+// tools/reference/golden_lcm_lora.py).
+func TestLCMLoRAMatchesDiffusers(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"pipe_sd_lcm", "pipe_sd_lcm_cfg", "pipe_sdxl_lcm"} {
+		t.Run(name, func(t *testing.T) {
+			src, err := weights.Open(td + "golden/lora_" + name + ".safetensors")
+			require.NoError(t, err)
+			defer src.Close()
+			meta := src.(weights.MetadataSource).Metadata()
+			var call struct {
+				Prompt   string  `json:"prompt"`
+				Negative string  `json:"negative_prompt"`
+				Steps    int     `json:"num_inference_steps"`
+				Guidance float64 `json:"guidance_scale"`
+				Seed     int64   `json:"seed"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(meta["call"]), &call))
+			opts := []autopipeline.Option{autopipeline.WithScheduler("LCMScheduler"), autopipeline.WithLoRA(td+"lora/"+meta["lora"], 1)}
+			if meta["fixture"] == "tiny-sd" {
+				opts = append(opts, autopipeline.WithComponent("safety_checker", nil))
+			}
+			p, err := autopipeline.Text2Image.FromPretrained(ctx, td+meta["fixture"], opts...)
+			require.NoError(t, err)
+			out, err := p.Generate(ctx, pipelines.Request{Prompt: call.Prompt, NegativePrompt: call.Negative,
+				NumInferenceSteps: call.Steps, GuidanceScale: call.Guidance, Seed: call.Seed, Height: 64, Width: 64})
+			require.NoError(t, err)
+			want, err := src.Tensor("images")
+			require.NoError(t, err)
+			assert.Less(t, worstPixel(tensor.F32(want), tensor.F32(out.Pixels), 64, 64), 2.0/255)
+		})
+	}
+}
+
+// worstPixel is the largest difference between an image [1,H,W,3] and one
+// [1,3,H,W].
+func worstPixel(hwc, chw []float32, h, w int) float64 {
+	worst := 0.0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			for c := 0; c < 3; c++ {
+				worst = math.Max(worst, math.Abs(float64(hwc[(y*w+x)*3+c]-chw[(c*h+y)*w+x])))
+			}
+		}
+	}
+	return worst
+}
+
+// WithLoRA takes a Hub repo id (its pytorch_lora_weights.safetensors, as
+// diffusers' load_lora_weights("latent-consistency/lcm-lora-sdv1-5")), a
+// file in a repo and its URL: the image is the local file's.
+func TestLoRAFromHub(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data, err := os.ReadFile(td + "lora/sd_lcm.safetensors")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pytorch_lora_weights.safetensors"), data, 0o644))
+	srv := newHubServer(t, map[string]string{"test-org/lcm-lora": dir})
+	hubOpt := autopipeline.WithHubOptions(hub.WithEndpoint(srv.hub.URL), hub.WithCacheDir(t.TempDir()), hub.WithToken(""))
+	req := pipelines.Request{Prompt: "a cat", NumInferenceSteps: 2, GuidanceScale: 1, Seed: 2}
+	gen := func(lora string, opts ...autopipeline.Option) []float32 {
+		p, err := autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd", append(opts, autopipeline.WithScheduler("LCMScheduler"),
+			autopipeline.WithComponent("safety_checker", nil), autopipeline.WithLoRA(lora, 1))...)
+		require.NoError(t, err, lora)
+		out, err := p.Generate(ctx, req)
+		require.NoError(t, err)
+		return tensor.F32(out.Pixels)
+	}
+	want := gen(td + "lora/sd_lcm.safetensors")
+	for _, name := range []string{"test-org/lcm-lora", "test-org/lcm-lora/pytorch_lora_weights.safetensors",
+		"https://huggingface.co/test-org/lcm-lora/blob/main/pytorch_lora_weights.safetensors"} {
+		require.Equal(t, want, gen(name, hubOpt), name)
+	}
+	_, err = autopipeline.Text2Image.FromPretrained(ctx, td+"tiny-sd", hubOpt, autopipeline.WithLoRA("test-org/no-such-lora", 1))
+	require.ErrorContains(t, err, "test-org/no-such-lora")
 }

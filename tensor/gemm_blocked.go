@@ -394,17 +394,33 @@ func packB(bp []float32, transB bool, b []float32, ldb, pc, jc, kb, nb, nr, s0, 
 			}
 			continue
 		}
-		for jj := 0; jj < nn; jj++ {
-			off := (jc+j+jj)*ldb + pc
-			src := b[off : off+kb]
-			for p, v := range src {
-				dst[p*nr+jj] = v
-			}
-		}
+		packTransB(dst, b, ldb, (jc+j)*ldb+pc, kb, nn, nr)
 		for jj := nn; jj < nr; jj++ {
 			for p := 0; p < kb; p++ {
 				dst[p*nr+jj] = 0
 			}
+		}
+	}
+}
+
+// packTransB packs nn columns of a transposed B (rows of b, ldb apart,
+// starting at off, kb values each) into dst, nr values a row: four rows of
+// b at a time, so every write fills four adjacent values.
+func packTransB(dst, b []float32, ldb, off, kb, nn, nr int) {
+	jj := 0
+	for ; jj+4 <= nn; jj += 4 {
+		o := off + jj*ldb
+		r0, r1 := b[o:o+kb], b[o+ldb:o+ldb+kb]
+		r2, r3 := b[o+2*ldb:o+2*ldb+kb], b[o+3*ldb:o+3*ldb+kb]
+		for p := range r0 {
+			d := dst[p*nr+jj : p*nr+jj+4]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; jj < nn; jj++ {
+		src := b[off+jj*ldb : off+jj*ldb+kb]
+		for p, v := range src {
+			dst[p*nr+jj] = v
 		}
 	}
 }

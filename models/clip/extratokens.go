@@ -32,13 +32,22 @@ func (m *TextModel) WithTokenEmbeddings(vectors *tensor.Dense) (*TextModel, int,
 	return &c, first, nil
 }
 
-// tokenRow returns the embedding of token id.
-func (e *embeddings) tokenRow(tok []float32, id, d int) []float32 {
+// tokenRow returns the embedding of token id; a row of float16 or
+// bfloat16 storage is widened into buf (d long).
+func (e *embeddings) tokenRow(id, d int, buf []float32) []float32 {
 	if id >= e.vocab {
 		id -= e.vocab
 		return e.extra[id*d : (id+1)*d]
 	}
-	return tok[id*d : (id+1)*d]
+	switch {
+	case tensor.IsHalf(e.Token):
+		tensor.HalfToFloat32(buf, tensor.HalfBits(e.Token)[id*d:(id+1)*d])
+		return buf
+	case tensor.IsBF16(e.Token):
+		tensor.BF16ToFloat32(buf, tensor.BF16Bits(e.Token)[id*d:(id+1)*d])
+		return buf
+	}
+	return tensor.F32(e.Token)[id*d : (id+1)*d]
 }
 
 // WithAddedTokens returns a copy of the tokenizer that also knows tokens,

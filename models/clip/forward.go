@@ -46,7 +46,7 @@ func (m *TextModel) Forward(ctx context.Context, ids [][]int) (*TextOutput, erro
 	out.LastHidden = m.Text.FinalLayerNorm.Forward(h)
 	out.Pooled = m.pool(out.LastHidden, ids) // [B, hidden]
 	if m.Projection != nil {
-		out.TextEmbeds = m.Projection.forward(out.Pooled) // [B, projection_dim]
+		out.TextEmbeds = m.Projection.Forward(out.Pooled) // [B, projection_dim]
 	}
 	return out, nil
 }
@@ -78,11 +78,12 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 	b, n := len(ids), len(ids[0])
 	out := tensor.New(b, n, d)
 	o := tensor.F32(out)
-	tok, pos := tensor.F32(m.Text.Embeddings.Token), tensor.F32(m.Text.Embeddings.Position)
+	pos := tensor.F32(m.Text.Embeddings.Position)
+	buf := make([]float32, d)
 	for bi, row := range ids {
 		for i, id := range row {
 			dst := o[(bi*n+i)*d : (bi*n+i+1)*d]
-			t, p := m.Text.Embeddings.tokenRow(tok, id, d), pos[i*d:(i+1)*d]
+			t, p := m.Text.Embeddings.tokenRow(id, d, buf), pos[i*d:(i+1)*d]
 			for j := range dst {
 				dst[j] = t[j] + p[j]
 			}
@@ -95,11 +96,11 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 func (m *TextModel) layer(l *encoderLayer, h *tensor.Dense) *tensor.Dense {
 	x := l.Norm1.Forward(h)
 	a := l.SelfAttn
-	att := tensor.Attention(a.Q.forward(x), a.K.forward(x), a.V.forward(x), m.cfg.NumAttentionHeads, m.scale, true) // [B, L, hidden]
-	h = tensor.Add(h, a.Out.forward(att))
+	att := tensor.Attention(a.Q.Forward(x), a.K.Forward(x), a.V.Forward(x), m.cfg.NumAttentionHeads, m.scale, true) // [B, L, hidden]
+	h = tensor.Add(h, a.Out.Forward(att))
 	x = l.Norm2.Forward(h)
-	x = l.MLP.FC1.forward(x)        // [B, L, intermediate_size]
-	x = l.MLP.FC2.forward(m.act(x)) // [B, L, hidden]
+	x = l.MLP.FC1.Forward(x)        // [B, L, intermediate_size]
+	x = l.MLP.FC2.Forward(m.act(x)) // [B, L, hidden]
 	return tensor.AddInPlace(x, h)
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/goautopipe/diffusers/internal/parallel"
 	"github.com/goautopipe/diffusers/models/nn"
 	"github.com/goautopipe/diffusers/models/weights"
 	"github.com/goautopipe/diffusers/tensor"
@@ -41,16 +40,20 @@ func (e *embeddings) WeightShapes() map[string][]int {
 	}
 }
 
+// HalfWeights implements weights.HalfCapable: the token table may stay in
+// float16 or bfloat16 storage (rows are widened as they are looked up).
+func (e *embeddings) HalfWeights() []string { return []string{"token_embedding.weight"} }
+
 type attention struct {
-	Q   *linear `st:"q_proj"`
-	K   *linear `st:"k_proj"`
-	V   *linear `st:"v_proj"`
-	Out *linear `st:"out_proj"`
+	Q   *nn.Linear `st:"q_proj"`
+	K   *nn.Linear `st:"k_proj"`
+	V   *nn.Linear `st:"v_proj"`
+	Out *nn.Linear `st:"out_proj"`
 }
 
 type mlp struct {
-	FC1 *linear `st:"fc1"`
-	FC2 *linear `st:"fc2"`
+	FC1 *nn.Linear `st:"fc1"`
+	FC2 *nn.Linear `st:"fc2"`
 }
 
 type encoderLayer struct {
@@ -71,11 +74,11 @@ type transformer struct {
 }
 
 // TextModel is CLIPTextModel, or CLIPTextModelWithProjection when Projection
-// is set. Linear weights are held transposed once loaded, so their Weight
-// fields are nil after Load.
+// is set. Linear weights stay in the checkpoint's [out, in] layout, views
+// of a mapped file where it can be (as nn.Linear).
 type TextModel struct {
 	Text       transformer `st:"text_model"`
-	Projection *linear     `st:"text_projection"`
+	Projection *nn.Linear  `st:"text_projection"`
 
 	cfg    TextConfig
 	act    func(*tensor.Dense) *tensor.Dense
@@ -97,17 +100,17 @@ func NewTextModel(cfg TextConfig, projection bool) (*TextModel, error) {
 	for i := range m.Text.Encoder.Layers {
 		m.Text.Encoder.Layers[i] = &encoderLayer{
 			SelfAttn: attention{
-				Q: newLinear(h, h, true), K: newLinear(h, h, true),
-				V: newLinear(h, h, true), Out: newLinear(h, h, true),
+				Q: nn.NewLinear(h, h, true), K: nn.NewLinear(h, h, true),
+				V: nn.NewLinear(h, h, true), Out: nn.NewLinear(h, h, true),
 			},
 			Norm1: nn.NewLayerNorm(h, eps, true),
-			MLP:   mlp{FC1: newLinear(h, cfg.IntermediateSize, true), FC2: newLinear(cfg.IntermediateSize, h, true)},
+			MLP:   mlp{FC1: nn.NewLinear(h, cfg.IntermediateSize, true), FC2: nn.NewLinear(cfg.IntermediateSize, h, true)},
 			Norm2: nn.NewLayerNorm(h, eps, true),
 		}
 	}
 	m.Text.FinalLayerNorm = nn.NewLayerNorm(h, eps, true)
 	if projection {
-		m.Projection = newLinear(h, cfg.ProjectionDim, false)
+		m.Projection = nn.NewLinear(h, cfg.ProjectionDim, false)
 	}
 	return m, nil
 }
@@ -154,23 +157,8 @@ func textOptions(src weights.Source) []weights.Option {
 	}))
 }
 
-// prepare transposes every linear weight (see linear).
+// prepare marks the model loaded; weights.Load has checked every tensor.
 func (m *TextModel) prepare() error {
-	var ls []*linear
-	for _, l := range m.Text.Encoder.Layers {
-		ls = append(ls, l.SelfAttn.Q, l.SelfAttn.K, l.SelfAttn.V, l.SelfAttn.Out, l.MLP.FC1, l.MLP.FC2)
-	}
-	if m.Projection != nil {
-		ls = append(ls, m.Projection)
-	}
-	// The transposes are independent: spread them over the cores.
-	errs := make([]error, len(ls))
-	parallel.For(len(ls), func(i int) { errs[i] = ls[i].prepare() })
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("clip: linear %d: %w", i, err)
-		}
-	}
 	m.loaded = true
 	return nil
 }

@@ -143,8 +143,8 @@ func TestLoadPrefixed(t *testing.T) {
 	m, err := NewTextModel(cfg, true)
 	require.NoError(t, err)
 	require.NoError(t, m.Load(ms, weights.WithPrefix("conditioner.embedders.1")))
-	require.NotNil(t, m.Projection.wt, "weights not loaded")
-	require.NotNil(t, m.Text.Encoder.Layers[0].SelfAttn.Q.wt, "weights not loaded")
+	require.NotNil(t, m.Projection.Weight, "weights not loaded")
+	require.NotNil(t, m.Text.Encoder.Layers[0].SelfAttn.Q.Weight, "weights not loaded")
 	// Without the projection the checkpoint's text_projection is reported unused.
 	m2, _ := NewTextModel(cfg, false)
 	var le *weights.LoadError

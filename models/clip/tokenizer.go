@@ -1,14 +1,12 @@
 package clip
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/goautopipe/diffusers/internal/config"
@@ -69,36 +67,43 @@ type Tokenizer struct {
 // tokenizer.json: like transformers' CLIPTokenizer, the normalization and
 // pre-tokenization steps are always CLIP's.
 func LoadTokenizer(dir string) (*Tokenizer, error) {
-	t := &Tokenizer{
-		merges:    map[mergeKey]mergeVal{},
-		alphabet:  byteLevelAlphabet(),
-		endOfWord: "</w>",
-		cache:     map[string][]int{},
-	}
 	var fileAdded []tokenSpecWithID
+	var bpe *BPE
 	if tj, err := readTokenizerJSON(filepath.Join(dir, "tokenizer.json")); err == nil {
-		t.vocab = tj.Model.Vocab
+		bpe = &BPE{vocab: tj.Model.Vocab, merges: map[mergeKey]mergeVal{}, endOfWord: "</w>"}
 		if tj.Model.EndOfWordSuffix != nil {
-			t.endOfWord = *tj.Model.EndOfWordSuffix
+			bpe.endOfWord = *tj.Model.EndOfWordSuffix
 		}
-		if err := t.setMerges(tj.Model.Merges, filepath.Join(dir, "tokenizer.json")); err != nil {
+		if err := bpe.setMerges(tj.Model.Merges, filepath.Join(dir, "tokenizer.json")); err != nil {
 			return nil, fmt.Errorf("clip: tokenizer: %w", err)
 		}
 		fileAdded = tj.AddedTokens
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("clip: tokenizer: %w", err)
-	} else {
-		t.vocab = map[string]int{}
-		if err := readJSONFile(filepath.Join(dir, "vocab.json"), &t.vocab); err != nil {
-			return nil, fmt.Errorf("clip: tokenizer: %w", err)
-		}
-		merges, err := readMerges(filepath.Join(dir, "merges.txt"))
-		if err != nil {
-			return nil, fmt.Errorf("clip: tokenizer: %w", err)
-		}
-		if err := t.setMerges(merges, filepath.Join(dir, "merges.txt")); err != nil {
-			return nil, fmt.Errorf("clip: tokenizer: %w", err)
-		}
+	} else if bpe, err = readBPE(dir); err != nil {
+		return nil, fmt.Errorf("clip: tokenizer: %w", err)
+	}
+	return newTokenizer(dir, bpe, fileAdded)
+}
+
+// LoadTokenizerBPE reads the tokenizer settings of dir
+// (tokenizer_config.json, special_tokens_map.json) over an already parsed
+// vocabulary (several tokenizers may share one); the vocabulary files of
+// dir, if any, are not read.
+func LoadTokenizerBPE(dir string, bpe *BPE) (*Tokenizer, error) {
+	if bpe == nil {
+		return nil, fmt.Errorf("clip: tokenizer %s: no vocabulary", dir)
+	}
+	return newTokenizer(dir, bpe, nil)
+}
+
+func newTokenizer(dir string, bpe *BPE, fileAdded []tokenSpecWithID) (*Tokenizer, error) {
+	t := &Tokenizer{
+		vocab:     bpe.vocab,
+		merges:    bpe.merges,
+		alphabet:  byteLevelAlphabet(),
+		endOfWord: bpe.endOfWord,
+		cache:     map[string][]int{},
 	}
 	spec, err := readSpecialTokens(dir, fileAdded)
 	if err != nil {
@@ -119,48 +124,6 @@ func readJSONFile(path string, dst any) error {
 	}
 	if err := config.Unmarshal(b, dst); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// readMerges reads merges.txt: one "a b" pair a line after an optional
-// "#version" header.
-func readMerges(path string) ([][2]string, error) {
-	f, err := config.OpenFile(context.Background(), path, config.MaxTokenizerBytes)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	var out [][2]string
-	for lineNo := 1; sc.Scan(); lineNo++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if (lineNo == 1 && strings.HasPrefix(line, "#version")) || line == "" {
-			continue
-		}
-		parts := strings.Split(line, " ")
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("%s:%d: a merge needs exactly two symbols", path, lineNo)
-		}
-		out = append(out, [2]string{parts[0], parts[1]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return out, nil
-}
-
-// setMerges ranks the merges in order (a repeated pair keeps its last rank).
-func (t *Tokenizer) setMerges(merges [][2]string, path string) error {
-	for rank, m := range merges {
-		a, okA := t.vocab[m[0]]
-		b, okB := t.vocab[m[1]]
-		ab, okAB := t.vocab[m[0]+m[1]]
-		if !okA || !okB || !okAB {
-			return fmt.Errorf("%s: merge %d %q uses a token outside the vocabulary", path, rank, m[0]+" "+m[1])
-		}
-		t.merges[mergeKey{int32(a), int32(b)}] = mergeVal{rank: int32(rank), id: int32(ab)}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/goautopipe/diffusers/models/clip"
 )
 
 // configs holds, per reference repository, model_index.json, the component
@@ -18,8 +20,9 @@ import (
 var configs embed.FS
 
 // extractConfigs writes the reference configs of k into a new folder under
-// dir in the diffusers layout (the shared vocabulary copied into each
-// tokenizer folder) and returns it; the caller removes it.
+// dir in the diffusers layout and returns it; the caller removes it. The
+// tokenizer folders hold their settings only: the vocabulary they share is
+// parsed from the carried files once (carriedBPE).
 func extractConfigs(k Kind, dir string) (string, error) {
 	info, ok := kinds[k]
 	if !ok {
@@ -37,13 +40,7 @@ func extractConfigs(k Kind, dir string) (string, error) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
 		target := filepath.Join(out, filepath.FromSlash(rel))
 		if d.IsDir() {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			if strings.HasPrefix(d.Name(), "tokenizer") {
-				return copyVocab(target)
-			}
-			return nil
+			return os.MkdirAll(target, 0o755)
 		}
 		return copyEmbedded(p, target)
 	})
@@ -54,13 +51,28 @@ func extractConfigs(k Kind, dir string) (string, error) {
 	return out, nil
 }
 
-func copyVocab(dir string) error {
-	for _, name := range []string{"vocab.json", "merges.txt"} {
-		if err := copyEmbedded("configs/clip/"+name, filepath.Join(dir, name)); err != nil {
-			return err
+// carriedBPE starts parsing the CLIP vocabulary and merges every carried
+// tokenizer shares, in the background (it takes about as long as mapping
+// the models), and returns a function that waits for the result.
+func carriedBPE() func() (*clip.BPE, error) {
+	var bpe *clip.BPE
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var vocab, merges []byte
+		if vocab, err = configs.ReadFile("configs/clip/vocab.json"); err != nil {
+			return
 		}
+		if merges, err = configs.ReadFile("configs/clip/merges.txt"); err != nil {
+			return
+		}
+		bpe, err = clip.ParseBPE(vocab, merges)
+	}()
+	return func() (*clip.BPE, error) {
+		<-done
+		return bpe, err
 	}
-	return nil
 }
 
 func copyEmbedded(name, target string) error {

@@ -63,6 +63,17 @@ type Pipeline struct {
 // be used by a component or be a known training leftover: the error lists
 // every missing, unused and mis-shaped tensor of every component at once.
 func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
+	tokenizer := clip.LoadTokenizer
+	if o.ConfigDir == "" {
+		bpe := carriedBPE()
+		tokenizer = func(dir string) (*clip.Tokenizer, error) {
+			b, err := bpe()
+			if err != nil {
+				return nil, err
+			}
+			return clip.LoadTokenizerBPE(dir, b)
+		}
+	}
 	src, err := weights.Open(path)
 	if err != nil {
 		if errors.Is(err, weights.ErrPickle) {
@@ -83,14 +94,14 @@ func Load(ctx context.Context, path string, o Options) (*Pipeline, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	p, err := build(ctx, src, k, dir, o)
+	p, err := build(ctx, src, k, dir, o, tokenizer)
 	if err != nil {
 		return nil, fmt.Errorf("singlefile: %s (%v): %w", path, k, err)
 	}
 	return p, nil
 }
 
-func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options) (*Pipeline, error) {
+func build(ctx context.Context, src weights.Source, k Kind, dir string, o Options, tokenizer func(string) (*clip.Tokenizer, error)) (*Pipeline, error) {
 	rawIndex, err := config.ReadFile(ctx, filepath.Join(dir, "model_index.json"), config.MaxConfigBytes)
 	if err != nil {
 		return nil, err
@@ -111,47 +122,64 @@ func build(ctx context.Context, src weights.Source, k Kind, dir string, o Option
 	}
 	maps, splitErr := split(src, ps, loaders)
 	p := &Pipeline{Kind: k, ClassName: idx.ClassName, ModelIndex: rawIndex, Components: map[string]any{}, Scheduler: sched}
-	// The components are independent: load them at once (mostly touching
-	// mapped pages and converting).
-	loaded := make([]any, len(ps))
-	errs := make([]error, len(ps)+1)
-	errs[len(ps)] = splitErr
-	parallel.For(len(ps), func(i int) {
-		if errs[i] = ctx.Err(); errs[i] != nil {
-			return
-		}
-		pt := ps[i]
-		m, err := loaders[pt.component].load(src, maps[pt.component], o.Precision)
-		if err != nil {
-			errs[i] = fmt.Errorf("%s: %w", pt.component, sourceNames(err, maps[pt.component]))
-			return
-		}
-		loaded[i] = m
-	})
-	for i, pt := range ps {
+	// The components and tokenizers are independent: load them at once
+	// (models mostly map views of the file; tokenizers parse their JSON).
+	jobs := append(modelJobs(ctx, src, ps, loaders, maps, o.Precision), tokenizerJobs(ps, dir, tokenizer)...)
+	loaded := make([]any, len(jobs))
+	errs := make([]error, len(jobs)+1)
+	errs[len(jobs)] = splitErr
+	parallel.For(len(jobs), func(i int) { loaded[i], errs[i] = jobs[i].load() })
+	for i, j := range jobs {
 		if loaded[i] != nil {
-			p.Components[pt.component] = loaded[i]
+			p.Components[j.name] = loaded[i]
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return p, p.loadTokenizers(dir)
+	return p, nil
 }
 
-func (p *Pipeline) loadTokenizers(dir string) error {
-	for _, te := range []string{"text_encoder", "text_encoder_2"} {
-		if _, ok := p.Components[te]; !ok {
+// job loads one component.
+type job struct {
+	name string
+	load func() (any, error)
+}
+
+func modelJobs(ctx context.Context, src weights.Source, ps []part, loaders map[string]*component, maps map[string]map[string]weights.Mapping, prec tensor.DType) []job {
+	jobs := make([]job, len(ps))
+	for i, pt := range ps {
+		jobs[i] = job{name: pt.component, load: func() (any, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			m, err := loaders[pt.component].load(src, maps[pt.component], prec)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", pt.component, sourceNames(err, maps[pt.component]))
+			}
+			return m, nil
+		}}
+	}
+	return jobs
+}
+
+// tokenizerJobs loads the tokenizer of each text encoder.
+func tokenizerJobs(ps []part, dir string, tokenizer func(string) (*clip.Tokenizer, error)) []job {
+	var jobs []job
+	for _, pt := range ps {
+		if !strings.HasPrefix(pt.component, "text_encoder") {
 			continue
 		}
-		name := strings.Replace(te, "text_encoder", "tokenizer", 1)
-		tok, err := clip.LoadTokenizer(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		p.Components[name] = tok
+		name := strings.Replace(pt.component, "text_encoder", "tokenizer", 1)
+		jobs = append(jobs, job{name: name, load: func() (any, error) {
+			tok, err := tokenizer(filepath.Join(dir, name))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			return tok, nil
+		}})
 	}
-	return nil
+	return jobs
 }
 
 // split converts every checkpoint tensor to the diffusers names of its

@@ -141,9 +141,27 @@ func TestPickleRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "convert it to .safetensors")
 }
 
+// carriedPad is the pad id transformers' CLIPTokenizer.from_pretrained
+// gives each carried tokenizer folder (its special_tokens_map.json wins over
+// tokenizer_config.json): OpenCLIP tokenizers pad with "!" (0).
+var carriedPad = map[string]int{
+	"runwayml--stable-diffusion-v1-5/tokenizer":                     49407,
+	"runwayml--stable-diffusion-inpainting/tokenizer":               49407,
+	"stabilityai--stable-diffusion-2-1/tokenizer":                   0,
+	"stabilityai--stable-diffusion-2-1-base/tokenizer":              0,
+	"stabilityai--stable-diffusion-2-inpainting/tokenizer":          0,
+	"stabilityai--stable-diffusion-xl-base-1.0/tokenizer":           49407,
+	"stabilityai--stable-diffusion-xl-base-1.0/tokenizer_2":         0,
+	"stabilityai--stable-diffusion-xl-refiner-1.0/tokenizer_2":      0,
+	"diffusers--stable-diffusion-xl-1.0-inpainting-0.1/tokenizer":   49407,
+	"diffusers--stable-diffusion-xl-1.0-inpainting-0.1/tokenizer_2": 0,
+}
+
 // Every kind's carried configs build its models and tokenizers.
 func TestEmbeddedConfigs(t *testing.T) {
 	want, err := clip.LoadTokenizer(filepath.Join(testdata, "clip-tokenizer", "sd15"))
+	require.NoError(t, err)
+	bpe, err := carriedBPE()()
 	require.NoError(t, err)
 	for k := range kinds {
 		dir, err := extractConfigs(k, t.TempDir())
@@ -160,9 +178,11 @@ func TestEmbeddedConfigs(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, tok)); err != nil {
 				continue
 			}
-			got, err := clip.LoadTokenizer(filepath.Join(dir, tok))
+			got, err := clip.LoadTokenizerBPE(filepath.Join(dir, tok), bpe)
 			require.NoError(t, err, k)
 			assert.Equal(t, want.Tokenize("a photo of a cat, 8k"), got.Tokenize("a photo of a cat, 8k"))
+			assert.Equal(t, want.VocabSize(), got.VocabSize())
+			assert.Equal(t, carriedPad[kinds[k].ref+"/"+tok], got.Pad(), "%v %s pad", k, tok)
 		}
 		_, err = schedulerConfig(dir, "")
 		require.NoError(t, err)

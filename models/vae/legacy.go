@@ -1,11 +1,9 @@
 package vae
 
 import (
-	"fmt"
 	"regexp"
 
 	"github.com/goautopipe/diffusers/models/weights"
-	"github.com/goautopipe/diffusers/tensor"
 )
 
 // legacyAttn matches the weights of a VAE mid-block attention under either
@@ -34,37 +32,31 @@ func renameLegacy(name string) string {
 	return name
 }
 
-// legacySource presents legacy 1x1-convolution attention projection weights
-// [C, C, 1, 1] as linear weights [C, C]; everything else passes through.
-type legacySource struct {
-	weights.Source
+// legacyView presents legacy 1x1-convolution attention projection weights
+// [C, C, 1, 1] as linear weights [C, C] (views, no copy); everything else
+// passes through. A source without such weights is returned as it is.
+func legacyView(src weights.Source) weights.Source {
+	m := map[string]weights.Mapping{}
+	legacy := false
+	for _, name := range src.Names() {
+		mp := weights.Mapping{From: name}
+		if info, ok := src.Info(name); ok && isConvAttnWeight(name, info.Shape) {
+			mp.Shape = info.Shape[:2]
+			legacy = true
+		}
+		m[name] = mp
+	}
+	if !legacy {
+		return src
+	}
+	r, err := weights.Remap(src, m)
+	if err != nil { // not expected: the shapes were checked; Load reports them
+		return src
+	}
+	return r
 }
 
 func isConvAttnWeight(name string, shape []int) bool {
 	m := legacyAttn.FindStringSubmatch(name)
 	return m != nil && m[3] == "weight" && len(shape) == 4 && shape[2] == 1 && shape[3] == 1
-}
-
-func (s legacySource) Info(name string) (weights.Info, bool) {
-	info, ok := s.Source.Info(name)
-	if ok && isConvAttnWeight(name, info.Shape) {
-		info.Shape = []int{info.Shape[0], info.Shape[1]}
-	}
-	return info, ok
-}
-
-func (s legacySource) Tensor(name string) (*tensor.Dense, error) {
-	t, err := s.Source.Tensor(name)
-	if err != nil {
-		return nil, err
-	}
-	sh := tensor.Shape(t)
-	if isConvAttnWeight(name, sh) {
-		d := tensor.F32(t)
-		if len(d) != sh[0]*sh[1] {
-			return nil, fmt.Errorf("vae: %s: %d values for shape %v", name, len(d), sh)
-		}
-		return tensor.FromSlice(d, sh[0], sh[1]), nil
-	}
-	return t, nil
 }

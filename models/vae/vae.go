@@ -63,7 +63,7 @@ func Load(dir string, o weights.OpenOptions) (*AutoencoderKL, error) {
 var spec = weights.Spec[*AutoencoderKL]{
 	Name:     "vae",
 	Basename: "diffusion_pytorch_model",
-	View:     func(src weights.Source) weights.Source { return legacySource{src} },
+	View:     legacyView,
 	Options:  func(weights.Source) []weights.Option { return []weights.Option{weights.WithRename(renameLegacy)} },
 }
 

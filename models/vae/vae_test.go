@@ -352,3 +352,25 @@ func TestLoadConfigValues(t *testing.T) {
 	_, err = Load(testutil.Golden(), weights.OpenOptions{})
 	assert.Error(t, err, "loading a folder without config.json: no error")
 }
+
+// Under Float16 the VAE's convolution and attention weights stay float16,
+// whether the attention is stored under its current names or its legacy
+// 1x1-convolution form.
+func TestFloat16KeepsHalf(t *testing.T) {
+	skipMissing(t, fixtures[0].dir, testutil.Golden("vae_tiny_sd.safetensors"))
+	v, err := Load(fixtures[0].dir, weights.OpenOptions{Precision: tensor.Float16})
+	require.NoError(t, err)
+	assert.True(t, tensor.IsHalf(v.Encoder.ConvIn.Weight), "conv weight")
+	assert.True(t, tensor.IsHalf(v.Decoder.MidBlock.Attentions[0].ToQ.Weight), "attention weight")
+
+	c, err := ReadConfig(filepath.Join(fixtures[0].dir, "config.json"))
+	require.NoError(t, err)
+	src, err := weights.OpenComponent(fixtures[0].dir, "diffusion_pytorch_model", weights.OpenOptions{})
+	require.NoError(t, err)
+	defer src.Close()
+	legacy, err := New(c)
+	require.NoError(t, err)
+	require.NoError(t, legacy.LoadFrom(weights.WithPrecision(newRenamedSource(t, src), tensor.Float16)))
+	assert.True(t, tensor.IsHalf(legacy.Decoder.MidBlock.Attentions[0].ToQ.Weight), "legacy attention weight")
+	assert.Equal(t, tensor.HalfBits(v.Decoder.MidBlock.Attentions[0].ToQ.Weight), tensor.HalfBits(legacy.Decoder.MidBlock.Attentions[0].ToQ.Weight))
+}

@@ -17,7 +17,8 @@ type Spec[M any] struct {
 	// architectures apart). Its errors are returned as they are.
 	New func(src Source) (M, error)
 	// View, when set, presents the source as the struct expects it (legacy
-	// layouts of a tensor).
+	// layouts of a tensor). It sees the stored tensors; a storage precision
+	// (OpenOptions.Precision) applies to what it returns.
 	View func(src Source) Source
 	// Options, when set, returns the Load options for this source (renames,
 	// tensors allowed to stay unused).
@@ -59,7 +60,7 @@ func LoadModel[M any](dir string, o OpenOptions, s Spec[M]) (M, error) {
 // single-file checkpoint), then s.Finish. It does not close src.
 func Fill[M any](src Source, m M, s Spec[M], opts ...Option) error {
 	if s.View != nil {
-		src = s.View(src)
+		src = viewed(src, s.View)
 	}
 	var all []Option
 	if s.Options != nil {
@@ -72,4 +73,13 @@ func Fill[M any](src Source, m M, s Spec[M], opts ...Option) error {
 		return s.Finish(m)
 	}
 	return nil
+}
+
+// viewed applies a Spec's View to the stored tensors, beneath the storage
+// precision of src (so a view of float16 data can stay float16).
+func viewed(src Source, view func(Source) Source) Source {
+	if p, ok := src.(*precisionSource); ok {
+		return WithPrecision(view(p.Source), p.p)
+	}
+	return view(src)
 }

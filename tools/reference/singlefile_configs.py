@@ -13,37 +13,46 @@ import os
 import shutil
 
 import hub_configs as hc
+import singlefile_verified as sv
 
 OUT = os.path.join("models", "singlefile", "configs")
 
 SD_NAMES = ["text_encoder", "tokenizer", "unet", "vae"]
 
+# The reference repositories of hub_configs.py that single files are detected as.
+HUB_REPOS = ["runwayml--stable-diffusion-v1-5", "runwayml--stable-diffusion-inpainting",
+             "stabilityai--stable-diffusion-2-1", "stabilityai--stable-diffusion-xl-base-1.0",
+             "stabilityai--stable-diffusion-xl-refiner-1.0"]
 
-def sd2_variant(version, cls, sched, unet_kw, sched_kw):
+
+def sd21_base():
+    """stabilityai/stable-diffusion-2-1-base: SD 2.1's files with the values that differ (see
+    singlefile_verified.py), a PNDMScheduler predicting epsilon."""
     base = hc.REPOS["stabilityai--stable-diffusion-2-1"]
     d = copy.deepcopy(base)
-    d["model_index.json"] = hc.index(cls, version, hc.comps(hc.SD_NAMES, sched, safety_checker=[None, None]),
+    d["model_index.json"] = hc.index("StableDiffusionPipeline", "0.10.0.dev0",
+                                     hc.comps(hc.SD_NAMES, "PNDMScheduler", safety_checker=[None, None]),
                                      requires_safety_checker=False)
-    d["unet/config.json"] = dict(base["unet/config.json"], _diffusers_version=version, **unet_kw)
-    d["vae/config.json"] = dict(base["vae/config.json"], _diffusers_version=version, sample_size=512)
-    d["scheduler/scheduler_config.json"] = hc.scheduler(sched, version, **sched_kw)
+    d["unet/config.json"] = dict(base["unet/config.json"], **sv.SD21_BASE_UNET)
+    d["vae/config.json"] = dict(base["vae/config.json"], **sv.SD21_BASE_VAE)
+    d["scheduler/scheduler_config.json"] = hc.scheduler("PNDMScheduler", "0.10.0.dev0", prediction_type="epsilon")
     return d
 
 
 def extra_repos():
+    sd2 = hc.REPOS["stabilityai--stable-diffusion-2-1"]
+    sd2_inpaint = dict(copy.deepcopy(sv.SD2_INPAINT))
+    sd2_inpaint["tokenizer/"] = {
+        "tokenizer_config.json": sv.SD2_INPAINT_TOKENIZER_CONFIG,
+        "special_tokens_map.json": copy.deepcopy(sd2["tokenizer/"]["special_tokens_map.json"]),
+    }
     xl = hc.REPOS["stabilityai--stable-diffusion-xl-base-1.0"]
-    xl_inpaint = copy.deepcopy(xl)
-    xl_inpaint["model_index.json"] = hc.index(
-        "StableDiffusionXLInpaintPipeline", "0.21.0.dev0", hc.comps(hc.XL_NAMES, "EulerDiscreteScheduler"),
-        force_zeros_for_empty_prompt=True, requires_aesthetics_score=False)
-    xl_inpaint["unet/config.json"] = dict(xl["unet/config.json"], in_channels=9, _diffusers_version="0.21.0.dev0")
+    xl_inpaint = dict(copy.deepcopy(sv.SDXL_INPAINT))
+    for tok in ("tokenizer/", "tokenizer_2/"):
+        xl_inpaint[tok] = copy.deepcopy(xl[tok])
     return {
-        "stabilityai--stable-diffusion-2-1-base": sd2_variant(
-            "0.10.0.dev0", "StableDiffusionPipeline", "PNDMScheduler", {"sample_size": 64},
-            {"prediction_type": "epsilon"}),
-        "stabilityai--stable-diffusion-2-inpainting": sd2_variant(
-            "0.10.0.dev0", "StableDiffusionInpaintPipeline", "PNDMScheduler", {"sample_size": 64, "in_channels": 9},
-            {"prediction_type": "epsilon"}),
+        "stabilityai--stable-diffusion-2-1-base": sd21_base(),
+        "stabilityai--stable-diffusion-2-inpainting": sd2_inpaint,
         "diffusers--stable-diffusion-xl-1.0-inpainting-0.1": xl_inpaint,
     }
 
@@ -65,7 +74,7 @@ def without_safety(files):
 
 
 def main():
-    repos = dict(hc.REPOS)
+    repos = {name: hc.REPOS[name] for name in HUB_REPOS}
     repos.update(extra_repos())
     for repo, files in repos.items():
         shutil.rmtree(os.path.join(OUT, repo), ignore_errors=True)

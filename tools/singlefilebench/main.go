@@ -16,6 +16,7 @@ import (
 	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/goautopipe/diffusers/internal/parallel"
@@ -32,7 +33,16 @@ func main() {
 	dir := flag.String("dir", "", "diffusers folder (unet, vae, text_encoder)")
 	variant := flag.String("variant", "", "folder weights variant, e.g. fp16")
 	half := flag.Bool("half", false, "keep Linear/Conv2D weights as float16 (WithDType(Float16))")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		stop, err := startProfile(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "singlefilebench:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	p := tensor.Float32
 	if *half {
 		p = tensor.Float16
@@ -49,7 +59,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "singlefilebench:", err)
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // the profile of a failed load is of no use
 	}
 	fmt.Printf("go  %s half=%v: %.2fs  peak RSS %s\n", what, *half, time.Since(t0).Seconds(), procstat.PeakRSS())
 }
@@ -72,4 +82,18 @@ func loadFolder(dir string, o weights.OpenOptions) error {
 		}
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile written to path; the returned function
+// stops it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
