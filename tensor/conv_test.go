@@ -70,10 +70,11 @@ func TestConvLarge(t *testing.T) {
 }
 
 // TestConvDeep covers patch matrices deeper than one K block with the
-// prepacked weights, in the column-split and the row-task paths.
+// prepacked weights (packed by several workers for the last case), in the
+// column-split and the row-task paths.
 func TestConvDeep(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 8))
-	for _, c := range []struct{ n, cin, h, w, o int }{{1, 32, 20, 70, 20}, {2, 32, 8, 8, 400}} {
+	for _, c := range []struct{ n, cin, h, w, o int }{{1, 32, 20, 70, 20}, {2, 32, 8, 8, 400}, {1, 64, 10, 12, 400}} {
 		x := FromSlice(randSlice(r, c.n*c.cin*c.h*c.w), c.n, c.cin, c.h, c.w)
 		w := FromSlice(randSlice(r, c.o*c.cin*9), c.o, c.cin, 3, 3)
 		b := FromSlice(randSlice(r, c.o), c.o)
@@ -115,6 +116,15 @@ func TestConvWinograd(t *testing.T) {
 		got = Conv2D(x, w, nil, 1, 1)
 		want = naiveConv(x, w, nil, 1, 1)
 		testutil.RequireClose(t, F32(want), F32(got), tol, "%+v without bias", tc)
+		// float16 weights go through the same path, widened.
+		hw := make([]uint16, len(F32(w)))
+		for i, v := range F32(w) {
+			hw[i] = halfOf(v)
+			F32(w)[i] = halfToF32(hw[i])
+		}
+		want = naiveConv(x, w, nil, 1, 1)
+		got = Conv2D(x, NewHalf(hw, tc.o, tc.c, 3, 3), nil, 1, 1)
+		testutil.RequireClose(t, F32(want), F32(got), tol, "%+v float16 weights", tc)
 	}
 }
 

@@ -158,9 +158,23 @@ func (g *blockedGemm) prepackB(dst []float32, transB bool, n, k int, b []float32
 func (g *blockedGemm) prepackA(dst []float32, transA bool, m, k int, alpha float32, a []float32, lda int) {
 	kc := g.kcFor(k)
 	mp := roundUp(m, g.mr)
+	slivers := mp / g.mr
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		g.packA(dst[g.depth(pc)*mp:], transA, a, lda, 0, pc, m, kb, alpha)
+		blk := dst[g.depth(pc)*mp:]
+		if mp*kb < 1<<16 { // a small block: not worth the goroutines
+			g.packA(blk, transA, a, lda, 0, pc, m, kb, alpha)
+			continue
+		}
+		// Whole slivers per worker: the weights of a large layer are
+		// packed at memory speed on every core.
+		chunks := min(slivers, 4*numWorkers())
+		parallelFor(chunks, func(ci int) {
+			r0, r1 := ci*slivers/chunks*g.mr, min((ci+1)*slivers/chunks*g.mr, m)
+			if r0 < r1 {
+				g.packA(blk[r0*g.depth(kb):], transA, a, lda, r0, pc, r1-r0, kb, alpha)
+			}
+		})
 	}
 }
 
@@ -347,6 +361,11 @@ func packA(ap []float32, transA bool, a []float32, lda, ic, pc, mb, kb, mr int, 
 			pack14(dst, a[off:], lda, kb, alpha)
 			continue
 		}
+		if mm == 6 {
+			off := (ic+ir)*lda + pc
+			pack6(dst, a[off:], lda, kb, alpha)
+			continue
+		}
 		for i := 0; i < mm; i++ {
 			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kb]
 			for p, v := range src {
@@ -375,6 +394,18 @@ func pack14(dst, a []float32, lda, kb int, alpha float32) {
 		d[4], d[5], d[6], d[7] = alpha*r4[p], alpha*r5[p], alpha*r6[p], alpha*r7[p]
 		d[8], d[9], d[10] = alpha*r8[p], alpha*r9[p], alpha*r10[p]
 		d[11], d[12], d[13] = alpha*r11[p], alpha*r12[p], alpha*r13[p]
+	}
+}
+
+// pack6 is pack14 for 6 rows (the AVX2 kernel's).
+func pack6(dst, a []float32, lda, kb int, alpha float32) {
+	r0, r1, r2 := a[0:kb], a[lda:lda+kb], a[2*lda:2*lda+kb]
+	r3, r4, r5 := a[3*lda:3*lda+kb], a[4*lda:4*lda+kb], a[5*lda:5*lda+kb]
+	dst = dst[:6*kb]
+	for p := 0; p < kb; p++ {
+		d := dst[p*6 : p*6+6 : p*6+6]
+		d[0], d[1], d[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
+		d[3], d[4], d[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
 	}
 }
 
