@@ -86,6 +86,7 @@ def cases():
         ("dpm_cos_karras_sd15", DPMSolverMultistepScheduler, SD15, {"beta_schedule": "squaredcos_cap_v2", "use_karras_sigmas": True}, {}),
         ("dpm_lambda_clip_sd15", DPMSolverMultistepScheduler, SD15, {"lambda_min_clipped": -5.1}, {}),
         ("dpm_custom_ts_sd15", DPMSolverMultistepScheduler, SD15, {}, {"timesteps": [999, 850, 736, 645, 545, 455, 343, 233, 124, 24]}),
+        ("dpm_zsnr_trailing_sd21", DPMSolverMultistepScheduler, SD21, {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"}, {}),
         ("lms_karras_sd15", LMSDiscreteScheduler, SD15, {"use_karras_sigmas": True}, {}),
         ("heun_karras_sdxl", HeunDiscreteScheduler, SDXL, {"use_karras_sigmas": True}, {}),
         ("heun_vpred_clip_sd21", HeunDiscreteScheduler, SD21, {"clip_sample": True}, {}),

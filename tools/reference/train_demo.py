@@ -227,12 +227,19 @@ def target(sched, x0, noise, t, prediction):
     return noise
 
 
+# The noise schedule both the training and the saved pipeline use (main sets it from the flags).
+SCHEDULE = {"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+            "num_train_timesteps": 1000}
+
+
 def scheduler(prediction):
+    """The pipeline's DPM++ 2M scheduler. With --zero-snr it rescales the betas to zero terminal
+    SNR and spaces the timesteps "trailing", so that sampling starts at t = 999 as training saw it
+    (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed")."""
     from diffusers import DPMSolverMultistepScheduler
 
-    return DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                       num_train_timesteps=1000, steps_offset=1,
-                                       prediction_type=prediction)
+    extra = {"timestep_spacing": "trailing"} if SCHEDULE.get("rescale_betas_zero_snr") else {"steps_offset": 1}
+    return DPMSolverMultistepScheduler(**SCHEDULE, **extra, prediction_type=prediction)
 
 
 @torch.no_grad()
@@ -316,15 +323,14 @@ def train_ldm(vae, lat, ids, args, f, out, tok):
             model.load_state_dict(state)
         log(f, f"resumed from {args.resume}")
     ema_u, ema_t = copy.deepcopy(unet), copy.deepcopy(te)
-    sched = DDPMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                          num_train_timesteps=1000)
+    sched = DDPMScheduler(**SCHEDULE)
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-2)
     log(f, f"unet params {sum(p.numel() for p in unet.parameters())}, "
            f"text encoder params {sum(p.numel() for p in te.parameters())}")
     g = torch.Generator().manual_seed(1)
     start, step, last_save, run = time.time(), 0, time.time(), 0.0
-    while time.time() - start < args.ldm_seconds:
+    while time.time() - start < args.ldm_seconds and (args.steps == 0 or step < args.steps):
         idx = torch.randint(0, lat.shape[0], (args.batch,), generator=g)
         x0, tid = lat[idx], ids[idx]
         noise = torch.randn(x0.shape, generator=g)
@@ -375,8 +381,16 @@ def main():
     ap.add_argument("--t-power", type=float, default=1.0, help="timesteps drawn as 1000 u^p (1: uniform)")
     ap.add_argument("--prediction", default="v_prediction", choices=["epsilon", "v_prediction"])
     ap.add_argument("--levels", type=int, default=2, choices=[2, 3], help="UNet resolution levels")
+    ap.add_argument("--zero-snr", action="store_true",
+                    help="betas rescaled to zero terminal SNR (needs v_prediction): at t = 999 the noisy "
+                         "latents hold nothing of the image, so the layout can only come from the caption")
+    ap.add_argument("--steps", type=int, default=0, help="stop the UNet phase after this many steps (0: by time)")
     ap.add_argument("--resume", default="", help="a folder this script saved: train its UNet and text encoder further")
     args = ap.parse_args()
+    if args.zero_snr:
+        if args.prediction != "v_prediction":
+            ap.error("--zero-snr needs --prediction v_prediction")
+        SCHEDULE["rescale_betas_zero_snr"] = True
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from transformers import CLIPTokenizer
@@ -411,7 +425,7 @@ def main():
         args.snapshot_seconds = args.snapshot_minutes * 60
         steps, ema_u, ema_t = train_ldm(vae, lat, ids, args, f, args.out, tok)
         log(f, f"ldm {steps} steps; {(time.time() - t0) / 60:.1f} min so far")
-        steps = train_decoder(vae, rng, args.minutes * 60 - (time.time() - t0), f)
+        steps = train_decoder(vae, rng, min(args.decoder_minutes * 60, args.minutes * 60 - (time.time() - t0)), f)
         save(args.out, vae, ema_u, ema_t, tok, args.prediction)
         log(f, f"done: decoder {steps} steps, wall time {(time.time() - t0) / 60:.1f} min")
 
