@@ -75,17 +75,33 @@ func halfToF32(h uint16) float32 {
 // weightF32 returns w's values as float32: its own data, or for a half or
 // bfloat16 weight a pooled scratch copy that release returns to the pool.
 func weightF32(w *Dense) (data []float32, release func()) {
-	if IsBF16(w) {
-		h := BF16Bits(w)
-		p := getScratch(len(h))
-		BF16ToFloat32(*p, h)
-		return *p, func() { putScratch(p) }
-	}
-	if !IsHalf(w) {
+	widen := HalfToFloat32
+	var h []uint16
+	switch {
+	case IsBF16(w):
+		widen, h = BF16ToFloat32, BF16Bits(w)
+	case IsHalf(w):
+		h = HalfBits(w)
+	default:
 		return F32(w), func() {}
 	}
-	h := HalfBits(w)
 	p := getScratch(len(h))
-	HalfToFloat32(*p, h)
+	widenParallel(*p, h, widen)
 	return *p, func() { putScratch(p) }
+}
+
+// widenParallel converts src into dst with widen, in chunks over all
+// workers when there is enough of it (a large layer's weights are widened
+// at memory speed rather than on one core).
+func widenParallel(dst []float32, src []uint16, widen func([]float32, []uint16)) {
+	const chunk = 1 << 16
+	n := len(src)
+	if n < 2*chunk {
+		widen(dst[:n], src)
+		return
+	}
+	parallelFor((n+chunk-1)/chunk, func(i int) {
+		lo, hi := i*chunk, min((i+1)*chunk, n)
+		widen(dst[lo:hi], src[lo:hi])
+	})
 }

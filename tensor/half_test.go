@@ -55,6 +55,13 @@ func TestHalfWeightsEqualTheirFloat32Values(t *testing.T) {
 	c := Conv2D(img, NewHalf(hc, 7, 5, 3, 3), nil, 1, 1)
 	d := Conv2D(img, FromSlice(fc, 7, 5, 3, 3), nil, 1, 1)
 	testutil.RequireSameBits(t, F32(d), F32(c), "conv")
+	// a weight large enough to be widened by several workers
+	hb, fb := mk(512 * 300)
+	xb := New(3, 300)
+	for i := range F32(xb) {
+		F32(xb)[i] = float32(r.NormFloat64())
+	}
+	testutil.RequireSameBits(t, F32(Linear(xb, FromSlice(fb, 512, 300), nil)), F32(Linear(xb, NewHalf(hb, 512, 300), nil)), "large linear")
 	assert.True(t, IsHalf(NewHalf(hc, 7, 5, 3, 3)), "IsHalf")
 	assert.False(t, IsHalf(x), "IsHalf")
 }

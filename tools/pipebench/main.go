@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
+	"runtime/pprof"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,7 +29,20 @@ func main() {
 	flag.StringVar(&vaeDir, "vae", "", "autoencoder folder replacing the checkpoint's (WithVAE), e.g. a TAESD")
 	flag.Float64Var(&guidance, "guidance", 0, "guidance scale (0: the pipeline's default; -1: NoGuidance)")
 	bf16 := flag.Bool("bf16", false, "WithDType(BFloat16): bfloat16 Linear/Conv2D weights, bfloat16 products where the CPU has AVX512_BF16")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*model, *steps, *size, *seed, *fp16, *bf16, *latent); err != nil {
 		fmt.Fprintln(os.Stderr, "pipebench:", err)
 		os.Exit(1)
