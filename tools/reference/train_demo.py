@@ -10,19 +10,25 @@ transformers' own classes, CPU, two threads, fixed seeds:
      cores there was no time to train a VAE from scratch; this one is exact from the first step,
      so the latents of the pool are just block means, and scaling_factor is 1/std of them.
   2. UNet2DConditionModel and CLIPTextModel (the real CLIP tokenizer, testdata/clip-tokenizer/sd15)
-     trained together on epsilon prediction (DDPM scaled_linear betas as Stable Diffusion, min-SNR
-     loss weights, offset noise, one caption in ten empty for classifier-free guidance), with an EMA
-     of both that is what gets saved.
+     trained together (DDPM scaled_linear betas as Stable Diffusion, offset noise, one caption in
+     ten empty for classifier-free guidance), with an EMA of both that is what gets saved. By
+     default on v-prediction with the loss weights of loss_weights(); --zero-snr also rescales the
+     betas to zero terminal SNR. Both are what let it learn positions: with epsilon prediction,
+     min-SNR weights and Stable Diffusion's schedule, the noisiest latents still carry the
+     picture's layout (sqrt(alphas_cumprod[999]) = 0.07) and their loss weight is 0.005, so the
+     model reads the layout from the noise and never from the caption (a model trained that way
+     put the shape in the asked place 8% of the time, chance being 11%).
   3. The decoder fine-tuned (the encoder fixed) for --decoder-minutes.
 
 Saved as a StableDiffusionPipeline folder (fp16 weights, DPMSolverMultistepScheduler, no safety
-checker). The log (OUT/../train_log.txt) holds the loss curve and the wall time. The budget is wall
-clock: each phase stops at its share of --minutes; a snapshot is written every few minutes.
+checker). The log (OUT/../train_log.txt) holds the loss curve, the held-out accuracy read from the
+latents at each snapshot (evaluate()) and the wall time. The budget is wall clock (each phase stops
+at its share of --minutes) or --steps for the UNet phase; a snapshot is written every few minutes.
 --resume DIR continues from a saved folder (its EMA weights, a fresh optimizer); --t-power p < 1
-draws timesteps as 1000 u^p, more often noisy, where the layout is decided.
+draws timesteps as 1000 u^p, more often noisy.
 
-The committed model: `train_demo.py OUT --minutes 58` stopped after 38 minutes (2354 steps), then
-`train_demo.py OUT --resume RUN1 --minutes 27 --decoder-minutes 4 --pool 8000 --t-power 0.5`.
+The committed model:
+`train_demo.py OUT --minutes 80 --steps 4200 --decoder-minutes 6 --pool 12000 --snapshot-minutes 5 --zero-snr`.
 """
 
 import argparse
