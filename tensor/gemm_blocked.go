@@ -356,12 +356,12 @@ func packA(ap []float32, transA bool, a []float32, lda, ic, pc, mb, kb, mr int, 
 			}
 			continue
 		}
-		if mm == 14 {
+		if mm == 14 && mr == 14 {
 			off := (ic+ir)*lda + pc
 			pack14(dst, a[off:], lda, kb, alpha)
 			continue
 		}
-		if mm == 6 {
+		if mm == 6 && mr == 6 {
 			off := (ic+ir)*lda + pc
 			pack6(dst, a[off:], lda, kb, alpha)
 			continue

@@ -176,3 +176,28 @@ func TestDirectKernels(t *testing.T) {
 		}
 	}
 }
+
+// packA lays out a partial sliver in the kernel's row count whatever the
+// fast paths (6 and 14 rows) are: for every kernel height and part height.
+func TestPackALayout(t *testing.T) {
+	const kb, lda = 5, 7
+	a := make([]float32, 16*lda)
+	for i := range a {
+		a[i] = float32(i + 1)
+	}
+	for _, mr := range []int{4, 6, 8, 14} {
+		for mb := 1; mb <= mr; mb++ {
+			dst := make([]float32, mr*kb)
+			packA(dst, false, a, lda, 0, 1, mb, kb, mr, 2)
+			for p := 0; p < kb; p++ {
+				for i := 0; i < mr; i++ {
+					want := float32(0)
+					if i < mb {
+						want = 2 * a[i*lda+1+p]
+					}
+					require.Equal(t, want, dst[p*mr+i], "mr=%d mb=%d p=%d i=%d", mr, mb, p, i)
+				}
+			}
+		}
+	}
+}
