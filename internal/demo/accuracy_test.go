@@ -101,9 +101,9 @@ func (s score) String() string {
 		s.all, s.total, 100*s.rate(s.all), 100*s.rate(s.colour), 100*s.rate(s.background), 100*s.rate(s.position), 100*s.rate(s.shape))
 }
 
-// The demo model draws the colours and backgrounds it is asked for, on
-// held-out prompts (combinations never seen whole in training); the log
-// reports positions and shape kinds too.
+// The demo model draws what it is asked for (colour, position, background)
+// on held-out prompts, combinations never seen whole in training; the log
+// reports shape kinds too.
 func TestDemoDrawsWhatItIsAsked(t *testing.T) {
 	c := loadCases(t)
 	pipe := loadDemo(t, autopipeline.Text2Image)
@@ -117,10 +117,16 @@ func TestDemoDrawsWhatItIsAsked(t *testing.T) {
 		saveForInspection(t, "t2i", i, out.Images[0])
 	}
 	t.Logf("text-to-image, held-out prompts: %v", s)
-	// Measured: colour 92%, background 100%, position 8% (not learned; chance
-	// is 11%). A model with random weights scores below 10% on colour.
-	require.GreaterOrEqual(t, s.rate(s.colour), 0.85)
-	require.GreaterOrEqual(t, s.rate(s.background), 0.95)
+	// Measured: colour 92% (33 of 36; the misses are orange read as yellow,
+	// and a yellow shape on orange, 80 apart, too close for the detector),
+	// position 97%, background 100%. The bounds leave one case of margin
+	// for other CPUs' rounding; a model with random weights scores below
+	// 10% on colour, and the previous demo model, which had not learned
+	// positions, 8% on position.
+	require.GreaterOrEqual(t, s.rate(s.colour), 0.88)
+	require.GreaterOrEqual(t, s.rate(s.position), 0.94)
+	require.GreaterOrEqual(t, s.rate(s.background), 0.97)
+	require.GreaterOrEqual(t, s.rate(s.all), 0.88)
 }
 
 // The tests run 12 DPM++ 2M steps with guidance 5 (the pipeline's 7.5
