@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"github.com/goautopipe/diffusers/internal/procstat"
 	"os"
-	"runtime/pprof"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
