@@ -17,6 +17,7 @@ import (
 // as "_key" so that converting back restores them, as diffusers does.
 func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 	defer panics.Recover(&err, "FromPipe")
+	defer panics.OnFault()()
 	if src == nil {
 		return nil, errors.New("autopipeline: FromPipe: nil pipeline")
 	}
@@ -37,6 +38,7 @@ func (t Task) FromPipe(src Pipeline, opts ...Option) (p Pipeline, err error) {
 // from_pipe stays within the source's family.
 func FromPipeAs(className string, src Pipeline, opts ...Option) (p Pipeline, err error) {
 	defer panics.Recover(&err, "FromPipeAs")
+	defer panics.OnFault()()
 	if src == nil {
 		return nil, errors.New("autopipeline: FromPipeAs: nil pipeline")
 	}

@@ -22,6 +22,7 @@ import (
 // then the family's class for the task) and only then loads weights.
 func (t Task) FromPretrained(ctx context.Context, nameOrPath string, opts ...Option) (p Pipeline, err error) {
 	defer panics.Recover(&err, "FromPretrained")
+	defer panics.OnFault()()
 	o, err := collect(opts)
 	if err == nil && ctx == nil {
 		err = errors.New("autopipeline: FromPretrained: nil context")

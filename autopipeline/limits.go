@@ -47,4 +47,9 @@ var (
 	// bug, reported as one line ("internal error in <stage>: <value>");
 	// errors.As to an interface{ Stack() []byte } gives its stack.
 	ErrInternal = panics.ErrInternal
+	// ErrFileChanged is matched by the error of a generation that read
+	// weights from a checkpoint file changed or cut short after loading
+	// (the weights are mapped from their files, not copied): the fault is
+	// reported, not fatal to the process. Load the checkpoint again.
+	ErrFileChanged = panics.ErrFault
 )

@@ -159,6 +159,7 @@ func parallelFor(n int, f func(i int)) {
 		go func() {
 			defer wg.Done()
 			defer relay.Catch()
+			panics.OnFault() // a fault reading mapped weights reaches the caller as a panic
 			for {
 				mu.Lock()
 				i := int(next)
@@ -199,6 +200,7 @@ func parallelRange(n, minChunk int, f func(lo, hi int)) {
 		go func(lo, hi int) {
 			defer wg.Done()
 			defer relay.Catch()
+			panics.OnFault()
 			f(lo, hi)
 		}(lo, hi)
 	}

@@ -104,5 +104,6 @@ func (b *Base) Config() map[string]any {
 // escapes.
 func (b *Base) Generate(ctx context.Context, r pipelines.Request, enc Encoder) (out *pipelines.Output, err error) {
 	defer panics.Recover(&err, b.class)
+	defer panics.OnFault()()
 	return b.Core.Generate(ctx, r, enc)
 }

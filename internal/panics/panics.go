@@ -31,6 +31,9 @@ func New(stage string, v any, stack []byte) *Error {
 // stack.
 func (e *Error) Error() string {
 	s := strings.Join(strings.Fields(fmt.Sprint(e.Value)), " ")
+	if isFault(e.Value) {
+		s = ErrFault.Error() + " (" + s + ")"
+	}
 	if r := []rune(s); len(r) > maxValueLen {
 		s = string(r[:maxValueLen]) + "..."
 	}
@@ -41,8 +44,10 @@ func (e *Error) Error() string {
 // formats it.
 func (e *Error) Stack() []byte { return e.stack }
 
-// Is reports ErrInternal.
-func (e *Error) Is(target error) bool { return target == ErrInternal }
+// Is reports ErrInternal, and ErrFault for a memory fault.
+func (e *Error) Is(target error) bool {
+	return target == ErrInternal || (target == ErrFault && isFault(e.Value))
+}
 
 // Unwrap returns the panic value when it is an error (a runtime.Error, for
 // instance), so errors.As can reach it.

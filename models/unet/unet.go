@@ -3,6 +3,7 @@ package unet
 import (
 	"context"
 	"fmt"
+	"github.com/goautopipe/diffusers/internal/panics"
 	"path/filepath"
 
 	"github.com/goautopipe/diffusers/models/nn"
@@ -103,10 +104,11 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 		return nil, err
 	}
 	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("unet: forward: %v", p)
+		if err != nil {
+			out = nil
 		}
 	}()
+	defer panics.Recover(&err, "unet forward")
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
