@@ -37,18 +37,23 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		panic(fmt.Sprintf("tensor: conv2d output %v, want [%d %d %d %d]", dst.Shape(), n, o, ho, wo))
 	}
 	src := F32(x)
-	p := ho * wo
-	beta := float32(0)
+	var bias []float32
 	if b != nil {
-		fillBias(out, F32(b), n, o, p)
-		beta = 1
+		if bias = F32(b); len(bias) != o {
+			panic(fmt.Sprintf("tensor: conv2d bias of %d for %d channels", len(bias), o))
+		}
 	}
 	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
-	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
 	if g, ok := DefaultGemm().(*blockedGemm); ok && winogradFits(w, cv) {
-		convWinograd(g, out, src, w, n, o, cv, beta)
+		convWinograd(g, out, src, w, bias, n, o, cv) // adds the bias as it writes
 		return dst
 	}
+	beta := float32(0)
+	if bias != nil {
+		fillBias(out, bias, n, o, ho*wo)
+		beta = 1
+	}
+	pointwise := kh == 1 && kw == 1 && stride == 1 && padding == 0
 	if g := bf16Driver(w); g != nil && (IsBF16(w) || !pointwise) {
 		convBlocked(g, out, src, w, n, o, cv, beta)
 		return dst
@@ -88,9 +93,6 @@ func convIm2col(out, src, wt []float32, n, o int, cv convGeom, beta float32) {
 
 // fillBias sets every output plane of channel j to bias[j].
 func fillBias(out, bias []float32, n, o, p int) {
-	if len(bias) != o {
-		panic(fmt.Sprintf("tensor: conv2d bias of %d for %d channels", len(bias), o))
-	}
 	for i := 0; i < n*o; i++ {
 		row := out[i*p : (i+1)*p]
 		v := bias[i%o]

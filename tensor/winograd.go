@@ -44,9 +44,9 @@ func winogradFits(w *Dense, cv convGeom) bool {
 		cv.c >= 16 && cv.ho*cv.wo >= winogradMinPixels
 }
 
-// convWinograd computes out = conv(src, w) (+ out when beta is 1) for n
+// convWinograd computes out = conv(src, w) + bias (bias may be nil) for n
 // images on the blocked driver g.
-func convWinograd(g *blockedGemm, out, src []float32, w *Dense, n, o int, cv convGeom, beta float32) {
+func convWinograd(g *blockedGemm, out, src []float32, w *Dense, bias []float32, n, o int, cv convGeom) {
 	c := cv.c
 	wt, release := weightF32(w)
 	u := getScratch(16 * o * c)
@@ -79,7 +79,7 @@ func convWinograd(g *blockedGemm, out, src []float32, w *Dense, n, o int, cv con
 			g.run(1, false, false, o, nt, c, 1, nil, 0, (*pre)[xi*panel:(xi+1)*panel],
 				(*v)[xi*vs:xi*vs+c*nt], nt, nil, nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
 		}
-		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, beta)
+		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, bias)
 	})
 }
 
@@ -172,13 +172,17 @@ func loadBlock(d *[4][4]float32, plane []float32, h, w, y0, x0 int) {
 	}
 }
 
-// winogradOutput writes Y = Aᵀ M A of the tiles from the 16 products m
-// [ξ][O][len(tiles)] (s floats apart) into out [O,Ho,Wo] (adding to it
-// when beta is 1), with Aᵀ = [1 1 1 0; 0 1 -1 -1].
-func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, beta float32) {
+// winogradOutput writes Y = Aᵀ M A + bias of the tiles from the 16
+// products m [ξ][O][len(tiles)] (s floats apart) into out [O,Ho,Wo], with
+// Aᵀ = [1 1 1 0; 0 1 -1 -1].
+func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32) {
 	ho, wo, nt := cv.ho, cv.wo, len(tiles)
 	for oi := 0; oi < o; oi++ {
 		plane := out[oi*ho*wo : (oi+1)*ho*wo]
+		var bv float32
+		if bias != nil {
+			bv = bias[oi]
+		}
 		for t, sp := range tiles {
 			x := m[oi*nt+t:]
 			_ = x[15*s]
@@ -191,33 +195,27 @@ func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, b
 			q1 := x[5*s] - x[9*s] - x[13*s]
 			q2 := x[6*s] - x[10*s] - x[14*s]
 			q3 := x[7*s] - x[11*s] - x[15*s]
-			y00, y01 := p0+p1+p2, p1-p2-p3
-			y10, y11 := q0+q1+q2, q1-q2-q3
+			y00, y01 := p0+p1+p2+bv, p1-p2-p3+bv
+			y10, y11 := q0+q1+q2+bv, q1-q2-q3+bv
 			y, xo := int(sp.y)+1, int(sp.x)+1
 			if y+1 < ho && xo+1 < wo { // the whole 2×2 block is inside
 				i := y*wo + xo
 				r0, r1 := plane[i:i+2:i+2], plane[i+wo:i+wo+2:i+wo+2]
-				if beta != 0 {
-					y00, y01, y10, y11 = y00+r0[0], y01+r0[1], y10+r1[0], y11+r1[1]
-				}
 				r0[0], r0[1], r1[0], r1[1] = y00, y01, y10, y11
 				continue
 			}
-			putEdge(plane, ho, wo, y, xo, [4]float32{y00, y01, y10, y11}, beta)
+			putEdge(plane, ho, wo, y, xo, [4]float32{y00, y01, y10, y11})
 		}
 	}
 }
 
 // putEdge writes the parts of a 2×2 output block at (y, x) that are inside
 // the ho×wo plane.
-func putEdge(plane []float32, ho, wo, y, x int, blk [4]float32, beta float32) {
+func putEdge(plane []float32, ho, wo, y, x int, blk [4]float32) {
 	for i := 0; i < 4; i++ {
 		yy, xx := y+i/2, x+i%2
 		if yy >= ho || xx >= wo {
 			continue
-		}
-		if beta != 0 {
-			blk[i] += plane[yy*wo+xx]
 		}
 		plane[yy*wo+xx] = blk[i]
 	}
