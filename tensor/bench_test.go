@@ -130,15 +130,26 @@ func BenchmarkUNetOps(b *testing.B) {
 // BenchmarkConv3x3 compares the Winograd and the direct (implicit GEMM)
 // 3×3 convolutions on the autoencoders' and the UNet's shapes; GFLOP/s
 // counts the direct product's multiply-adds for both.
+// conv3x3Shapes are the 3×3 convolutions of TAESD's decoder (64 channels),
+// of the KL autoencoders and of the SD UNet's four levels (o 0: as many
+// outputs as inputs).
+var conv3x3Shapes = []struct{ c, o, hw int }{
+	{64, 0, 512}, {64, 0, 256}, {128, 0, 256}, {256, 0, 128}, {512, 0, 64},
+	{320, 0, 64}, {960, 320, 64}, {640, 0, 32}, {1920, 640, 32}, {1280, 0, 16}, {2560, 1280, 16}, {1280, 0, 8},
+}
+
 func BenchmarkConv3x3(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []struct{ c, hw int }{{64, 256}, {128, 256}, {256, 128}, {512, 64}, {320, 64}, {640, 32}} {
+	for _, s := range conv3x3Shapes {
+		if s.o == 0 {
+			s.o = s.c
+		}
 		x := FromSlice(randSlice(r, s.c*s.hw*s.hw), 1, s.c, s.hw, s.hw)
-		w := FromSlice(randSlice(r, s.c*s.c*9), s.c, s.c, 3, 3)
-		bias := FromSlice(randSlice(r, s.c), s.c)
-		out := New(1, s.c, s.hw, s.hw)
+		w := FromSlice(randSlice(r, s.o*s.c*9), s.o, s.c, 3, 3)
+		bias := FromSlice(randSlice(r, s.o), s.o)
+		out := New(1, s.o, s.hw, s.hw)
 		for _, wino := range []bool{false, true} {
-			name := fmt.Sprintf("c%d_%dx%d/direct", s.c, s.hw, s.hw)
+			name := fmt.Sprintf("c%d_o%d_%dx%d/direct", s.c, s.o, s.hw, s.hw)
 			if wino {
 				name = name[:len(name)-len("direct")] + "winograd"
 			}
@@ -147,7 +158,7 @@ func BenchmarkConv3x3(b *testing.B) {
 				for b.Loop() {
 					Conv2DInto(out, x, w, bias, 1, 1)
 				}
-				b.ReportMetric(2*float64(s.c*s.c*9*s.hw*s.hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(2*float64(s.c*s.o*9*s.hw*s.hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
 	}

@@ -44,7 +44,7 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		}
 	}
 	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
-	if g, ok := DefaultGemm().(*blockedGemm); ok && winogradFits(w, cv) {
+	if g, ok := DefaultGemm().(*blockedGemm); ok && winogradFits(g, w, cv) {
 		convWinograd(g, out, src, w, bias, n, o, cv) // adds the bias as it writes
 		return dst
 	}

@@ -90,7 +90,8 @@ func TestConvDeep(t *testing.T) {
 }
 
 // The Winograd path agrees with the direct product on the shapes it takes:
-// odd and even sizes, several tile chunks, bias or not, float16 weights.
+// odd and even sizes, several tile chunks, planes small enough to go by
+// blocks of channels, several K blocks, bias or not, float16 weights.
 func TestConvWinograd(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	fill := func(d *Dense) *Dense {
@@ -100,12 +101,15 @@ func TestConvWinograd(t *testing.T) {
 		return d
 	}
 	for _, tc := range []struct{ n, c, o, h, w int }{
-		{1, 16, 8, 32, 64}, {2, 24, 13, 45, 47}, {1, 32, 40, 47, 64}, {1, 16, 6, 51, 41},
+		{1, 16, 8, 32, 64}, {2, 24, 13, 45, 47}, {1, 32, 40, 47, 64}, {1, 16, 6, 51, 41}, {1, 264, 9, 32, 64},
+		{1, 24, 13, 17, 19}, {2, 40, 50, 16, 16}, {1, 300, 7, 16, 18}, {1, 16, 61, 33, 31}, {1, 40, 20, 8, 8},
 	} {
+		nt := (tc.h + 1) / 2 * ((tc.w + 1) / 2)
+		t.Logf("%+v: %d tiles (by blocks of channels: %v)", tc, nt, nt <= winogradRowTiles)
 		x := fill(New(tc.n, tc.c, tc.h, tc.w))
 		w := fill(New(tc.o, tc.c, 3, 3))
 		b := fill(New(tc.o))
-		require.True(t, winogradFits(w, convGeom{c: tc.c, kh: 3, kw: 3, stride: 1, pad: 1, ho: tc.h, wo: tc.w}), "%+v", tc)
+		require.True(t, winogradFits(DefaultGemm().(*blockedGemm), w, convGeom{c: tc.c, kh: 3, kw: 3, stride: 1, pad: 1, ho: tc.h, wo: tc.w}), "%+v", tc)
 		// Rounding only: within 4e-6 of the largest output (the direct
 		// product is within 1e-6), where an error in a transform or an
 		// edge tile is of the order of the outputs themselves.
