@@ -25,6 +25,10 @@ const winogradTiles = 192
 // however few tiles there are.
 const winogradRowTiles = 320
 
+// winogradBlockFloats bounds the transformed weights of one block of
+// output channels on a small plane (4 MiB).
+const winogradBlockFloats = 1 << 20
+
 // winogradMinPixels is the smallest output plane taken: the UNet's 8×8
 // level at 512×512 still gains (16 tiles, measured 21.5 → 16.0 ms for
 // 1280 channels); below it the weight transform (16 values for every 9)
@@ -144,9 +148,12 @@ func (wg *winograd) byRows(out, img []float32) {
 	vp := getScratch(16 * bs)
 	defer putScratch(vp)
 	parallelFor(16, func(xi int) { g.prepackB((*vp)[xi*bs:], false, nt, c, (*v)[xi*vs:xi*vs+c*nt], nt) })
-	// Blocks of whole slivers, about four per worker.
+	// Blocks of whole slivers, at least four per worker, few enough rows
+	// that a block's transformed weights stay in the last-level cache
+	// between their writing and the products reading them.
 	slivers := (o + g.mr - 1) / g.mr
-	blocks := min(slivers, 4*numWorkers())
+	per := max(1, winogradBlockFloats/(16*c*g.mr))
+	blocks := max(min(slivers, 4*numWorkers()), (slivers+per-1)/per)
 	parallelFor(blocks, func(bi int) {
 		s0, s1 := bi*slivers/blocks, (bi+1)*slivers/blocks
 		o0, o1 := s0*g.mr, min(s1*g.mr, o)
@@ -179,42 +186,46 @@ func (wg *winograd) packWeights(dst []float32, panel, m0, m, s0, s1 int) {
 	mr, c := wg.g.mr, wg.cv.c
 	kc := wg.g.kcFor(c)
 	mp := roundUp(m, mr)
+	var rows [16][]float32 // the sliver's kernels in this K block, 9 values each
 	for s := s0; s < s1; s++ {
+		mm := min(mr, m-s*mr)
 		for pc := 0; pc < c; pc += kc {
 			kb := min(kc, c-pc)
 			base := pc*mp + s*mr*kb
-			for i := 0; i < mr; i++ {
-				if s*mr+i >= m {
-					for xi := 0; xi < 16; xi++ {
-						for p := 0; p < kb; p++ {
-							dst[xi*panel+base+p*mr+i] = 0
-						}
-					}
-					continue
-				}
+			for i := 0; i < mm; i++ {
 				row := m0 + s*mr + i
-				winogradKernels(dst[base+i:], panel, mr, wg.wt[(row*c+pc)*9:(row*c+pc+kb)*9])
+				rows[i] = wg.wt[(row*c+pc)*9 : (row*c+pc+kb)*9]
 			}
+			winogradKernels(dst[base:], panel, mr, rows[:mm], kb)
 		}
 	}
 }
 
-// winogradKernels transforms the 3×3 kernels in wt (9 values each) in
-// turn, writing kernel p's 16 values at dst[ξ*panel + p*step].
-func winogradKernels(dst []float32, panel, step int, wt []float32) {
-	for p := 0; p*9 < len(wt); p++ {
-		k := wt[p*9 : p*9+9 : p*9+9]
-		// G g, column by column: rows 0..3 of column j are aj, bj, cj, ej.
-		a0, b0, c0, e0 := k[0], (k[0]+k[3]+k[6])*0.5, (k[0]-k[3]+k[6])*0.5, k[6]
-		a1, b1, c1, e1 := k[1], (k[1]+k[4]+k[7])*0.5, (k[1]-k[4]+k[7])*0.5, k[7]
-		a2, b2, c2, e2 := k[2], (k[2]+k[5]+k[8])*0.5, (k[2]-k[5]+k[8])*0.5, k[8]
-		d := dst[p*step:]
-		_ = d[15*panel]
-		// (G g) Gᵀ, row by row.
-		d[0], d[panel], d[2*panel], d[3*panel] = a0, (a0+a1+a2)*0.5, (a0-a1+a2)*0.5, a2
-		d[4*panel], d[5*panel], d[6*panel], d[7*panel] = b0, (b0+b1+b2)*0.5, (b0-b1+b2)*0.5, b2
-		d[8*panel], d[9*panel], d[10*panel], d[11*panel] = c0, (c0+c1+c2)*0.5, (c0-c1+c2)*0.5, c2
-		d[12*panel], d[13*panel], d[14*panel], d[15*panel] = e0, (e0+e1+e2)*0.5, (e0-e1+e2)*0.5, e2
+// winogradKernels transforms kernel p of every row in rows (9 values
+// each) for p < kb, writing its 16 values at dst[ξ*panel + p*mr + row],
+// column after column of the sliver so each of the 16 matrices is written
+// in order; rows past len(rows) are zero.
+func winogradKernels(dst []float32, panel, mr int, rows [][]float32, kb int) {
+	for p := 0; p < kb; p++ {
+		d := dst[p*mr:]
+		_ = d[15*panel+mr-1]
+		for i, r := range rows {
+			k := r[p*9 : p*9+9 : p*9+9]
+			// G g, column by column: rows 0..3 of column j are aj, bj, cj, ej.
+			a0, b0, c0, e0 := k[0], (k[0]+k[3]+k[6])*0.5, (k[0]-k[3]+k[6])*0.5, k[6]
+			a1, b1, c1, e1 := k[1], (k[1]+k[4]+k[7])*0.5, (k[1]-k[4]+k[7])*0.5, k[7]
+			a2, b2, c2, e2 := k[2], (k[2]+k[5]+k[8])*0.5, (k[2]-k[5]+k[8])*0.5, k[8]
+			// (G g) Gᵀ, row by row.
+			d[i], d[panel+i], d[2*panel+i], d[3*panel+i] = a0, (a0+a1+a2)*0.5, (a0-a1+a2)*0.5, a2
+			d[4*panel+i], d[5*panel+i], d[6*panel+i], d[7*panel+i] = b0, (b0+b1+b2)*0.5, (b0-b1+b2)*0.5, b2
+			d[8*panel+i], d[9*panel+i], d[10*panel+i], d[11*panel+i] = c0, (c0+c1+c2)*0.5, (c0-c1+c2)*0.5, c2
+			d[12*panel+i], d[13*panel+i], d[14*panel+i], d[15*panel+i] = e0, (e0+e1+e2)*0.5, (e0-e1+e2)*0.5, e2
+		}
+		for i := len(rows); i < mr; i++ {
+			for xi := 0; xi < 16; xi++ {
+				d[xi*panel+i] = 0
+			}
+		}
 	}
 }
 
