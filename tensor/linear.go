@@ -50,6 +50,10 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 	}
 	wt, release := weightF32(w)
 	defer release()
+	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs && len(g.direct) > 0 && rows <= linearDirectRows {
+		linearDirect(g, c, F32(x), wt, rows, out, in, beta)
+		return dst
+	}
 	Sgemm(false, true, rows, out, in, 1, F32(x), in, wt, in, beta, c, out)
 	return dst
 }
