@@ -56,8 +56,8 @@ func TestLinearDirectMatchesPacked(t *testing.T) {
 }
 
 // BenchmarkLinearFewRows compares Linear (the weight read in place up to
-// linearDirectRows rows) with the packed
-// product on the text encoders' and the UNet's small levels' shapes.
+// linearDirectRows rows) with the packed product, on the text encoders'
+// and the UNet's small levels' shapes.
 func BenchmarkLinearFewRows(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct{ rows, in, out int }{
