@@ -127,9 +127,6 @@ func BenchmarkUNetOps(b *testing.B) {
 	}
 }
 
-// BenchmarkConv3x3 compares the Winograd and the direct (implicit GEMM)
-// 3×3 convolutions on the autoencoders' and the UNet's shapes; GFLOP/s
-// counts the direct product's multiply-adds for both.
 // conv3x3Shapes are the 3×3 convolutions of TAESD's decoder (64 channels),
 // of the KL autoencoders and of the SD UNet's four levels (o 0: as many
 // outputs as inputs).
@@ -138,6 +135,10 @@ var conv3x3Shapes = []struct{ c, o, hw int }{
 	{320, 0, 64}, {960, 320, 64}, {640, 0, 32}, {1920, 640, 32}, {1280, 0, 16}, {2560, 1280, 16}, {1280, 0, 8},
 }
 
+// BenchmarkConv3x3 compares the direct (implicit GEMM) 3×3 convolution with
+// the Winograd path as chosen (winograd) and with F(2×2, 3×3) only
+// (winograd2), on conv3x3Shapes; GFLOP/s counts the direct product's
+// multiply-adds for all.
 func BenchmarkConv3x3(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range conv3x3Shapes {
@@ -148,13 +149,11 @@ func BenchmarkConv3x3(b *testing.B) {
 		w := FromSlice(randSlice(r, s.o*s.c*9), s.o, s.c, 3, 3)
 		bias := FromSlice(randSlice(r, s.o), s.o)
 		out := New(1, s.o, s.hw, s.hw)
-		for _, wino := range []bool{false, true} {
-			name := fmt.Sprintf("c%d_o%d_%dx%d/direct", s.c, s.o, s.hw, s.hw)
-			if wino {
-				name = name[:len(name)-len("direct")] + "winograd"
-			}
-			b.Run(name, func(b *testing.B) {
-				defer SetWinograd(SetWinograd(wino))
+		for _, mode := range []string{"direct", "winograd", "winograd2"} {
+			b.Run(fmt.Sprintf("c%d_o%d_%dx%d/%s", s.c, s.o, s.hw, s.hw, mode), func(b *testing.B) {
+				defer SetWinograd(SetWinograd(mode != "direct"))
+				defer useWinograd4.Store(useWinograd4.Load())
+				useWinograd4.Store(mode == "winograd")
 				for b.Loop() {
 					Conv2DInto(out, x, w, bias, 1, 1)
 				}

@@ -60,26 +60,66 @@ func winogradFits(g *blockedGemm, w *Dense, cv convGeom) bool {
 // wt [O,C,3,3] on the blocked driver g.
 type winograd struct {
 	g        *blockedGemm
+	a        *winoAlgo
 	cv       convGeom
 	n, o     int
 	wt, bias []float32
 	tw, nt   int // tiles across a row, and in a plane
 }
 
+// winoAlgo is one Winograd algorithm F(m×m, 3×3): m×m blocks of output
+// from (m+2)×(m+2) blocks of input, through (m+2)² products.
+type winoAlgo struct {
+	m, alpha int
+	// input writes the transformed input tiles of every channel of img
+	// as alpha² matrices [ξ][C][len(tiles)] s floats apart.
+	input func(v []float32, s int, img []float32, cv convGeom, tiles []tileSpan)
+	// output writes the output blocks of o channels, plus bias, from the
+	// alpha² products m [ξ][O][len(tiles)] s floats apart.
+	output func(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32)
+	// kernels transforms kernel p < kb of every row, writing its alpha²
+	// values at dst[ξ*panel + p*mr + row]; rows past len(rows) are zero.
+	kernels func(dst []float32, panel, mr int, rows [][]float32, kb int)
+}
+
+// xis is the number of products (and transformed matrices).
+func (a *winoAlgo) xis() int { return a.alpha * a.alpha }
+
+var (
+	winograd2 = &winoAlgo{m: 2, alpha: 4, input: winogradInput, output: winogradOutput, kernels: winogradKernels}
+	winograd4 = &winoAlgo{m: 4, alpha: 6, input: winograd4Input, output: winograd4Output, kernels: winograd4Kernels}
+)
+
+// useWinograd4 reports whether large planes take F(4×4, 3×3).
+var useWinograd4 atomic.Bool
+
+func init() { useWinograd4.Store(true) }
+
 // convWinograd computes out = conv(src, w) + bias (bias may be nil) for n
 // images on the blocked driver g.
 func convWinograd(g *blockedGemm, out, src []float32, w *Dense, bias []float32, n, o int, cv convGeom) {
 	wt, release := weightF32(w)
 	defer release()
-	tw, th := (cv.wo+1)/2, (cv.ho+1)/2
-	wg := &winograd{g: g, cv: cv, n: n, o: o, wt: wt, bias: bias, tw: tw, nt: tw * th}
+	wg := &winograd{g: g, a: winograd2, cv: cv, n: n, o: o, wt: wt, bias: bias}
+	wg.tiles()
 	if wg.nt <= winogradRowTiles {
 		for i := 0; i < n; i++ {
 			wg.byRows(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], src[i*cv.c*cv.h*cv.w:(i+1)*cv.c*cv.h*cv.w])
 		}
 		return
 	}
+	if useWinograd4.Load() {
+		wg.a = winograd4
+		wg.tiles()
+	}
 	wg.byTiles(out, src)
+}
+
+// tiles sets the tile counts for wg's algorithm.
+func (wg *winograd) tiles() {
+	m := wg.a.m
+	wg.tw = (wg.cv.wo + m - 1) / m
+	wg.nt = wg.tw * ((wg.cv.ho + m - 1) / m)
 }
 
 // panel is the length of one packed transformed weight matrix of m rows.
@@ -89,9 +129,10 @@ func (wg *winograd) panel(m int) int { return roundUp(m, wg.g.mr)*wg.g.depth(wg.
 // of tiles: input transform, 16 products and output transform of a chunk
 // run back to back while it is in cache.
 func (wg *winograd) byTiles(out, src []float32) {
-	g, cv, o, c := wg.g, wg.cv, wg.o, wg.cv.c
+	g, a, cv, o, c := wg.g, wg.a, wg.cv, wg.o, wg.cv.c
+	xis := a.xis()
 	panel := wg.panel(o)
-	pre := getScratch(16 * panel)
+	pre := getScratch(xis * panel)
 	defer putScratch(pre)
 	slivers := (o + g.mr - 1) / g.mr
 	chunks := min(slivers, 4*numWorkers())
@@ -110,19 +151,19 @@ func (wg *winograd) byTiles(out, src []float32) {
 		i, t0 := job/chunks, job%chunks*per
 		nt := min(per, wg.nt-t0)
 		vs, ms := c*nt+winogradSkew, o*nt+winogradSkew
-		v := getScratch(16 * vs)
-		m := getScratch(16 * ms)
+		v := getScratch(xis * vs)
+		m := getScratch(xis * ms)
 		defer putScratch(v)
 		defer putScratch(m)
 		var spans [winogradTiles]tileSpan
 		tiles := spans[:nt]
-		tileSpans(tiles, cv, wg.tw, t0)
-		winogradInput(*v, vs, src[i*c*cv.h*cv.w:(i+1)*c*cv.h*cv.w], cv, tiles)
-		for xi := 0; xi < 16; xi++ {
+		tileSpans(tiles, cv, a, wg.tw, t0)
+		a.input(*v, vs, src[i*c*cv.h*cv.w:(i+1)*c*cv.h*cv.w], cv, tiles)
+		for xi := 0; xi < xis; xi++ {
 			g.run(1, false, false, o, nt, c, 1, nil, 0, (*pre)[xi*panel:(xi+1)*panel],
 				(*v)[xi*vs:xi*vs+c*nt], nt, nil, nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
 		}
-		winogradOutput(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, wg.bias)
+		a.output(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, wg.bias)
 	})
 }
 
@@ -131,41 +172,42 @@ func (wg *winograd) byTiles(out, src []float32) {
 // blocks of output channels, transforming just their weights, and runs
 // their 16 products and output transform.
 func (wg *winograd) byRows(out, img []float32) {
-	g, cv, o, c, nt := wg.g, wg.cv, wg.o, wg.cv.c, wg.nt
+	g, a, cv, o, c, nt := wg.g, wg.a, wg.cv, wg.o, wg.cv.c, wg.nt
+	xis := a.xis()
 	tiles := make([]tileSpan, nt)
-	tileSpans(tiles, cv, wg.tw, 0)
+	tileSpans(tiles, cv, a, wg.tw, 0)
 	vs := c*nt + winogradSkew
-	v := getScratch(16 * vs)
+	v := getScratch(xis * vs)
 	defer putScratch(v)
 	chunks := min(c, 4*numWorkers())
 	parallelFor(chunks, func(ci int) {
 		c0, c1 := ci*c/chunks, (ci+1)*c/chunks
 		sub := cv
 		sub.c = c1 - c0
-		winogradInput((*v)[c0*nt:], vs, img[c0*cv.h*cv.w:c1*cv.h*cv.w], sub, tiles)
+		a.input((*v)[c0*nt:], vs, img[c0*cv.h*cv.w:c1*cv.h*cv.w], sub, tiles)
 	})
 	bs := g.packedSize(nt, c) + winogradSkew
-	vp := getScratch(16 * bs)
+	vp := getScratch(xis * bs)
 	defer putScratch(vp)
-	parallelFor(16, func(xi int) { g.prepackB((*vp)[xi*bs:], false, nt, c, (*v)[xi*vs:xi*vs+c*nt], nt) })
+	parallelFor(xis, func(xi int) { g.prepackB((*vp)[xi*bs:], false, nt, c, (*v)[xi*vs:xi*vs+c*nt], nt) })
 	// Blocks of whole slivers, at least four per worker, few enough rows
 	// that a block's transformed weights stay in the last-level cache
 	// between their writing and the products reading them.
 	slivers := (o + g.mr - 1) / g.mr
-	per := max(1, winogradBlockFloats/(16*c*g.mr))
+	per := max(1, winogradBlockFloats/(xis*c*g.mr))
 	blocks := max(min(slivers, 4*numWorkers()), (slivers+per-1)/per)
 	parallelFor(blocks, func(bi int) {
 		s0, s1 := bi*slivers/blocks, (bi+1)*slivers/blocks
 		o0, o1 := s0*g.mr, min(s1*g.mr, o)
 		mb := o1 - o0
 		panel := wg.panel(mb)
-		u := getScratch(16 * panel)
+		u := getScratch(xis * panel)
 		defer putScratch(u)
 		wg.packWeights(*u, panel, o0, mb, 0, s1-s0)
 		ms := mb*nt + winogradSkew
-		m := getScratch(16 * ms)
+		m := getScratch(xis * ms)
 		defer putScratch(m)
-		for xi := 0; xi < 16; xi++ {
+		for xi := 0; xi < xis; xi++ {
 			g.run(1, false, false, mb, nt, c, 1, nil, 0, (*u)[xi*panel:(xi+1)*panel],
 				nil, 0, (*vp)[xi*bs:xi*bs+bs], nil, 0, (*m)[xi*ms:xi*ms+mb*nt], nt)
 		}
@@ -173,7 +215,7 @@ func (wg *winograd) byRows(out, img []float32) {
 		if wg.bias != nil {
 			bias = wg.bias[o0:o1]
 		}
-		winogradOutput(out[o0*cv.ho*cv.wo:o1*cv.ho*cv.wo], *m, ms, mb, cv, tiles, bias)
+		a.output(out[o0*cv.ho*cv.wo:o1*cv.ho*cv.wo], *m, ms, mb, cv, tiles, bias)
 	})
 }
 
@@ -196,7 +238,7 @@ func (wg *winograd) packWeights(dst []float32, panel, m0, m, s0, s1 int) {
 				row := m0 + s*mr + i
 				rows[i] = wg.wt[(row*c+pc)*9 : (row*c+pc+kb)*9]
 			}
-			winogradKernels(dst[base:], panel, mr, rows[:mm], kb)
+			wg.a.kernels(dst[base:], panel, mr, rows[:mm], kb)
 		}
 	}
 }
@@ -238,10 +280,11 @@ type tileSpan struct {
 }
 
 // tileSpans lists tiles [t0, t0+nt) of a plane tw tiles wide.
-func tileSpans(dst []tileSpan, cv convGeom, tw, t0 int) {
+func tileSpans(dst []tileSpan, cv convGeom, a *winoAlgo, tw, t0 int) {
+	m, al := a.m, a.alpha
 	for t := range dst {
-		y, x := 2*((t0+t)/tw)-1, 2*((t0+t)%tw)-1
-		dst[t] = tileSpan{int32(y), int32(x), y >= 0 && x >= 0 && y+4 <= cv.h && x+4 <= cv.w}
+		y, x := m*((t0+t)/tw)-1, m*((t0+t)%tw)-1
+		dst[t] = tileSpan{int32(y), int32(x), y >= 0 && x >= 0 && y+al <= cv.h && x+al <= cv.w}
 	}
 }
 
