@@ -71,9 +71,9 @@ type winograd struct {
 // from (m+2)×(m+2) blocks of input, through (m+2)² products.
 type winoAlgo struct {
 	m, alpha int
-	// input writes the transformed input tiles of every channel of img
-	// as alpha² matrices [ξ][C][len(tiles)] s floats apart.
-	input func(v []float32, s int, img []float32, cv convGeom, tiles []tileSpan)
+	// input writes the transformed input tiles of the cv.c channels of
+	// img, channels c0… of lay, as alpha² matrices s floats apart.
+	input func(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan)
 	// output writes the output blocks of o channels, plus bias, from the
 	// alpha² products m [ξ][O][len(tiles)] s floats apart.
 	output func(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32)
@@ -150,7 +150,8 @@ func (wg *winograd) byTiles(out, src []float32) {
 	parallelFor(wg.n*chunks, func(job int) {
 		i, t0 := job/chunks, job%chunks*per
 		nt := min(per, wg.nt-t0)
-		vs, ms := c*nt+winogradSkew, o*nt+winogradSkew
+		lay := wg.layout(nt)
+		vs, ms := g.packedSize(nt, c)+winogradSkew, o*nt+winogradSkew
 		v := getScratch(xis * vs)
 		m := getScratch(xis * ms)
 		defer putScratch(v)
@@ -158,10 +159,10 @@ func (wg *winograd) byTiles(out, src []float32) {
 		var spans [winogradTiles]tileSpan
 		tiles := spans[:nt]
 		tileSpans(tiles, cv, a, wg.tw, t0)
-		a.input(*v, vs, src[i*c*cv.h*cv.w:(i+1)*c*cv.h*cv.w], cv, tiles)
+		a.input(*v, vs, lay, 0, src[i*c*cv.h*cv.w:(i+1)*c*cv.h*cv.w], cv, tiles)
 		for xi := 0; xi < xis; xi++ {
 			g.run(1, false, false, o, nt, c, 1, nil, 0, (*pre)[xi*panel:(xi+1)*panel],
-				(*v)[xi*vs:xi*vs+c*nt], nt, nil, nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
+				nil, 0, (*v)[xi*vs:(xi+1)*vs], nil, 0, (*m)[xi*ms:xi*ms+o*nt], nt)
 		}
 		a.output(out[i*o*cv.ho*cv.wo:(i+1)*o*cv.ho*cv.wo], *m, ms, o, cv, tiles, wg.bias)
 	})
@@ -176,20 +177,17 @@ func (wg *winograd) byRows(out, img []float32) {
 	xis := a.xis()
 	tiles := make([]tileSpan, nt)
 	tileSpans(tiles, cv, a, wg.tw, 0)
-	vs := c*nt + winogradSkew
-	v := getScratch(xis * vs)
-	defer putScratch(v)
+	lay := wg.layout(nt)
+	bs := g.packedSize(nt, c) + winogradSkew
+	vp := getScratch(xis * bs)
+	defer putScratch(vp)
 	chunks := min(c, 4*numWorkers())
 	parallelFor(chunks, func(ci int) {
 		c0, c1 := ci*c/chunks, (ci+1)*c/chunks
 		sub := cv
 		sub.c = c1 - c0
-		a.input((*v)[c0*nt:], vs, img[c0*cv.h*cv.w:c1*cv.h*cv.w], sub, tiles)
+		a.input(*vp, bs, lay, c0, img[c0*cv.h*cv.w:c1*cv.h*cv.w], sub, tiles)
 	})
-	bs := g.packedSize(nt, c) + winogradSkew
-	vp := getScratch(xis * bs)
-	defer putScratch(vp)
-	parallelFor(xis, func(xi int) { g.prepackB((*vp)[xi*bs:], false, nt, c, (*v)[xi*vs:xi*vs+c*nt], nt) })
 	// Blocks of whole slivers, at least four per worker, few enough rows
 	// that a block's transformed weights stay in the last-level cache
 	// between their writing and the products reading them.
@@ -209,7 +207,7 @@ func (wg *winograd) byRows(out, img []float32) {
 		defer putScratch(m)
 		for xi := 0; xi < xis; xi++ {
 			g.run(1, false, false, mb, nt, c, 1, nil, 0, (*u)[xi*panel:(xi+1)*panel],
-				nil, 0, (*vp)[xi*bs:xi*bs+bs], nil, 0, (*m)[xi*ms:xi*ms+mb*nt], nt)
+				nil, 0, (*vp)[xi*bs:(xi+1)*bs], nil, 0, (*m)[xi*ms:xi*ms+mb*nt], nt)
 		}
 		var bias []float32
 		if wg.bias != nil {
@@ -217,6 +215,46 @@ func (wg *winograd) byRows(out, img []float32) {
 		}
 		a.output(out[o0*cv.ho*cv.wo:o1*cv.ho*cv.wo], *m, ms, mb, cv, tiles, bias)
 	})
+}
+
+// vLayout places the transformed input of channel ci, tile t as
+// prepackB packs a C×tiles matrix for the GEMM: K blocks of kc channels,
+// each a run of slivers of nr tiles (zero past the last tile), so the
+// products read it without packing.
+type vLayout struct{ nr, kc, c, ntp int }
+
+// layout is the vLayout of nt tiles.
+func (wg *winograd) layout(nt int) vLayout {
+	return vLayout{nr: wg.g.nr, kc: wg.g.kcFor(wg.cv.c), c: wg.cv.c, ntp: roundUp(nt, wg.g.nr)}
+}
+
+// vCursor walks the tiles of one channel in a vLayout.
+type vCursor struct{ base, lane, nr, sliver int }
+
+// cursor starts at tile 0 of channel ci.
+func (l vLayout) cursor(ci int) vCursor {
+	pc := ci / l.kc * l.kc
+	return vCursor{base: pc*l.ntp + (ci-pc)*l.nr, nr: l.nr, sliver: l.nr * min(l.kc, l.c-pc)}
+}
+
+// at is the offset of the current tile.
+func (c *vCursor) at() int { return c.base + c.lane }
+
+// next moves to the following tile.
+func (c *vCursor) next() {
+	if c.lane++; c.lane == c.nr {
+		c.lane, c.base = 0, c.base+c.sliver
+	}
+}
+
+// finish zeroes the lanes past the last tile in all xis matrices.
+func (c *vCursor) finish(v []float32, s, xis int) {
+	if c.lane == 0 {
+		return
+	}
+	for xi := 0; xi < xis; xi++ {
+		clear(v[xi*s+c.base+c.lane : xi*s+c.base+c.nr])
+	}
 }
 
 // packWeights writes U = G g Gᵀ for every 3×3 kernel g of the weights into
@@ -289,16 +327,17 @@ func tileSpans(dst []tileSpan, cv convGeom, a *winoAlgo, tw, t0 int) {
 }
 
 // winogradInput writes V = Bᵀ d B for the tiles of every channel of img
-// into v as 16 matrices [ξ][C][len(tiles)] s floats apart, where d is the
-// 4×4 input block (zero outside the image) and Bᵀ = [1 0 -1 0; 0 1 1 0;
-// 0 -1 1 0; 0 1 0 -1]. The block lives in scalars: Go keeps arrays in
-// memory.
-func winogradInput(v []float32, s int, img []float32, cv convGeom, tiles []tileSpan) {
-	h, w, nt := cv.h, cv.w, len(tiles)
+// (channels c0… of lay) into v as 16 matrices s floats apart, where d is
+// the 4×4 input block (zero outside the image) and Bᵀ = [1 0 -1 0;
+// 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The block lives in scalars: Go keeps
+// arrays in memory.
+func winogradInput(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan) {
+	h, w := cv.h, cv.w
 	var d [4][4]float32
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
-		for t, sp := range tiles {
+		cur := lay.cursor(c0 + ci)
+		for _, sp := range tiles {
 			var r0, r1, r2, r3 []float32
 			if sp.inside {
 				i := int(sp.y)*w + int(sp.x)
@@ -314,13 +353,15 @@ func winogradInput(v []float32, s int, img []float32, cv convGeom, tiles []tileS
 			c0, c1, c2, c3 := r0[2]-r2[2], r1[2]+r2[2], r2[2]-r1[2], r1[2]-r3[2]
 			e0, e1, e2, e3 := r0[3]-r2[3], r1[3]+r2[3], r2[3]-r1[3], r1[3]-r3[3]
 			// (Bᵀ d) B, row by row: columns a, b, c, e.
-			o := v[ci*nt+t:]
+			o := v[cur.at():]
 			_ = o[15*s]
 			o[0], o[s], o[2*s], o[3*s] = a0-c0, b0+c0, c0-b0, b0-e0
 			o[4*s], o[5*s], o[6*s], o[7*s] = a1-c1, b1+c1, c1-b1, b1-e1
 			o[8*s], o[9*s], o[10*s], o[11*s] = a2-c2, b2+c2, c2-b2, b2-e2
 			o[12*s], o[13*s], o[14*s], o[15*s] = a3-c3, b3+c3, c3-b3, b3-e3
+			cur.next()
 		}
+		cur.finish(v, s, 16)
 	}
 }
 

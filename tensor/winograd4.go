@@ -35,15 +35,16 @@ func g3(g0, g1, g2 float32) (u0, u1, u2, u3, u4, u5 float32) {
 }
 
 // winograd4Input writes V = Bᵀ d B for the tiles of every channel of img
-// into v as 36 matrices [ξ][C][len(tiles)] s floats apart, where d is the
-// 6×6 input block (zero outside the image).
-func winograd4Input(v []float32, s int, img []float32, cv convGeom, tiles []tileSpan) {
-	h, w, nt := cv.h, cv.w, len(tiles)
+// (channels c0… of lay) into v as 36 matrices s floats apart, where d is
+// the 6×6 input block (zero outside the image).
+func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan) {
+	h, w := cv.h, cv.w
 	var pad [36]float32
 	var t [36]float32 // Bᵀ d, row-major
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
-		for ti, sp := range tiles {
+		cur := lay.cursor(c0 + ci)
+		for _, sp := range tiles {
 			var blk []float32 // six rows of six, ld apart
 			ld := w
 			if sp.inside {
@@ -58,14 +59,16 @@ func winograd4Input(v []float32, s int, img []float32, cv convGeom, tiles []tile
 				t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j] =
 					bt6(blk[j], blk[ld+j], blk[2*ld+j], blk[3*ld+j], blk[4*ld+j], blk[5*ld+j])
 			}
-			o := v[ci*nt+ti:]
+			o := v[cur.at():]
 			_ = o[35*s]
 			for r := 0; r < 6; r++ {
 				q := t[r*6 : r*6+6 : r*6+6]
 				x := o[r*6*s:]
 				x[0], x[s], x[2*s], x[3*s], x[4*s], x[5*s] = bt6(q[0], q[1], q[2], q[3], q[4], q[5])
 			}
+			cur.next()
 		}
+		cur.finish(v, s, 36)
 	}
 }
 
