@@ -75,3 +75,31 @@ func (g *blockedGemm) prepackABF16(dst []float32, m, k int, w []uint16, ldw int)
 		}
 	})
 }
+
+// halfTransB returns a bPacker for op(B) = Wᵀ where W [n, k] holds
+// float16 bits with leading dimension ldw (a Linear weight): each sliver's
+// rows are widened into an L1-sized buffer and interleaved from there, so
+// no float32 copy of the whole weight is written and read back.
+func halfTransB(w []uint16, ldw, nr int) bPacker {
+	widen := halfConverter()
+	return func(dst []float32, pc, jc, kb, nb, s0, s1 int) {
+		tb := getScratch(nr * kb)
+		defer putScratch(tb)
+		tmp := *tb
+		for s := s0; s < s1; s++ {
+			j := s * nr
+			nn := min(nr, nb-j)
+			for jj := 0; jj < nn; jj++ {
+				off := (jc+j+jj)*ldw + pc
+				widen(tmp[jj*kb:(jj+1)*kb], w[off:off+kb])
+			}
+			d := dst[s*nr*kb : (s+1)*nr*kb]
+			packTransB(d, tmp, kb, 0, kb, nn, nr)
+			for jj := nn; jj < nr; jj++ {
+				for p := 0; p < kb; p++ {
+					d[p*nr+jj] = 0
+				}
+			}
+		}
+	}
+}

@@ -39,14 +39,21 @@ func SetHalfConverter(f func(dst []float32, src []uint16)) {
 }
 
 // HalfToFloat32 widens float16 bits to float32.
-func HalfToFloat32(dst []float32, src []uint16) {
+func HalfToFloat32(dst []float32, src []uint16) { halfConverter()(dst, src) }
+
+// halfConverter returns the installed float16 conversion, or the portable
+// one: for callers converting many short runs.
+func halfConverter() func(dst []float32, src []uint16) {
 	halfConv.RLock()
 	f := halfConv.f
 	halfConv.RUnlock()
 	if f != nil {
-		f(dst, src)
-		return
+		return f
 	}
+	return halfToF32Slice
+}
+
+func halfToF32Slice(dst []float32, src []uint16) {
 	for i, h := range src {
 		dst[i] = halfToF32(h)
 	}

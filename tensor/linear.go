@@ -48,12 +48,23 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 		g.run(threads, false, true, rows, out, in, 1, F32(x), in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, g.nr), beta, c, out)
 		return dst
 	}
+	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs {
+		switch {
+		case len(g.direct) > 0 && rows <= linearDirectRows:
+			linearDirect(g, c, F32(x), w, rows, out, in, beta)
+			return dst
+		case IsHalf(w):
+			// The weight is widened as it is packed.
+			threads := numWorkers()
+			if 2*rows*out*in < 1<<18 {
+				threads = 1
+			}
+			g.run(threads, false, true, rows, out, in, 1, F32(x), in, nil, nil, 0, nil, halfTransB(HalfBits(w), in, g.nr), beta, c, out)
+			return dst
+		}
+	}
 	wt, release := weightF32(w)
 	defer release()
-	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs && len(g.direct) > 0 && rows <= linearDirectRows {
-		linearDirect(g, c, F32(x), wt, rows, out, in, beta)
-		return dst
-	}
 	Sgemm(false, true, rows, out, in, 1, F32(x), in, wt, in, beta, c, out)
 	return dst
 }

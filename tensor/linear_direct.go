@@ -14,7 +14,16 @@ const linearDirectRows = 160
 // small), the weight is read where it lies, a block of its rows per task.
 // Each element accumulates its K blocks in the order the packed product
 // does, onto the same starting value, so the results are the same bits.
-func linearDirect(g *blockedGemm, c, x, wt []float32, rows, out, in int, beta float32) {
+// A float16 weight is widened a tile at a time, where it is used.
+func linearDirect(g *blockedGemm, c, x []float32, w *Dense, rows, out, in int, beta float32) {
+	src := weightSource{}
+	if IsHalf(w) {
+		src.half, src.widen = HalfBits(w), halfConverter()
+	} else {
+		wt, release := weightF32(w)
+		defer release()
+		src.f32 = wt
+	}
 	tk := g.direct[0] // the g.mr×g.nr tile prepackB packs for
 	mr, nr := tk.mr, tk.nr
 	xp := getScratch(g.packedSize(rows, in))
@@ -39,7 +48,7 @@ func linearDirect(g *blockedGemm, c, x, wt []float32, rows, out, in int, beta fl
 			clear(row[rows:])
 		}
 		clear(ct[(o1-o0)*ldt:])
-		linearDirectBlock(g, tk, ct, ldt, *xp, wt[o0*in:o1*in], o1-o0, rows, in)
+		linearDirectBlock(g, tk, ct, ldt, *xp, src.rows(o0, o1, in), o1-o0, rows, in)
 		for r := 0; r < rows; r++ {
 			dst := c[r*out+o0 : r*out+o1]
 			for i := range dst {
@@ -49,36 +58,59 @@ func linearDirect(g *blockedGemm, c, x, wt []float32, rows, out, in int, beta fl
 	})
 }
 
+// weightSource is a weight matrix read in place: float32 values, or
+// float16 bits widened a tile at a time.
+type weightSource struct {
+	f32   []float32
+	half  []uint16
+	widen func([]float32, []uint16)
+}
+
+// rows is rows [r0, r1) of a matrix in columns wide.
+func (s weightSource) rows(r0, r1, in int) weightSource {
+	if s.half != nil {
+		s.half = s.half[r0*in : r1*in]
+	} else {
+		s.f32 = s.f32[r0*in : r1*in]
+	}
+	return s
+}
+
+// tile returns rows [i0, i0+mm) and columns [pc, pc+kb) of the matrix (in
+// columns wide) as float32 rows lda apart: in place, or widened (and
+// zero-padded to mr rows) into buf.
+func (s weightSource) tile(buf []float32, i0, mm, mr, pc, kb, in int) (a []float32, lda int) {
+	if s.half == nil && mm == mr {
+		return s.f32[i0*in+pc:], in
+	}
+	ap := buf[:mr*kb]
+	for i := 0; i < mm; i++ {
+		if s.half != nil {
+			s.widen(ap[i*kb:(i+1)*kb], s.half[(i0+i)*in+pc:(i0+i)*in+pc+kb])
+		} else {
+			copy(ap[i*kb:(i+1)*kb], s.f32[(i0+i)*in+pc:(i0+i)*in+pc+kb])
+		}
+	}
+	clear(ap[mm*kb:])
+	return ap, kb
+}
+
 // linearDirectBlock accumulates m rows of the weight w [m, in] times the
 // packed xᵀ into ct (leading dimension ldt, whole mr×nr tiles), K block by
 // K block.
-func linearDirectBlock(g *blockedGemm, tk tileKernel, ct []float32, ldt int, xp, w []float32, m, rows, in int) {
+func linearDirectBlock(g *blockedGemm, tk tileKernel, ct []float32, ldt int, xp []float32, w weightSource, m, rows, in int) {
 	mr, nr := tk.mr, tk.nr
 	kc := g.kcFor(in)
 	nsl := (rows + nr - 1) / nr
-	full := m / mr * mr
-	var abuf *[]float32
-	if full < m {
-		abuf = getScratch(mr * kc)
-		defer putScratch(abuf)
-	}
+	abuf := getScratch(mr * kc)
+	defer putScratch(abuf)
 	for pc := 0; pc < in; pc += kc {
 		kb := min(kc, in-pc)
 		panel := xp[g.packedOffset(0, pc, rows, in):]
-		for ir := 0; ir < full; ir += mr {
+		for ir := 0; ir < m; ir += mr {
+			a, lda := w.tile(*abuf, ir, min(mr, m-ir), mr, pc, kb, in)
 			for sl := 0; sl < nsl; sl++ {
-				tk.kern(kb, &w[ir*in+pc], in, &panel[sl*nr*kb], &ct[ir*ldt+sl*nr], ldt)
-			}
-		}
-		if full < m {
-			// The last rows, zero-padded to a whole tile.
-			ap := (*abuf)[:mr*kb]
-			clear(ap)
-			for i := full; i < m; i++ {
-				copy(ap[(i-full)*kb:(i-full+1)*kb], w[i*in+pc:i*in+pc+kb])
-			}
-			for sl := 0; sl < nsl; sl++ {
-				tk.kern(kb, &ap[0], kb, &panel[sl*nr*kb], &ct[full*ldt+sl*nr], ldt)
+				tk.kern(kb, &a[0], lda, &panel[sl*nr*kb], &ct[ir*ldt+sl*nr], ldt)
 			}
 		}
 	}

@@ -59,12 +59,13 @@ func winogradFits(g *blockedGemm, w *Dense, cv convGeom) bool {
 // winograd is one Winograd convolution: n images of cv through the weights
 // wt [O,C,3,3] on the blocked driver g.
 type winograd struct {
-	g        *blockedGemm
-	a        *winoAlgo
-	cv       convGeom
-	n, o     int
-	wt, bias []float32
-	tw, nt   int // tiles across a row, and in a plane
+	g      *blockedGemm
+	a      *winoAlgo
+	cv     convGeom
+	n, o   int
+	wt     weightSource // [O,C,3,3]
+	bias   []float32
+	tw, nt int // tiles across a row, and in a plane
 }
 
 // winoAlgo is one Winograd algorithm F(m×m, 3×3): m×m blocks of output
@@ -98,9 +99,15 @@ func init() { useWinograd4.Store(true) }
 // convWinograd computes out = conv(src, w) + bias (bias may be nil) for n
 // images on the blocked driver g.
 func convWinograd(g *blockedGemm, out, src []float32, w *Dense, bias []float32, n, o int, cv convGeom) {
-	wt, release := weightF32(w)
-	defer release()
-	wg := &winograd{g: g, a: winograd2, cv: cv, n: n, o: o, wt: wt, bias: bias}
+	wg := &winograd{g: g, a: winograd2, cv: cv, n: n, o: o, bias: bias}
+	if IsHalf(w) {
+		// Widened a sliver at a time as the weights are transformed.
+		wg.wt.half, wg.wt.widen = HalfBits(w), halfConverter()
+	} else {
+		wt, release := weightF32(w)
+		defer release()
+		wg.wt.f32 = wt
+	}
 	wg.tiles()
 	if wg.nt <= winogradRowTiles {
 		for i := 0; i < n; i++ {
@@ -267,6 +274,12 @@ func (wg *winograd) packWeights(dst []float32, panel, m0, m, s0, s1 int) {
 	kc := wg.g.kcFor(c)
 	mp := roundUp(m, mr)
 	var rows [16][]float32 // the sliver's kernels in this K block, 9 values each
+	var buf []float32
+	if wg.wt.half != nil {
+		b := getScratch(mr * kc * 9)
+		defer putScratch(b)
+		buf = *b
+	}
 	for s := s0; s < s1; s++ {
 		mm := min(mr, m-s*mr)
 		for pc := 0; pc < c; pc += kc {
@@ -274,7 +287,13 @@ func (wg *winograd) packWeights(dst []float32, panel, m0, m, s0, s1 int) {
 			base := pc*mp + s*mr*kb
 			for i := 0; i < mm; i++ {
 				row := m0 + s*mr + i
-				rows[i] = wg.wt[(row*c+pc)*9 : (row*c+pc+kb)*9]
+				lo, hi := (row*c+pc)*9, (row*c+pc+kb)*9
+				if buf == nil {
+					rows[i] = wg.wt.f32[lo:hi]
+					continue
+				}
+				rows[i] = buf[i*kc*9 : i*kc*9+hi-lo]
+				wg.wt.widen(rows[i], wg.wt.half[lo:hi])
 			}
 			wg.a.kernels(dst[base:], panel, mr, rows[:mm], kb)
 		}
