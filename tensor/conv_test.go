@@ -151,3 +151,23 @@ func maxAbs(x []float32) float64 {
 	}
 	return m
 }
+
+// The vector F(4×4) transforms give the bits of the scalar ones: on a plane
+// whose rows hold runs of eight inside tiles, edge tiles and a ragged end.
+func TestConvWinograd4Vector(t *testing.T) {
+	if !wino4AVX2 {
+		t.Skip("no vector F(4×4) transforms on this machine")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ c, o, h, w int }{{16, 7, 41, 70}, {24, 5, 64, 64}} {
+		x := FromSlice(randSlice(r, tc.c*tc.h*tc.w), 1, tc.c, tc.h, tc.w)
+		w := FromSlice(randSlice(r, tc.o*tc.c*9), tc.o, tc.c, 3, 3)
+		b := FromSlice(randSlice(r, tc.o), tc.o)
+		require.Greater(t, (tc.h+1)/2*((tc.w+1)/2), winogradRowTiles, "%+v must take F(4×4)", tc)
+		vec := Conv2D(x, w, b, 1, 1)
+		wino4AVX2 = false
+		scalar := Conv2D(x, w, b, 1, 1)
+		wino4AVX2 = true
+		require.Equal(t, F32(scalar), F32(vec), "%+v", tc)
+	}
+}

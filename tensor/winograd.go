@@ -254,6 +254,13 @@ func (c *vCursor) next() {
 	}
 }
 
+// skip moves n tiles on, within the current sliver (lane+n ≤ nr).
+func (c *vCursor) skip(n int) {
+	if c.lane += n; c.lane == c.nr {
+		c.lane, c.base = 0, c.base+c.sliver
+	}
+}
+
 // finish zeroes the lanes past the last tile in all xis matrices.
 func (c *vCursor) finish(v []float32, s, xis int) {
 	if c.lane == 0 {

@@ -36,15 +36,28 @@ func g3(g0, g1, g2 float32) (u0, u1, u2, u3, u4, u5 float32) {
 
 // winograd4Input writes V = Bᵀ d B for the tiles of every channel of img
 // (channels c0… of lay) into v as 36 matrices s floats apart, where d is
-// the 6×6 input block (zero outside the image).
+// the 6×6 input block (zero outside the image): Bᵀ along each row of the
+// block, then down each column. Eight tiles side by side wholly inside
+// the image go through the vector version where there is one.
 func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan) {
 	h, w := cv.h, cv.w
 	var pad [36]float32
-	var t [36]float32 // Bᵀ d, row-major
+	var t [36]float32 // d B, row-major
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
 		cur := lay.cursor(c0 + ci)
-		for _, sp := range tiles {
+		for ti := 0; ti < len(tiles); {
+			sp := tiles[ti]
+			if wino4AVX2 && ti+8 <= len(tiles) && cur.lane+8 <= cur.nr && sp.inside && tiles[ti+7].inside && tiles[ti+7].y == sp.y {
+				i := int(sp.y)*w + int(sp.x)
+				_ = plane[i+5*w+33]
+				o := v[cur.at():]
+				_ = o[35*s+7]
+				wino4InputAVX2(&plane[i], w, &o[0], s)
+				cur.skip(8)
+				ti += 8
+				continue
+			}
 			var blk []float32 // six rows of six, ld apart
 			ld := w
 			if sp.inside {
@@ -55,18 +68,18 @@ func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv c
 				loadBlock6(&pad, plane, h, w, int(sp.y), int(sp.x))
 				blk, ld = pad[:], 6
 			}
-			for j := 0; j < 6; j++ {
-				t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j] =
-					bt6(blk[j], blk[ld+j], blk[2*ld+j], blk[3*ld+j], blk[4*ld+j], blk[5*ld+j])
+			for r := 0; r < 6; r++ {
+				q := blk[r*ld : r*ld+6 : r*ld+6]
+				t[r*6], t[r*6+1], t[r*6+2], t[r*6+3], t[r*6+4], t[r*6+5] = bt6(q[0], q[1], q[2], q[3], q[4], q[5])
 			}
 			o := v[cur.at():]
 			_ = o[35*s]
-			for r := 0; r < 6; r++ {
-				q := t[r*6 : r*6+6 : r*6+6]
-				x := o[r*6*s:]
-				x[0], x[s], x[2*s], x[3*s], x[4*s], x[5*s] = bt6(q[0], q[1], q[2], q[3], q[4], q[5])
+			for j := 0; j < 6; j++ {
+				x := o[j*s:]
+				x[0], x[6*s], x[12*s], x[18*s], x[24*s], x[30*s] = bt6(t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j])
 			}
 			cur.next()
+			ti++
 		}
 		cur.finish(v, s, 36)
 	}
@@ -99,7 +112,18 @@ func winograd4Output(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, 
 		if bias != nil {
 			bv = bias[oi]
 		}
-		for ti, sp := range tiles {
+		for ti := 0; ti < len(tiles); ti++ {
+			sp := tiles[ti]
+			yy, xx := int(sp.y)+1, int(sp.x)+1
+			if wino4AVX2 && ti+8 <= len(tiles) && tiles[ti+7].y == sp.y && yy+4 <= ho && int(tiles[ti+7].x)+5 <= wo {
+				x := m[oi*nt+ti:]
+				_ = x[35*s+7]
+				i := yy*wo + xx
+				_ = plane[i+3*wo+31]
+				wino4OutputAVX2(&x[0], s, &plane[i], wo, bv)
+				ti += 7
+				continue
+			}
 			x := m[oi*nt+ti:]
 			_ = x[35*s]
 			for j := 0; j < 6; j++ {
@@ -110,7 +134,6 @@ func winograd4Output(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, 
 				y0, y1, y2, y3 := at6(q[0], q[1], q[2], q[3], q[4], q[5])
 				y[r*4], y[r*4+1], y[r*4+2], y[r*4+3] = y0+bv, y1+bv, y2+bv, y3+bv
 			}
-			yy, xx := int(sp.y)+1, int(sp.x)+1
 			if yy+4 <= ho && xx+4 <= wo { // the whole 4×4 block is inside
 				for r := 0; r < 4; r++ {
 					i := (yy+r)*wo + xx
