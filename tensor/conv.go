@@ -48,6 +48,10 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		convWinograd(g, out, src, w, bias, n, o, cv) // adds the bias as it writes
 		return dst
 	}
+	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs && len(g.direct) > 0 && !IsBF16(w) && ho*wo <= convDirectPixels {
+		convDirect(g, out, src, w, bias, n, o, cv)
+		return dst
+	}
 	beta := float32(0)
 	if bias != nil {
 		fillBias(out, bias, n, o, ho*wo)
@@ -99,6 +103,48 @@ func fillBias(out, bias []float32, n, o, p int) {
 		for j := range row {
 			row[j] = v
 		}
+	}
+}
+
+// convDirectPixels is the largest output plane for which the convolution
+// reads its weights in place (weightRows) instead of packing them: with
+// few output positions each weight is used too few times to repay
+// writing and reading a packed copy. Measured up to 32×32: the UNet's
+// stride-2 convolutions 10–40% faster, its 1×1 ones up to 25%.
+const convDirectPixels = 1024
+
+// convDirect computes out = conv(src, w) + bias for n images with the
+// weights [O, C·kh·kw] read in place and the patches of each image packed
+// (convB); the same bits as convBlocked.
+func convDirect(g *blockedGemm, out, src []float32, w *Dense, bias []float32, n, o int, cv convGeom) {
+	ws, release := weightSourceOf(w)
+	defer release()
+	ckk, p := cv.c*cv.kh*cv.kw, cv.ho*cv.wo
+	nr, kc := g.nr, g.kcFor(ckk)
+	bp := getScratch(g.packedSize(p, ckk))
+	defer putScratch(bp)
+	for i := 0; i < n; i++ {
+		cb := convB{img: src[i*cv.c*cv.h*cv.w : (i+1)*cv.c*cv.h*cv.w], h: cv.h, w: cv.w, kh: cv.kh, kw: cv.kw, stride: cv.stride, pad: cv.pad, wo: cv.wo, nr: nr}
+		parallelFor((ckk+kc-1)/kc, func(b int) {
+			pc := b * kc
+			cb.pack((*bp)[roundUp(p, nr)*pc:], pc, 0, min(kc, ckk-pc), p, 0, (p+nr-1)/nr)
+		})
+		res := out[i*o*p : (i+1)*o*p]
+		weightRows(g, *bp, ws, o, p, ckk, func(r0, r1 int, ct []float32, ldt int) {
+			if bias == nil {
+				return
+			}
+			for r := r0; r < r1; r++ {
+				row := ct[(r-r0)*ldt : (r-r0)*ldt+p]
+				for q := range row {
+					row[q] = bias[r]
+				}
+			}
+		}, func(r0, r1 int, ct []float32, ldt int) {
+			for r := r0; r < r1; r++ {
+				copy(res[r*p:(r+1)*p], ct[(r-r0)*ldt:])
+			}
+		})
 	}
 }
 

@@ -102,7 +102,7 @@ func TestConvWinograd(t *testing.T) {
 	}
 	for _, tc := range []struct{ n, c, o, h, w int }{
 		{1, 16, 8, 32, 64}, {2, 24, 13, 45, 47}, {1, 32, 40, 47, 64}, {1, 16, 6, 51, 41}, {1, 264, 9, 32, 64},
-		{1, 24, 13, 17, 19}, {2, 40, 50, 16, 16}, {1, 300, 7, 16, 18}, {1, 16, 61, 33, 31}, {1, 40, 20, 8, 8},
+		{1, 24, 13, 17, 19}, {2, 40, 50, 16, 16}, {1, 300, 7, 16, 18}, {1, 16, 61, 33, 31}, {1, 40, 20, 12, 11},
 	} {
 		nt := (tc.h + 1) / 2 * ((tc.w + 1) / 2)
 		f4 := nt > winogradRowTiles
@@ -169,5 +169,44 @@ func TestConvWinograd4Vector(t *testing.T) {
 		scalar := Conv2D(x, w, b, 1, 1)
 		wino4AVX2 = true
 		require.Equal(t, F32(scalar), F32(vec), "%+v", tc)
+	}
+}
+
+// A convolution over few output positions reads its weights in place and
+// gives the bits of the packed implicit GEMM: strides, a 1×1 kernel,
+// several K blocks, outputs that are not whole tiles, bias or not, float16
+// weights.
+func TestConvDirectMatchesPacked(t *testing.T) {
+	g, ok := DefaultGemm().(*blockedGemm)
+	if !ok || len(g.direct) == 0 {
+		t.Skipf("the default GEMM %s has no unpacked-A kernel", DefaultGemm().Name())
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct{ n, c, o, h, w, k, stride, pad int }{
+		{1, 20, 13, 7, 9, 3, 2, 1}, {2, 300, 7, 8, 8, 1, 1, 0}, {1, 40, 50, 16, 16, 3, 2, 1}, {1, 3, 5, 5, 5, 3, 1, 1},
+	} {
+		x := FromSlice(randSlice(r, tc.n*tc.c*tc.h*tc.w), tc.n, tc.c, tc.h, tc.w)
+		w := FromSlice(randSlice(r, tc.o*tc.c*tc.k*tc.k), tc.o, tc.c, tc.k, tc.k)
+		b := FromSlice(randSlice(r, tc.o), tc.o)
+		hw := make([]uint16, len(F32(w)))
+		for i, v := range F32(w) {
+			hw[i] = halfOf(v)
+		}
+		for _, wt := range []*Dense{w, NewHalf(hw, tc.o, tc.c, tc.k, tc.k)} {
+			for _, bias := range []*Dense{b, nil} {
+				got := Conv2D(x, wt, bias, tc.stride, tc.pad)
+				s := got.Shape()
+				require.LessOrEqual(t, s[2]*s[3], convDirectPixels, "%+v must read its weights in place", tc)
+				cv := convGeom{c: tc.c, h: tc.h, w: tc.w, kh: tc.k, kw: tc.k, stride: tc.stride, pad: tc.pad, ho: s[2], wo: s[3]}
+				want := make([]float32, len(F32(got)))
+				beta := float32(0)
+				if bias != nil {
+					fillBias(want, F32(bias), tc.n, tc.o, s[2]*s[3])
+					beta = 1
+				}
+				convBlocked(g, want, F32(x), wt, tc.n, tc.o, cv, beta)
+				require.Equal(t, want, F32(got), "%+v half %v bias %v", tc, IsHalf(wt), bias != nil)
+			}
+		}
 	}
 }

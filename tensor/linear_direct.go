@@ -10,45 +10,25 @@ package tensor
 const linearDirectRows = 160
 
 // linearDirect computes c [rows, out] = beta·c + x [rows, in]·wᵀ with the
-// weight wt [out, in] as the unpacked A of Cᵀ = w·xᵀ: x is packed (it is
+// weight w [out, in] as the unpacked A of Cᵀ = w·xᵀ: x is packed (it is
 // small), the weight is read where it lies, a block of its rows per task.
 // Each element accumulates its K blocks in the order the packed product
 // does, onto the same starting value, so the results are the same bits.
 // A float16 weight is widened a tile at a time, where it is used.
 func linearDirect(g *blockedGemm, c, x []float32, w *Dense, rows, out, in int, beta float32) {
-	src := weightSource{}
-	if IsHalf(w) {
-		src.half, src.widen = HalfBits(w), halfConverter()
-	} else {
-		wt, release := weightF32(w)
-		defer release()
-		src.f32 = wt
-	}
-	tk := g.direct[0] // the g.mr×g.nr tile prepackB packs for
-	mr, nr := tk.mr, tk.nr
+	src, release := weightSourceOf(w)
+	defer release()
 	xp := getScratch(g.packedSize(rows, in))
 	defer putScratch(xp)
 	g.prepackB(*xp, true, rows, in, x, in)
-	ldt := roundUp(rows, nr)
-	tiles := (out + mr - 1) / mr
-	chunks := min(tiles, 4*numWorkers())
-	if 2*rows*out*in < 1<<18 {
-		chunks = 1
-	}
-	parallelFor(chunks, func(ci int) {
-		o0, o1 := ci*tiles/chunks*mr, min((ci+1)*tiles/chunks*mr, out)
-		t := getScratch(roundUp(o1-o0, mr) * ldt) // Cᵀ for rows o0..o1 of the weight
-		defer putScratch(t)
-		ct := *t
+	weightRows(g, *xp, src, out, rows, in, func(o0, o1 int, ct []float32, ldt int) {
 		for o := o0; o < o1; o++ {
 			row := ct[(o-o0)*ldt : (o-o0+1)*ldt]
 			for r := range rows {
 				row[r] = beta * c[r*out+o] // beta is 0 or 1: exact
 			}
-			clear(row[rows:])
 		}
-		clear(ct[(o1-o0)*ldt:])
-		linearDirectBlock(g, tk, ct, ldt, *xp, src.rows(o0, o1, in), o1-o0, rows, in)
+	}, func(o0, o1 int, ct []float32, ldt int) {
 		for r := 0; r < rows; r++ {
 			dst := c[r*out+o0 : r*out+o1]
 			for i := range dst {
@@ -56,6 +36,42 @@ func linearDirect(g *blockedGemm, c, x []float32, w *Dense, rows, out, in int, b
 			}
 		}
 	})
+}
+
+// weightRows runs the product of a weight w [m, k], read in place, with a
+// packed B (k×n in prepackB's layout for g.nr) on every worker, a block of
+// weight rows [r0, r1) per task: init sets the block's starting values in
+// ct (row r-r0 for weight row r, ldt apart; the rest of ct is zero), the
+// K blocks are accumulated onto them in order, and emit takes the result.
+func weightRows(g *blockedGemm, bp []float32, w weightSource, m, n, k int, init, emit func(r0, r1 int, ct []float32, ldt int)) {
+	tk := g.direct[0] // the g.mr×g.nr tile prepackB packs for
+	mr := tk.mr
+	ldt := roundUp(n, tk.nr)
+	tiles := (m + mr - 1) / mr
+	chunks := min(tiles, 4*numWorkers())
+	if 2*m*n*k < 1<<18 {
+		chunks = 1
+	}
+	parallelFor(chunks, func(ci int) {
+		r0, r1 := ci*tiles/chunks*mr, min((ci+1)*tiles/chunks*mr, m)
+		t := getScratch(roundUp(r1-r0, mr) * ldt)
+		defer putScratch(t)
+		ct := *t
+		clear(ct)
+		init(r0, r1, ct, ldt)
+		linearDirectBlock(g, tk, ct, ldt, bp, w.rows(r0, r1, k), r1-r0, n, k)
+		emit(r0, r1, ct, ldt)
+	})
+}
+
+// weightSourceOf reads w in place: float32 values, float16 bits widened
+// tile by tile, or (bfloat16) a widened copy that release gives back.
+func weightSourceOf(w *Dense) (weightSource, func()) {
+	if IsHalf(w) {
+		return weightSource{half: HalfBits(w), widen: halfConverter()}, func() {}
+	}
+	wt, release := weightF32(w)
+	return weightSource{f32: wt}, release
 }
 
 // weightSource is a weight matrix read in place: float32 values, or
