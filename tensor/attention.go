@@ -66,12 +66,15 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 		})
 		return dst
 	}
-	// Each task is one head (its K and V packed once) or, when there are
-	// fewer heads than workers, part of a head's query blocks.
+	// Each task is one head (its K and V packed once) or, when the heads
+	// do not split evenly over the workers, part of a head's query blocks
+	// (K and V packed once per part): at least four tasks per worker
+	// then, so five heads on two workers do not leave one idle for a
+	// sixth of the time.
 	nh := a.b * heads
 	parts := 1
-	if w := numWorkers(); nh < w {
-		parts = min(nqb, (w+nh-1)/nh)
+	if w := numWorkers(); nh%w != 0 {
+		parts = min(nqb, (4*w+nh-1)/nh)
 	}
 	parallelFor(nh*parts, func(t int) {
 		head, part := t/parts, t%parts

@@ -60,21 +60,25 @@ func BenchmarkSgemm(b *testing.B) {
 
 func BenchmarkAttention(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	const heads, d, lq = 8, 40, 4096
-	q := FromSlice(randSlice(r, lq*heads*d), 1, lq, heads*d)
-	for _, lk := range []int{4096, 77} {
-		k := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
-		v := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
-		out := New(1, lq, heads*d)
-		b.Run(fmt.Sprintf("self=%v", lk == lq), func(b *testing.B) {
-			AttentionInto(out, q, k, v, heads, 0.158, false)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+	const lq = 4096
+	// SD 1.x's 8 heads of 40 and SD 2.x's 5 heads of 64 at 64×64.
+	for _, hd := range []struct{ heads, d int }{{8, 40}, {5, 64}} {
+		heads, d := hd.heads, hd.d
+		q := FromSlice(randSlice(r, lq*heads*d), 1, lq, heads*d)
+		for _, lk := range []int{4096, 77} {
+			k := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
+			v := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
+			out := New(1, lq, heads*d)
+			b.Run(fmt.Sprintf("heads=%dx%d/self=%v", heads, d, lk == lq), func(b *testing.B) {
 				AttentionInto(out, q, k, v, heads, 0.158, false)
-			}
-			b.ReportMetric(4*float64(heads*lq*lk*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					AttentionInto(out, q, k, v, heads, 0.158, false)
+				}
+				b.ReportMetric(4*float64(heads*lq*lk*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 
