@@ -46,6 +46,16 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 		}
 	}
 	bq := min(a.lq, max(1, attnScoreFloats/a.lk), 1024)
+	// With few keys and few heads, packing K and V is cheap next to the
+	// heads' work: tasks are query blocks running every head, so each
+	// worker writes whole output rows (heads side by side in a row would
+	// otherwise share cache lines between workers); at least four blocks
+	// per worker, or a 1024-query cross-attention is one task. With many
+	// heads (SDXL's 20), a task per head packs K and V once.
+	byBlocks := a.lk <= 256 && a.b*heads < 4*numWorkers()
+	if byBlocks {
+		bq = min(bq, max(unit, (a.b*a.lq+4*numWorkers()-1)/(4*numWorkers())/unit*unit))
+	}
 	switch {
 	case bq >= unit && unit > 1:
 		bq = bq / unit * unit
@@ -54,11 +64,7 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 	}
 	a.bq = bq
 	nqb := (a.lq + bq - 1) / bq
-	// With few keys, packing K and V is cheap: tasks are query blocks
-	// running every head, so each worker writes whole output rows (heads
-	// side by side in a row would otherwise share cache lines between
-	// workers).
-	if a.lk <= 256 {
+	if byBlocks {
 		parallelFor(a.b*nqb, func(t int) {
 			for h := 0; h < heads; h++ {
 				a.head(t/nqb, h, t%nqb, t%nqb+1)

@@ -60,12 +60,12 @@ func BenchmarkSgemm(b *testing.B) {
 
 func BenchmarkAttention(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	const lq = 4096
-	// SD 1.x's 8 heads of 40 and SD 2.x's 5 heads of 64 at 64×64.
-	for _, hd := range []struct{ heads, d int }{{8, 40}, {5, 64}} {
-		heads, d := hd.heads, hd.d
+	// SD 1.x's 8 heads of 40 and SD 2.x's 5 heads of 64 at 64×64, and
+	// SDXL's 20 heads of 64 at 16×16 (512×512 images).
+	for _, hd := range []struct{ heads, d, lq int }{{8, 40, 4096}, {5, 64, 4096}, {20, 64, 256}} {
+		heads, d, lq := hd.heads, hd.d, hd.lq
 		q := FromSlice(randSlice(r, lq*heads*d), 1, lq, heads*d)
-		for _, lk := range []int{4096, 77} {
+		for _, lk := range []int{lq, 77} {
 			k := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
 			v := FromSlice(randSlice(r, lk*heads*d), 1, lk, heads*d)
 			out := New(1, lq, heads*d)
