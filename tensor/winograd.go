@@ -359,7 +359,7 @@ func tileSpans(dst []tileSpan, cv convGeom, a *winoAlgo, tw, t0 int) {
 // arrays in memory.
 func winogradInput(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan) {
 	h, w := cv.h, cv.w
-	var d [4][4]float32
+	var d [16]float32
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
 		cur := lay.cursor(c0 + ci)
@@ -369,9 +369,9 @@ func winogradInput(v []float32, s int, lay vLayout, c0 int, img []float32, cv co
 				i := int(sp.y)*w + int(sp.x)
 				r0, r1, r2, r3 = plane[i:i+4:i+4], plane[i+w:i+w+4:i+w+4], plane[i+2*w:i+2*w+4:i+2*w+4], plane[i+3*w:i+3*w+4:i+3*w+4]
 			} else {
-				d = [4][4]float32{}
-				loadBlock(&d, plane, h, w, int(sp.y), int(sp.x))
-				r0, r1, r2, r3 = d[0][:], d[1][:], d[2][:], d[3][:]
+				d = [16]float32{}
+				loadBlock(d[:], 4, plane, h, w, int(sp.y), int(sp.x))
+				r0, r1, r2, r3 = d[0:4], d[4:8], d[8:12], d[12:16]
 			}
 			// Bᵀ d, one column at a time.
 			a0, a1, a2, a3 := r0[0]-r2[0], r1[0]+r2[0], r2[0]-r1[0], r1[0]-r3[0]
@@ -391,16 +391,17 @@ func winogradInput(v []float32, s int, lay vLayout, c0 int, img []float32, cv co
 	}
 }
 
-// loadBlock copies the 4×4 block of plane at (y0, x0), zero outside it.
-func loadBlock(d *[4][4]float32, plane []float32, h, w, y0, x0 int) {
-	for r := 0; r < 4; r++ {
+// loadBlock copies the n×n block of plane at (y0, x0) into d (row-major),
+// zero outside the plane; d is zero on entry.
+func loadBlock(d []float32, n int, plane []float32, h, w, y0, x0 int) {
+	for r := 0; r < n; r++ {
 		y := y0 + r
 		if y < 0 || y >= h {
 			continue
 		}
-		for q := 0; q < 4; q++ {
+		for q := 0; q < n; q++ {
 			if x := x0 + q; x >= 0 && x < w {
-				d[r][q] = plane[y*w+x]
+				d[r*n+q] = plane[y*w+x]
 			}
 		}
 	}

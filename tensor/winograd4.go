@@ -65,7 +65,7 @@ func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv c
 				blk = plane[i : i+5*w+6]
 			} else {
 				pad = [36]float32{}
-				loadBlock6(&pad, plane, h, w, int(sp.y), int(sp.x))
+				loadBlock(pad[:], 6, plane, h, w, int(sp.y), int(sp.x))
 				blk, ld = pad[:], 6
 			}
 			for r := 0; r < 6; r++ {
@@ -82,21 +82,6 @@ func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv c
 			ti++
 		}
 		cur.finish(v, s, 36)
-	}
-}
-
-// loadBlock6 copies the 6×6 block of plane at (y0, x0), zero outside it.
-func loadBlock6(d *[36]float32, plane []float32, h, w, y0, x0 int) {
-	for r := 0; r < 6; r++ {
-		y := y0 + r
-		if y < 0 || y >= h {
-			continue
-		}
-		for q := 0; q < 6; q++ {
-			if x := x0 + q; x >= 0 && x < w {
-				d[r*6+q] = plane[y*w+x]
-			}
-		}
 	}
 }
 

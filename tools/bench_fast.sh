@@ -13,7 +13,9 @@
 #   tools/reference/.venv/bin/python tools/reference/fullsize.py --fp16 sdxl-turbo/unet sdxl-turbo/vae \
 #       sdxl-turbo/text_encoder sdxl-turbo/text_encoder_2 && tools/reference/.venv/bin/python tools/reference/fullsize.py taesdxl
 #   tools/fullsize_pipeline.sh sd-turbo; tools/fullsize_pipeline.sh lcm; tools/fullsize_pipeline.sh sdxl-turbo
-# Run it under `flock /tmp/heavy.lock` on a shared machine.
+# RUNS=N (default 1) runs each side N times, alternating Go and diffusers,
+# so a report can take medians on a machine whose speed varies from run to
+# run. Run it under `flock /tmp/heavy.lock` on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=tools/reference/.venv/bin/python
@@ -29,8 +31,10 @@ run() { # label, go flags..., --, python args...
   warm "${WARM[@]}"
   local goargs=() ; while [ "$1" != "--" ]; do goargs+=("$1"); shift; done; shift
   echo "== $label"
-  /usr/bin/time -f "go  wall %es  cpu user %Us sys %Ss  maxrss %MkB" /tmp/pipebench-fast "${goargs[@]}"
-  /usr/bin/time -f "py  wall %es  cpu user %Us sys %Ss  maxrss %MkB" "$PY" tools/reference/bench_pipeline.py "$@"
+  for ((i = 1; i <= ${RUNS:-1}; i++)); do
+    /usr/bin/time -f "go  wall %es  cpu user %Us sys %Ss  maxrss %MkB" /tmp/pipebench-fast "${goargs[@]}"
+    /usr/bin/time -f "py  wall %es  cpu user %Us sys %Ss  maxrss %MkB" "$PY" tools/reference/bench_pipeline.py "$@"
+  done
 }
 case "${1:-sd-turbo}" in
 sd-turbo)
