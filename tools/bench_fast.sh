@@ -28,11 +28,14 @@ go build -o /tmp/pipebench-fast ./tools/pipebench
 warm() { find "$@" -name '*.safetensors' -exec cat {} + >/dev/null; }
 run() { # label, go flags..., --, python args...
   local label=$1; shift
-  warm "${WARM[@]}"
   local goargs=() ; while [ "$1" != "--" ]; do goargs+=("$1"); shift; done; shift
   echo "== $label"
+  # Warm before each run: diffusers' SDXL process holds 15-18 GB, enough
+  # to push the other side's files out of the page cache of a 24 GB machine.
   for ((i = 1; i <= ${RUNS:-1}; i++)); do
+    warm "${WARM[@]}"
     /usr/bin/time -f "go  wall %es  cpu user %Us sys %Ss  maxrss %MkB" /tmp/pipebench-fast "${goargs[@]}"
+    warm "${WARM[@]}"
     /usr/bin/time -f "py  wall %es  cpu user %Us sys %Ss  maxrss %MkB" "$PY" tools/reference/bench_pipeline.py "$@"
   done
 }

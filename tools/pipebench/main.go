@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/goautopipe/diffusers/autopipeline"
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 func main() {
@@ -30,7 +31,10 @@ func main() {
 	flag.Float64Var(&guidance, "guidance", 0, "guidance scale (0: the pipeline's default; -1: NoGuidance)")
 	bf16 := flag.Bool("bf16", false, "WithDType(BFloat16): bfloat16 Linear/Conv2D weights, bfloat16 products where the CPU has AVX512_BF16")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.StringVar(&outPNG, "out", "", "save the image as PNG (same prompt and seed as bench_pipeline.py out=PATH)")
+	winograd := flag.Bool("winograd", true, "Winograd 3×3 convolutions (false: the direct product, tensor.SetWinograd)")
 	flag.Parse()
+	tensor.SetWinograd(*winograd)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -49,10 +53,12 @@ func main() {
 	}
 }
 
-// vaeDir and guidance are the few-step options (-vae, -guidance).
+// vaeDir and guidance are the few-step options (-vae, -guidance); outPNG
+// is -out.
 var (
 	vaeDir   string
 	guidance float64
+	outPNG   string
 )
 
 func run(model string, steps, size int, seed int64, fp16, bf16, latent bool) error {
@@ -100,6 +106,11 @@ func run(model string, steps, size int, seed int64, fp16, bf16, latent bool) err
 	fmt.Printf("go  load %.2fs  encode %.2fs  prepare %.2fs  denoise %.2fs (%.2fs/step)  decode %.2fs  total %.2fs  peak RSS %s\n",
 		load.Seconds(), tm.Encode.Seconds(), tm.Prepare.Seconds(), tm.Denoise.Seconds(),
 		tm.Denoise.Seconds()/float64(len(stepTimes)), tm.Decode.Seconds(), total.Seconds(), peakRSS())
+	if outPNG != "" && len(out.Images) > 0 {
+		if err := autopipeline.SavePNG(outPNG, out.Images[0], autopipeline.ParametersFor(p, out.Request, out.Images[0])); err != nil {
+			return err
+		}
+	}
 	if len(stepTimes) > 1 {
 		// The first interval also holds the encode; the others are one
 		// step each (the first step pays for touching the weights).

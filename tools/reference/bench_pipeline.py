@@ -7,7 +7,9 @@ peak RSS on the CPU, fp32, 2 threads.
 
 Flags after the size: sdxl, fp16, latent, guidance=G (guidance_scale; default the pipeline's),
 vae=DIR (an AutoencoderTiny or AutoencoderKL folder replacing the checkpoint's VAE, as
-pipe.vae = AutoencoderTiny.from_pretrained(DIR)).
+pipe.vae = AutoencoderTiny.from_pretrained(DIR)), out=PATH (save the image as PNG: the same
+prompt and seed as tools/pipebench, whose -out writes its own; tools/reference/compare_png.py
+compares the two).
 """
 import resource
 import sys
@@ -58,9 +60,11 @@ def main():
     t1 = time.perf_counter()
     with torch.no_grad():
         call = {"guidance_scale": float(opt["guidance"])} if "guidance" in opt else {}
-        pipe(prompt="a photo of an astronaut riding a horse on mars", num_inference_steps=steps, height=size, width=size, generator=g,
-             output_type="latent" if "latent" in flags else "pil", **call)
+        res = pipe(prompt="a photo of an astronaut riding a horse on mars", num_inference_steps=steps, height=size, width=size, generator=g,
+                   output_type="latent" if "latent" in flags else "pil", **call)
     total = time.perf_counter() - t1
+    if "out" in opt:
+        res.images[0].save(opt["out"])  # out=PATH: the image, to compare with pipebench -out
     n = len(pipe.scheduler.timesteps)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"py  {type(pipe).__name__}  {size}x{size}  {steps} steps ({n} UNet calls)  vae {type(pipe.vae).__name__}  torch {torch.__version__} threads {torch.get_num_threads()}")
