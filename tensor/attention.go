@@ -36,34 +36,14 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 		clear(a.O)
 		return dst
 	}
-	// Query block: as many rows as fit the score budget, in whole row
-	// tiles of both kernels when possible.
-	unit := 1
-	if a.g != nil {
-		unit = a.g.mr
-		if tk, ok := a.g.directFor(a.d); ok {
-			unit = lcm(a.g.mr, tk.mr)
-		}
-	}
-	bq := min(a.lq, max(1, attnScoreFloats/a.lk), 1024)
 	// With few keys and few heads, packing K and V is cheap next to the
 	// heads' work: tasks are query blocks running every head, so each
 	// worker writes whole output rows (heads side by side in a row would
-	// otherwise share cache lines between workers); at least four blocks
-	// per worker, or a 1024-query cross-attention is one task. With many
-	// heads (SDXL's 20), a task per head packs K and V once.
+	// otherwise share cache lines between workers). With many heads
+	// (SDXL's 20), a task per head packs K and V once.
 	byBlocks := a.lk <= 256 && a.b*heads < 4*numWorkers()
-	if byBlocks {
-		bq = min(bq, max(unit, (a.b*a.lq+4*numWorkers()-1)/(4*numWorkers())/unit*unit))
-	}
-	switch {
-	case bq >= unit && unit > 1:
-		bq = bq / unit * unit
-	case a.g != nil && bq > a.g.mr:
-		bq = bq / a.g.mr * a.g.mr
-	}
-	a.bq = bq
-	nqb := (a.lq + bq - 1) / bq
+	a.bq = a.queryBlock(byBlocks)
+	nqb := (a.lq + a.bq - 1) / a.bq
 	if byBlocks {
 		parallelFor(a.b*nqb, func(t int) {
 			for h := 0; h < heads; h++ {
@@ -87,6 +67,31 @@ func AttentionInto(dst, q, k, v *Dense, heads int, scale float32, causal bool) *
 		a.head(head/heads, head%heads, part*nqb/parts, (part+1)*nqb/parts)
 	})
 	return dst
+}
+
+// queryBlock is the number of query rows per block: as many as fit the
+// score budget, in whole row tiles of both kernels when possible, and when
+// the blocks are the tasks at least four per worker (or a 1024-query
+// cross-attention is one task).
+func (a *attnJob) queryBlock(tasks bool) int {
+	unit := 1
+	if a.g != nil {
+		unit = a.g.mr
+		if tk, ok := a.g.directFor(a.d); ok {
+			unit = lcm(a.g.mr, tk.mr)
+		}
+	}
+	bq := min(a.lq, max(1, attnScoreFloats/a.lk), 1024)
+	if tasks {
+		bq = min(bq, max(unit, (a.b*a.lq+4*numWorkers()-1)/(4*numWorkers())/unit*unit))
+	}
+	switch {
+	case bq >= unit && unit > 1:
+		bq = bq / unit * unit
+	case a.g != nil && bq > a.g.mr:
+		bq = bq / a.g.mr * a.g.mr
+	}
+	return bq
 }
 
 type attnJob struct {

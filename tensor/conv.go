@@ -44,12 +44,7 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 		}
 	}
 	cv := convGeom{c: c, h: h, w: wd, kh: kh, kw: kw, stride: stride, pad: padding, ho: ho, wo: wo}
-	if g, ok := DefaultGemm().(*blockedGemm); ok && winogradFits(g, w, cv) {
-		convWinograd(g, out, src, w, bias, n, o, cv) // adds the bias as it writes
-		return dst
-	}
-	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs && len(g.direct) > 0 && !IsBF16(w) && ho*wo <= convDirectPixels {
-		convDirect(g, out, src, w, bias, n, o, cv)
+	if convFast(out, src, w, bias, n, o, cv) {
 		return dst
 	}
 	beta := float32(0)
@@ -66,6 +61,24 @@ func Conv2DInto(dst, x, w, b *Dense, stride, padding int) *Dense {
 	defer release()
 	convIm2col(out, src, wt, n, o, cv, beta)
 	return dst
+}
+
+// convFast runs the convolution on the blocked driver's fast paths when
+// one fits (Winograd, or the weights read in place for small outputs),
+// adding the bias; it reports whether it did.
+func convFast(out, src []float32, w *Dense, bias []float32, n, o int, cv convGeom) bool {
+	g, ok := DefaultGemm().(*blockedGemm)
+	switch {
+	case !ok:
+		return false
+	case winogradFits(g, w, cv):
+		convWinograd(g, out, src, w, bias, n, o, cv) // adds the bias as it writes
+	case !g.pairs && len(g.direct) > 0 && !IsBF16(w) && cv.ho*cv.wo <= convDirectPixels:
+		convDirect(g, out, src, w, bias, n, o, cv)
+	default:
+		return false
+	}
+	return true
 }
 
 // convIm2col runs the convolution on the default GEMM through an im2col

@@ -39,34 +39,35 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 		}
 		beta = 1
 	}
+	linearProduct(c, F32(x), w, rows, out, in, beta)
+	return dst
+}
+
+// linearProduct computes c = beta·c + x·wᵀ for the weight's storage and
+// shape: bfloat16 packed straight from its bits, few rows read in place,
+// float16 widened as it is packed, else the default GEMM.
+func linearProduct(c, x []float32, w *Dense, rows, out, in int, beta float32) {
+	threads := numWorkers()
+	if 2*rows*out*in < 1<<18 {
+		threads = 1
+	}
 	if g := bf16Driver(w); g != nil && IsBF16(w) {
-		// The weight is packed straight from its bfloat16 storage.
-		threads := numWorkers()
-		if 2*rows*out*in < 1<<18 {
-			threads = 1
-		}
-		g.run(threads, false, true, rows, out, in, 1, F32(x), in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, g.nr), beta, c, out)
-		return dst
+		g.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, g.nr), beta, c, out)
+		return
 	}
 	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs {
 		switch {
 		case len(g.direct) > 0 && rows <= linearDirectRows:
-			linearDirect(g, c, F32(x), w, rows, out, in, beta)
-			return dst
+			linearDirect(g, c, x, w, rows, out, in, beta)
+			return
 		case IsHalf(w):
-			// The weight is widened as it is packed.
-			threads := numWorkers()
-			if 2*rows*out*in < 1<<18 {
-				threads = 1
-			}
-			g.run(threads, false, true, rows, out, in, 1, F32(x), in, nil, nil, 0, nil, halfTransB(HalfBits(w), in, g.nr), beta, c, out)
-			return dst
+			g.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, halfTransB(HalfBits(w), in, g.nr), beta, c, out)
+			return
 		}
 	}
 	wt, release := weightF32(w)
 	defer release()
-	Sgemm(false, true, rows, out, in, 1, F32(x), in, wt, in, beta, c, out)
-	return dst
+	Sgemm(false, true, rows, out, in, 1, x, in, wt, in, beta, c, out)
 }
 
 // MatMul multiplies op(a)·op(b) where op transposes the last two

@@ -89,8 +89,6 @@ func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv c
 // products m [ξ][O][len(tiles)] (s floats apart) into out [O,Ho,Wo].
 func winograd4Output(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32) {
 	ho, wo, nt := cv.ho, cv.wo, len(tiles)
-	var p [24]float32 // Aᵀ M, row-major 4×6
-	var y [16]float32
 	for oi := 0; oi < o; oi++ {
 		plane := out[oi*ho*wo : (oi+1)*ho*wo]
 		var bv float32
@@ -109,28 +107,7 @@ func winograd4Output(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, 
 				ti += 7
 				continue
 			}
-			x := m[oi*nt+ti:]
-			_ = x[35*s]
-			for j := 0; j < 6; j++ {
-				p[j], p[6+j], p[12+j], p[18+j] = at6(x[j*s], x[(6+j)*s], x[(12+j)*s], x[(18+j)*s], x[(24+j)*s], x[(30+j)*s])
-			}
-			for r := 0; r < 4; r++ {
-				q := p[r*6 : r*6+6 : r*6+6]
-				y0, y1, y2, y3 := at6(q[0], q[1], q[2], q[3], q[4], q[5])
-				y[r*4], y[r*4+1], y[r*4+2], y[r*4+3] = y0+bv, y1+bv, y2+bv, y3+bv
-			}
-			if yy+4 <= ho && xx+4 <= wo { // the whole 4×4 block is inside
-				for r := 0; r < 4; r++ {
-					i := (yy+r)*wo + xx
-					copy(plane[i:i+4:i+4], y[r*4:r*4+4])
-				}
-				continue
-			}
-			for r := 0; r < 4 && yy+r < ho; r++ {
-				for q := 0; q < 4 && xx+q < wo; q++ {
-					plane[(yy+r)*wo+xx+q] = y[r*4+q]
-				}
-			}
+			wino4OutputTile(plane, m[oi*nt+ti:], s, ho, wo, yy, xx, bv)
 		}
 	}
 }
@@ -156,6 +133,34 @@ func winograd4Kernels(dst []float32, panel, mr int, rows [][]float32, kb int) {
 			for xi := 0; xi < 36; xi++ {
 				d[xi*panel+i] = 0
 			}
+		}
+	}
+}
+
+// wino4OutputTile writes one tile's 4×4 output block, plus bv, at (yy, xx)
+// of plane (ho×wo, the parts inside it) from its 36 products x[ξ*s].
+func wino4OutputTile(plane, x []float32, s, ho, wo, yy, xx int, bv float32) {
+	var p [24]float32 // Aᵀ M, row-major 4×6
+	var y [16]float32
+	_ = x[35*s]
+	for j := 0; j < 6; j++ {
+		p[j], p[6+j], p[12+j], p[18+j] = at6(x[j*s], x[(6+j)*s], x[(12+j)*s], x[(18+j)*s], x[(24+j)*s], x[(30+j)*s])
+	}
+	for r := 0; r < 4; r++ {
+		q := p[r*6 : r*6+6 : r*6+6]
+		y0, y1, y2, y3 := at6(q[0], q[1], q[2], q[3], q[4], q[5])
+		y[r*4], y[r*4+1], y[r*4+2], y[r*4+3] = y0+bv, y1+bv, y2+bv, y3+bv
+	}
+	if yy+4 <= ho && xx+4 <= wo { // the whole 4×4 block is inside
+		for r := 0; r < 4; r++ {
+			i := (yy+r)*wo + xx
+			copy(plane[i:i+4:i+4], y[r*4:r*4+4])
+		}
+		return
+	}
+	for r := 0; r < 4 && yy+r < ho; r++ {
+		for q := 0; q < 4 && xx+q < wo; q++ {
+			plane[(yy+r)*wo+xx+q] = y[r*4+q]
 		}
 	}
 }
