@@ -413,11 +413,7 @@ func loadBlock(d []float32, n int, plane []float32, h, w, y0, x0 int) {
 func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32) {
 	ho, wo, nt := cv.ho, cv.wo, len(tiles)
 	for oi := 0; oi < o; oi++ {
-		plane := out[oi*ho*wo : (oi+1)*ho*wo]
-		var bv float32
-		if bias != nil {
-			bv = bias[oi]
-		}
+		plane, bv := outChannel(out, bias, oi, ho*wo)
 		for t, sp := range tiles {
 			x := m[oi*nt+t:]
 			_ = x[15*s]
@@ -442,6 +438,16 @@ func winogradOutput(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, b
 			putEdge(plane, ho, wo, y, xo, [4]float32{y00, y01, y10, y11})
 		}
 	}
+}
+
+// outChannel is output plane oi (p values) of out and its bias (0 with
+// none).
+func outChannel(out, bias []float32, oi, p int) ([]float32, float32) {
+	var bv float32
+	if bias != nil {
+		bv = bias[oi]
+	}
+	return out[oi*p : (oi+1)*p], bv
 }
 
 // putEdge writes the parts of a 2×2 output block at (y, x) that are inside

@@ -90,11 +90,7 @@ func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv c
 func winograd4Output(out, m []float32, s, o int, cv convGeom, tiles []tileSpan, bias []float32) {
 	ho, wo, nt := cv.ho, cv.wo, len(tiles)
 	for oi := 0; oi < o; oi++ {
-		plane := out[oi*ho*wo : (oi+1)*ho*wo]
-		var bv float32
-		if bias != nil {
-			bv = bias[oi]
-		}
+		plane, bv := outChannel(out, bias, oi, ho*wo)
 		for ti := 0; ti < len(tiles); ti++ {
 			sp := tiles[ti]
 			yy, xx := int(sp.y)+1, int(sp.x)+1
