@@ -10,7 +10,9 @@ import "sync/atomic"
 // convolutions that make up most of the autoencoders' and the UNet's work
 // it does 2.25× fewer multiply-adds; the transforms are additions only
 // (and halvings of the weights), so the result differs from the direct
-// product by rounding alone (about 1e-6 relative in float32).
+// product by rounding alone (about 1e-6 relative in float32). Large planes
+// take F(4×4, 3×3) instead (winograd4.go); both run through the drivers
+// below, byTiles for large planes and byRows for small ones.
 
 // winogradTiles is the number of output tiles one worker transforms and
 // multiplies at a time on a large plane: a multiple of every micro-kernel
@@ -133,8 +135,8 @@ func (wg *winograd) tiles() {
 func (wg *winograd) panel(m int) int { return roundUp(m, wg.g.mr)*wg.g.depth(wg.cv.c) + winogradSkew }
 
 // byTiles transforms all the weights once, then gives each worker chunks
-// of tiles: input transform, 16 products and output transform of a chunk
-// run back to back while it is in cache.
+// of tiles: input transform, products and output transform of a chunk run
+// back to back while it is in cache.
 func (wg *winograd) byTiles(out, src []float32) {
 	g, a, cv, o, c := wg.g, wg.a, wg.cv, wg.o, wg.cv.c
 	xis := a.xis()
@@ -178,7 +180,7 @@ func (wg *winograd) byTiles(out, src []float32) {
 // byRows runs one image of a small plane: the input of every tile is
 // transformed and packed once (by all workers), then each worker takes
 // blocks of output channels, transforming just their weights, and runs
-// their 16 products and output transform.
+// their products and output transform.
 func (wg *winograd) byRows(out, img []float32) {
 	g, a, cv, o, c, nt := wg.g, wg.a, wg.cv, wg.o, wg.cv.c, wg.nt
 	xis := a.xis()
