@@ -250,11 +250,7 @@ func (l vLayout) cursor(ci int) vCursor {
 func (c *vCursor) at() int { return c.base + c.lane }
 
 // next moves to the following tile.
-func (c *vCursor) next() {
-	if c.lane++; c.lane == c.nr {
-		c.lane, c.base = 0, c.base+c.sliver
-	}
-}
+func (c *vCursor) next() { c.skip(1) }
 
 // skip moves n tiles on, within the current sliver (lane+n ≤ nr).
 func (c *vCursor) skip(n int) {
