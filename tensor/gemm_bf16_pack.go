@@ -7,29 +7,6 @@ import "math"
 // weight exists), for a bfloat16 driver the widened values are paired
 // again, exactly, by blockedGemm.packB / prepackABF16.
 
-// bf16TransB returns a bPacker for op(B) = Wᵀ where W [n, k] holds
-// bfloat16 bits with leading dimension ldw (a Linear weight).
-func bf16TransB(w []uint16, ldw, nr int) bPacker {
-	return func(dst []float32, pc, jc, kb, nb, s0, s1 int) {
-		for s := s0; s < s1; s++ {
-			j := s * nr
-			nn := min(nr, nb-j)
-			d := dst[s*nr*kb : (s+1)*nr*kb]
-			for jj := 0; jj < nn; jj++ {
-				off := (jc+j+jj)*ldw + pc
-				for p, h := range w[off : off+kb] {
-					d[p*nr+jj] = math.Float32frombits(uint32(h) << 16)
-				}
-			}
-			for jj := nn; jj < nr; jj++ {
-				for p := 0; p < kb; p++ {
-					d[p*nr+jj] = 0
-				}
-			}
-		}
-	}
-}
-
 // widenSliverA writes rows [i0,i0+mm) and columns [pc,pc+kb) of a
 // bfloat16 matrix w (leading dimension ldw) as one mr-row sliver in the
 // float32 layout [p][mr]; rows past mm are zero.
@@ -76,12 +53,18 @@ func (g *blockedGemm) prepackABF16(dst []float32, m, k int, w []uint16, ldw int)
 	})
 }
 
-// halfTransB returns a bPacker for op(B) = Wᵀ where W [n, k] holds
-// float16 bits with leading dimension ldw (a Linear weight): each sliver's
-// rows are widened into an L1-sized buffer and interleaved from there, so
-// no float32 copy of the whole weight is written and read back.
-func halfTransB(w []uint16, ldw, nr int) bPacker {
-	widen := halfConverter()
+// bf16TransB returns a bPacker for op(B) = Wᵀ where W [n, k] holds
+// bfloat16 bits with leading dimension ldw (a Linear weight).
+func bf16TransB(w []uint16, ldw, nr int) bPacker { return widenTransB(w, ldw, nr, BF16ToFloat32) }
+
+// halfTransB is bf16TransB for float16 bits.
+func halfTransB(w []uint16, ldw, nr int) bPacker { return widenTransB(w, ldw, nr, halfConverter()) }
+
+// widenTransB returns a bPacker for op(B) = Wᵀ where W [n, k] holds 16-bit
+// values that widen converts: each sliver's rows are widened into an
+// L1-sized buffer and interleaved from there, so no float32 copy of the
+// whole weight is written and read back.
+func widenTransB(w []uint16, ldw, nr int, widen func([]float32, []uint16)) bPacker {
 	return func(dst []float32, pc, jc, kb, nb, s0, s1 int) {
 		tb := getScratch(nr * kb)
 		defer putScratch(tb)
