@@ -103,7 +103,7 @@ func Sigmoid(x *Dense) *Dense {
 func GEGLU(x *Dense) *Dense {
 	sh := Shape(x)
 	sh[len(sh)-1] /= 2
-	return GEGLUInto(New(sh...), x)
+	return GEGLUInto(Scratch(sh...), x)
 }
 
 // GEGLUInto computes GEGLU into dst ([..., H]) and returns dst.

@@ -13,7 +13,7 @@ var attnScoreFloats = 1 << 19
 // causal set, query i attends to keys 0..i (torch's is_causal).
 func Attention(q, k, v *Dense, heads int, scale float32, causal bool) *Dense {
 	qs := q.Shape()
-	return AttentionInto(New(qs...), q, k, v, heads, scale, causal)
+	return AttentionInto(Scratch(qs...), q, k, v, heads, scale, causal)
 }
 
 // AttentionInto computes Attention into dst ([B,Lq,heads*D], not

@@ -15,7 +15,7 @@ func Conv2D(x, w, b *Dense, stride, padding int) *Dense {
 	}
 	ho := (xs[2]+2*padding-ws[2])/stride + 1
 	wo := (xs[3]+2*padding-ws[3])/stride + 1
-	return Conv2DInto(New(xs[0], ws[0], ho, wo), x, w, b, stride, padding)
+	return Conv2DInto(Scratch(xs[0], ws[0], ho, wo), x, w, b, stride, padding)
 }
 
 // Conv2DInto computes Conv2D into dst ([N,O,Ho,Wo], not overlapping x) and

@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math/bits"
-	"sync"
 	"unsafe"
 )
 
@@ -101,24 +100,16 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// f32Pools hold scratch slices by power-of-two capacity class.
-var f32Pools [48]sync.Pool
-
-// getScratch returns a pooled scratch slice of length n (contents
-// undefined); give it back with putScratch.
+// getScratch returns a scratch slice of length n (contents undefined)
+// from the buffer pool, its capacity rounded up to a power of two so that
+// nearby lengths share buffers; give it back with putScratch.
 func getScratch(n int) *[]float32 {
-	cls := bits.Len(uint(max(n, 1) - 1))
-	if v, ok := f32Pools[cls].Get().(*[]float32); ok {
-		*v = (*v)[:n]
-		return v
-	}
-	s := make([]float32, n, 1<<cls)
-	return &s
+	b, _ := scratch.get(1 << bits.Len(uint(max(n, 1)-1)))
+	*b = (*b)[:n]
+	return b
 }
 
-func putScratch(p *[]float32) {
-	f32Pools[bits.Len(uint(cap(*p)-1))].Put(p)
-}
+func putScratch(p *[]float32) { scratch.put(p) }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 

@@ -12,7 +12,7 @@ func Linear(x, w, b *Dense) *Dense {
 		panic(fmt.Sprintf("tensor: linear of %v with weight %v", xs, ws))
 	}
 	xs[len(xs)-1] = ws[0]
-	return LinearInto(New(xs...), x, w, b)
+	return LinearInto(Scratch(xs...), x, w, b)
 }
 
 // LinearInto computes x·wᵀ + b into dst ([..., out], not overlapping x) and

@@ -9,7 +9,7 @@ import (
 // all trailing positions, then applies the per-channel affine gamma, beta
 // (either may be nil).
 func GroupNorm(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
-	return groupNorm(New(Shape(x)...), x, groups, gamma, beta, eps, false)
+	return groupNorm(Scratch(Shape(x)...), x, groups, gamma, beta, eps, false)
 }
 
 // GroupNormInto computes GroupNorm into dst (same shape as x; may be x
@@ -21,7 +21,7 @@ func GroupNormInto(dst, x *Dense, groups int, gamma, beta *Dense, eps float32) *
 // GroupNormSiLU is SiLU(GroupNorm(x)) in one pass over the output, the
 // normalisation+activation pair that opens every ResNet block.
 func GroupNormSiLU(x *Dense, groups int, gamma, beta *Dense, eps float32) *Dense {
-	return groupNorm(New(Shape(x)...), x, groups, gamma, beta, eps, true)
+	return groupNorm(Scratch(Shape(x)...), x, groups, gamma, beta, eps, true)
 }
 
 // GroupNormSiLUInto computes GroupNormSiLU into dst (same shape as x; may
@@ -108,7 +108,7 @@ func momentsGo(v []float32, c float64) (sum, sq float64) {
 // LayerNorm normalises x over its last dimension and applies gamma, beta
 // (either may be nil).
 func LayerNorm(x *Dense, gamma, beta *Dense, eps float32) *Dense {
-	return LayerNormInto(New(Shape(x)...), x, gamma, beta, eps)
+	return LayerNormInto(Scratch(Shape(x)...), x, gamma, beta, eps)
 }
 
 // LayerNormInto computes LayerNorm into dst (same shape as x; may be x

@@ -250,7 +250,7 @@ func broadcastOp(a, b *Dense, op byte) *Dense {
 	if err != nil {
 		panic(err.Error())
 	}
-	res := New(out...)
+	res := Scratch(out...)
 	broadcastApply(F32(res), out, F32(a), as, F32(b), bs, op)
 	return res
 }

@@ -27,7 +27,7 @@ func Permute(x *Dense, perm ...int) *Dense {
 		out[i] = in[p]
 		str[i] = inStr[p]
 	}
-	res := New(out...)
+	res := Scratch(out...)
 	dst, src := F32(res), F32(x)
 	if nd == 0 || len(dst) == 0 {
 		copy(dst, src)
@@ -148,7 +148,7 @@ func Concat(dim int, xs ...*Dense) *Dense {
 	}
 	outer := numel(first[:dim])
 	inner := numel(first[dim+1:])
-	res := New(out...)
+	res := Scratch(out...)
 	dst := F32(res)
 	rowLen := out[dim] * inner
 	offs := make([]int, len(xs)+1)
@@ -203,7 +203,7 @@ func Narrow(x *Dense, dim, start, length int) *Dense {
 	inner := numel(sh[dim+1:])
 	out := append([]int(nil), sh...)
 	out[dim] = length
-	res := New(out...)
+	res := Scratch(out...)
 	dst, src := F32(res), F32(x)
 	w := length * inner
 	for o := 0; o < outer; o++ {
@@ -221,7 +221,7 @@ func UpsampleNearest2x(x *Dense) *Dense {
 	}
 	h, w := sh[2], sh[3]
 	planes := sh[0] * sh[1]
-	res := New(sh[0], sh[1], 2*h, 2*w)
+	res := Scratch(sh[0], sh[1], 2*h, 2*w)
 	dst, src := F32(res), F32(x)
 	parallelRange(planes, 8, func(lo, hi int) {
 		for p := lo; p < hi; p++ {

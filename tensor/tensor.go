@@ -12,11 +12,11 @@ type Dense = gt.Dense
 
 // New returns a zeroed float32 tensor of the given shape.
 func New(shape ...int) *Dense {
-	n := 1
-	for _, s := range shape {
-		n *= s
+	b, fresh := scratch.get(numel(shape))
+	if !fresh {
+		clear(*b)
 	}
-	return FromSlice(make([]float32, n), shape...)
+	return FromSlice(*b, shape...)
 }
 
 // FromSlice wraps data (without copying) in a tensor of the given shape.

@@ -73,37 +73,60 @@ func (a *Attention) Forward(x, context *tensor.Dense) *tensor.Dense {
 	residual := x
 	s := x.Shape()
 	spatial := len(s) == 4
-	h := x
-	if a.GroupNorm != nil {
-		// Group norm over channels is the same on [B, C, H, W] and on the
-		// [B, C, H*W] view diffusers normalises.
-		if spatial {
-			h = a.GroupNorm.Forward(h)
-		} else {
-			h = tensor.Permute(a.GroupNorm.Forward(tensor.Permute(h, 0, 2, 1)), 0, 2, 1) // [B, L, QueryDim]
-		}
-	}
-	if spatial {
-		h = tensor.Permute(tensor.Reshape(h, s[0], s[1], s[2]*s[3]), 0, 2, 1) // [B, H*W, QueryDim]
-	}
+	h := a.tokens(x)      // [B, L, QueryDim]
 	q := a.ToQ.Forward(h) // [B, L, heads*dim_head]
 	if context == nil {
 		context = h
 	}
 	k := a.ToK.Forward(context) // [B, Lk, heads*dim_head]
 	v := a.ToV.Forward(context) // [B, Lk, heads*dim_head]
+	if h != x {
+		tensor.Recycle(h)
+	}
 	scale := float32(1 / math.Sqrt(float64(a.Cfg.DimHead)))
 	o := tensor.Attention(q, k, v, a.Cfg.Heads, scale, false) // [B, L, heads*dim_head]
-	q, k, v, h = nil, nil, nil, nil
-	o = a.ToOut.Forward(o) // [B, L, OutDim]
+	tensor.Recycle(q, k, v)
+	out := a.ToOut.Forward(o) // [B, L, OutDim]
+	tensor.Recycle(o)
 	if spatial {
-		o = tensor.Reshape(tensor.Permute(o, 0, 2, 1), s[0], a.Cfg.OutDim, s[2], s[3]) // [B, OutDim, H, W]
+		t := out
+		out = tensor.Reshape(tensor.Permute(t, 0, 2, 1), s[0], a.Cfg.OutDim, s[2], s[3]) // [B, OutDim, H, W]
+		tensor.Recycle(t)
 	}
 	if a.Cfg.ResidualConnection {
-		tensor.AddInPlace(o, residual)
+		tensor.AddInPlace(out, residual)
 	}
 	if a.Cfg.RescaleOutputFactor != 1 {
-		divInPlace(o, a.Cfg.RescaleOutputFactor)
+		divInPlace(out, a.Cfg.RescaleOutputFactor)
 	}
-	return o
+	return out
+}
+
+// tokens returns the attention's input as tokens [B, L, QueryDim]: x itself
+// for tokens without a group norm, else a new tensor (x group-normalised
+// over channels and, for spatial x [B, C, H, W], flattened to tokens).
+func (a *Attention) tokens(x *tensor.Dense) *tensor.Dense {
+	s := x.Shape()
+	if len(s) == 4 {
+		h := x
+		if a.GroupNorm != nil {
+			// Group norm over channels is the same on [B, C, H, W] and on the
+			// [B, C, H*W] view diffusers normalises.
+			h = a.GroupNorm.Forward(x)
+		}
+		t := tensor.Permute(tensor.Reshape(h, s[0], s[1], s[2]*s[3]), 0, 2, 1) // [B, H*W, QueryDim]
+		if h != x {
+			tensor.Recycle(h)
+		}
+		return t
+	}
+	if a.GroupNorm == nil {
+		return x
+	}
+	c := tensor.Permute(x, 0, 2, 1) // [B, QueryDim, L]
+	n := a.GroupNorm.Forward(c)
+	tensor.Recycle(c)
+	t := tensor.Permute(n, 0, 2, 1) // [B, L, QueryDim]
+	tensor.Recycle(n)
+	return t
 }

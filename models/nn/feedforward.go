@@ -58,10 +58,13 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 	}
 	projW := f.Proj.Out
 	chunk := min(rows, max(ffMinRows, ffChunkFloats/projW))
-	projBuf := make([]float32, chunk*projW)
+	projT := tensor.Scratch(chunk * projW)
+	projBuf := tensor.F32(projT)
+	var actT *tensor.Dense
 	var actBuf []float32
 	if f.Activation == "geglu" {
-		actBuf = make([]float32, chunk*f.Inner)
+		actT = tensor.Scratch(chunk * f.Inner)
+		actBuf = tensor.F32(actT)
 	}
 	xd, od := tensor.F32(x), tensor.F32(out)
 	for r0 := 0; r0 < rows; r0 += chunk {
@@ -79,6 +82,10 @@ func (f *FeedForward) Forward(x *tensor.Dense) *tensor.Dense {
 		}
 		y := tensor.LinearInto(tensor.FromSlice(od[r0*f.OutDim:(r0+n)*f.OutDim], n, f.OutDim), h, f.Out.Weight, f.Out.Bias)
 		addAdapters(f.Out.Adapters, y, h)
+		if f.Activation != "geglu" {
+			tensor.Recycle(h) // the GELU's own output
+		}
 	}
+	tensor.Recycle(projT, actT)
 	return out
 }

@@ -66,19 +66,22 @@ func NewResnetBlock2D(c ResnetConfig) *ResnetBlock2D {
 // Forward runs the block on x [N, In, H, W]; temb [N, TembChannels] may be
 // nil (it is ignored when the block has no time_emb_proj).
 func (r *ResnetBlock2D) Forward(x, temb *tensor.Dense) *tensor.Dense {
-	h := tensor.SiLUInPlace(r.Norm1.Forward(x))
-	h = r.Conv1.Forward(h) // [N, Out, H, W]
+	n := tensor.SiLUInPlace(r.Norm1.Forward(x))
+	h := tensor.Replace(n, r.Conv1.Forward(n)) // [N, Out, H, W]
 	if temb != nil && r.TimeEmbProj != nil {
 		t := r.TimeEmbProj.Forward(tensor.SiLU(temb)) // [N, Out]
 		n := t.Shape()[0]
 		tensor.AddInPlace(h, tensor.Reshape(t, n, r.Cfg.Out, 1, 1)) // broadcast over [N, Out, H, W]
 	}
-	h = tensor.SiLUInPlace(r.Norm2.Forward(h))
-	h = r.Conv2.Forward(h)
+	n = tensor.Replace(h, tensor.SiLUInPlace(r.Norm2.Forward(h)))
+	h = tensor.Replace(n, r.Conv2.Forward(n))
 	if r.ConvShortcut != nil {
-		x = r.ConvShortcut.Forward(x) // [N, Out, H, W]
+		s := r.ConvShortcut.Forward(x) // [N, Out, H, W]
+		tensor.AddInPlace(h, s)
+		tensor.Recycle(s)
+	} else {
+		tensor.AddInPlace(h, x)
 	}
-	tensor.AddInPlace(h, x)
 	if r.Cfg.OutputScaleFactor != 1 {
 		divInPlace(h, r.Cfg.OutputScaleFactor)
 	}

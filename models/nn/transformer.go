@@ -92,11 +92,19 @@ func (b *BasicTransformerBlock) Forward(x, context *tensor.Dense) *tensor.Dense 
 	if b.OnlyCrossAttention {
 		c1 = context
 	}
-	x = tensor.AddInPlace(b.Attn1.Forward(b.Norm1.Forward(x), c1), x)
+	n := b.Norm1.Forward(x)
+	h := tensor.AddInPlace(b.Attn1.Forward(n, c1), x) // new: x stays the caller's
+	tensor.Recycle(n)
 	if b.Attn2 != nil {
-		x = tensor.AddInPlace(b.Attn2.Forward(b.Norm2.Forward(x), context), x)
+		n = b.Norm2.Forward(h)
+		h2 := tensor.AddInPlace(b.Attn2.Forward(n, context), h)
+		tensor.Recycle(n, h)
+		h = h2
 	}
-	return tensor.AddInPlace(b.FF.Forward(b.Norm3.Forward(x)), x)
+	n = b.Norm3.Forward(h)
+	out := tensor.AddInPlace(b.FF.Forward(n), h)
+	tensor.Recycle(n, h)
+	return out
 }
 
 // Transformer2DModel is diffusers' Transformer2DModel for continuous
@@ -148,23 +156,24 @@ func (t *Transformer2DModel) Forward(x, context *tensor.Dense) *tensor.Dense {
 	s := x.Shape()
 	n, hh, ww := s[0], s[2], s[3]
 	inner := t.Cfg.Heads * t.Cfg.DimHead
+	// Every h below is this function's own, given back once replaced.
 	h := t.Norm.Forward(x)
 	if t.ProjInConv != nil {
-		h = t.ProjInConv.Forward(h)                                        // [N, inner, H, W]
-		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, inner) // [N, H*W, inner]
+		h = tensor.Replace(h, t.ProjInConv.Forward(h))                                        // [N, inner, H, W]
+		h = tensor.Replace(h, tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, inner)) // [N, H*W, inner]
 	} else {
-		h = tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, s[1]) // [N, H*W, InChannels]
-		h = t.ProjInLin.Forward(h)                                        // [N, H*W, inner]
+		h = tensor.Replace(h, tensor.Reshape(tensor.Permute(h, 0, 2, 3, 1), n, hh*ww, s[1])) // [N, H*W, InChannels]
+		h = tensor.Replace(h, t.ProjInLin.Forward(h))                                        // [N, H*W, inner]
 	}
 	for _, b := range t.Blocks {
-		h = b.Forward(h, context) // [N, H*W, inner]
+		h = tensor.Replace(h, b.Forward(h, context)) // [N, H*W, inner]
 	}
 	if t.ProjOutLin != nil {
-		h = t.ProjOutLin.Forward(h)                                                     // [N, H*W, OutChannels]
-		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, t.Cfg.OutChannels), 0, 3, 1, 2) // [N, OutChannels, H, W]
+		h = tensor.Replace(h, t.ProjOutLin.Forward(h))                                                     // [N, H*W, OutChannels]
+		h = tensor.Replace(h, tensor.Permute(tensor.Reshape(h, n, hh, ww, t.Cfg.OutChannels), 0, 3, 1, 2)) // [N, OutChannels, H, W]
 	} else {
-		h = tensor.Permute(tensor.Reshape(h, n, hh, ww, inner), 0, 3, 1, 2) // [N, inner, H, W]
-		h = t.ProjOutCnv.Forward(h)                                         // [N, OutChannels, H, W]
+		h = tensor.Replace(h, tensor.Permute(tensor.Reshape(h, n, hh, ww, inner), 0, 3, 1, 2)) // [N, inner, H, W]
+		h = tensor.Replace(h, t.ProjOutCnv.Forward(h))                                         // [N, OutChannels, H, W]
 	}
 	return tensor.AddInPlace(h, x)
 }

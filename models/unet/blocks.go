@@ -156,11 +156,14 @@ func newMidBlockCrossAttn(a blockArgs) (*MidBlock, error) {
 }
 
 // forwardDown runs a down block and appends its skip outputs to skips.
+// Every output is a skip, kept until the up blocks consume it; a resnet's
+// output followed by an attention is given back once the attention has
+// read it.
 func (b *Block) forwardDown(h, temb, ctx *tensor.Dense, skips []*tensor.Dense) (*tensor.Dense, []*tensor.Dense) {
 	for i, r := range b.Resnets {
 		h = r.Forward(h, temb) // [N, out, H, W]
 		if b.Attentions != nil {
-			h = b.Attentions[i].Forward(h, ctx)
+			h = tensor.Replace(h, b.Attentions[i].Forward(h, ctx))
 		}
 		skips = append(skips, h)
 	}
@@ -172,29 +175,32 @@ func (b *Block) forwardDown(h, temb, ctx *tensor.Dense, skips []*tensor.Dense) (
 }
 
 // forwardUp runs an up block, consuming its skip inputs from the end of
-// skips; oh, ow is the size to upsample to (0: twice the input size).
+// skips; oh, ow is the size to upsample to (0: twice the input size). h and
+// the skips are given back to the buffer pool as they are consumed.
 func (b *Block) forwardUp(h, temb, ctx *tensor.Dense, skips []*tensor.Dense, oh, ow int) (*tensor.Dense, []*tensor.Dense) {
 	for i, r := range b.Resnets {
 		s := skips[len(skips)-1]
 		skips[len(skips)-1] = nil
 		skips = skips[:len(skips)-1]
-		h = tensor.Concat(1, h, s) // [N, C + C_skip, H, W]
-		h = r.Forward(h, temb)     // [N, out, H, W]
+		h = tensor.Replace(h, tensor.Concat(1, h, s)) // [N, C + C_skip, H, W]
+		tensor.Recycle(s)
+		h = tensor.Replace(h, r.Forward(h, temb)) // [N, out, H, W]
 		if b.Attentions != nil {
-			h = b.Attentions[i].Forward(h, ctx)
+			h = tensor.Replace(h, b.Attentions[i].Forward(h, ctx))
 		}
 	}
 	for _, u := range b.Upsamplers {
-		h = u.Forward(h, oh, ow) // [N, out, oh, ow] (2H, 2W when oh, ow are 0)
+		h = tensor.Replace(h, u.Forward(h, oh, ow)) // [N, out, oh, ow] (2H, 2W when oh, ow are 0)
 	}
 	return h, skips
 }
 
+// forward runs the mid block on h (a skip, left as it is).
 func (m *MidBlock) forward(h, temb, ctx *tensor.Dense) *tensor.Dense {
 	h = m.Resnets[0].Forward(h, temb)
 	for i, a := range m.Attentions {
-		h = a.Forward(h, ctx)
-		h = m.Resnets[i+1].Forward(h, temb)
+		h = tensor.Replace(h, a.Forward(h, ctx))
+		h = tensor.Replace(h, m.Resnets[i+1].Forward(h, temb))
 	}
 	return h
 }

@@ -118,8 +118,10 @@ func (m *Model) Forward(ctx context.Context, sample *tensor.Dense, timestep []fl
 	if err != nil {
 		return nil, err
 	}
-	h = tensor.SiLUInPlace(m.ConvNormOut.Forward(h))
-	return m.ConvOut.Forward(h), nil // [N, out_channels, H, W]
+	h = tensor.Replace(h, tensor.SiLUInPlace(m.ConvNormOut.Forward(h)))
+	out = m.ConvOut.Forward(h) // [N, out_channels, H, W]
+	tensor.Recycle(h)
+	return out, nil
 }
 
 // embed returns the time embedding [nb, time_embed_dim] of the timesteps

@@ -33,13 +33,24 @@ func newResnets(in, out, layers, groups int) []*nn.ResnetBlock2D {
 
 // runResnets runs the resnets in turn, checking ctx before each.
 func runResnets(ctx context.Context, rs []*nn.ResnetBlock2D, x *tensor.Dense) (*tensor.Dense, error) {
+	in := x
 	for _, r := range rs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		x = r.Forward(x, nil) // [N, out, H, W]
+		x = next(in, x, r.Forward(x, nil)) // [N, out, H, W]
 	}
 	return x, nil
+}
+
+// next returns y, computed from x, and gives x back to the buffer pool
+// unless it is in, the input its caller does not own. Blocks leave their
+// input as it is; the chain of intermediates inside them is theirs.
+func next(in, x, y *tensor.Dense) *tensor.Dense {
+	if x == in {
+		return y
+	}
+	return tensor.Replace(x, y)
 }
 
 func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEncoderBlock2D {
@@ -50,12 +61,12 @@ func newDownEncoderBlock2D(in, out, layers, groups int, downsample bool) *DownEn
 	return b
 }
 
-func (b *DownEncoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	x, err := runResnets(ctx, b.Resnets, x)
+func (b *DownEncoderBlock2D) forward(ctx context.Context, in *tensor.Dense) (*tensor.Dense, error) {
+	x, err := runResnets(ctx, b.Resnets, in)
 	if err != nil || b.Downsampler == nil {
 		return x, err
 	}
-	return b.Downsampler.Forward(x), nil // [N, out, ceil(H/2), ceil(W/2)]
+	return next(in, x, b.Downsampler.Forward(x)), nil // [N, out, ceil(H/2), ceil(W/2)]
 }
 
 // UpDecoderBlock2D is diffusers' UpDecoderBlock2D: resnets without time
@@ -73,8 +84,8 @@ func newUpDecoderBlock2D(in, out, layers, groups int, upsample bool) *UpDecoderB
 	return b
 }
 
-func (b *UpDecoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	x, err := runResnets(ctx, b.Resnets, x)
+func (b *UpDecoderBlock2D) forward(ctx context.Context, in *tensor.Dense) (*tensor.Dense, error) {
+	x, err := runResnets(ctx, b.Resnets, in)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +93,7 @@ func (b *UpDecoderBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tenso
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		x = b.Upsampler.Forward(x, 0, 0)
+		x = next(in, x, b.Upsampler.Forward(x, 0, 0))
 	}
 	return x, nil
 }
@@ -119,19 +130,19 @@ func newMidBlock2D(ch, groups int, addAttention bool) *MidBlock2D {
 	return m
 }
 
-func (m *MidBlock2D) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
-	x = m.Resnets[0].Forward(x, nil)
+func (m *MidBlock2D) forward(ctx context.Context, in *tensor.Dense) (*tensor.Dense, error) {
+	x := m.Resnets[0].Forward(in, nil)
 	for i, r := range m.Resnets[1:] {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if i < len(m.Attentions) {
-			x = m.Attentions[i].Forward(x, nil)
+			x = tensor.Replace(x, m.Attentions[i].Forward(x, nil))
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		x = r.Forward(x, nil)
+		x = tensor.Replace(x, r.Forward(x, nil))
 	}
 	return x, nil
 }

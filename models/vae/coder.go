@@ -36,25 +36,37 @@ func newEncoder(c Config) *Encoder {
 	return e
 }
 
+// forward encodes x (left as it is); each intermediate goes back to the
+// buffer pool once the next stage has read it.
 func (e *Encoder) forward(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
 	x = e.ConvIn.Forward(x) // [N, block_out_channels[0], H, W]
-	var err error
 	for _, b := range e.DownBlocks {
-		if x, err = b.forward(ctx, x); err != nil { // [N, C_i, H/2^(i+1), W/2^(i+1)], the last block not halving
+		y, err := b.forward(ctx, x) // [N, C_i, H/2^(i+1), W/2^(i+1)], the last block not halving
+		if err != nil {
 			return nil, err
 		}
+		x = tensor.Replace(x, y)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if x, err = e.MidBlock.forward(ctx, x); err != nil {
+	return e.finish(ctx, x)
+}
+
+// finish runs the mid block, the output norm and convolution.
+func (e *Encoder) finish(ctx context.Context, x *tensor.Dense) (*tensor.Dense, error) {
+	y, err := e.MidBlock.forward(ctx, x)
+	if err != nil {
 		return nil, err
 	}
+	x = tensor.Replace(x, y)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	x = tensor.SiLUInPlace(e.ConvNormOut.Forward(x))
-	return e.ConvOut.Forward(x), nil // [N, 2*latent_channels, H/f, W/f]: mean and logvar
+	x = tensor.Replace(x, tensor.SiLUInPlace(e.ConvNormOut.Forward(x)))
+	out := e.ConvOut.Forward(x) // [N, 2*latent_channels, H/f, W/f]: mean and logvar
+	tensor.Recycle(x)
+	return out, nil
 }
 
 // Decoder is diffusers' VAE Decoder: latent [N, latent, h, w] to image
@@ -87,26 +99,33 @@ func newDecoder(c Config) *Decoder {
 	return d
 }
 
+// forward decodes z (left as it is); each intermediate goes back to the
+// buffer pool once the next stage has read it.
 func (d *Decoder) forward(ctx context.Context, z *tensor.Dense) (*tensor.Dense, error) {
 	x := d.ConvIn.Forward(z) // [N, block_out_channels[-1], h, w]
-	var err error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if x, err = d.MidBlock.forward(ctx, x); err != nil {
+	y, err := d.MidBlock.forward(ctx, x)
+	if err != nil {
 		return nil, err
 	}
+	x = tensor.Replace(x, y)
 	for _, b := range d.UpBlocks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if x, err = b.forward(ctx, x); err != nil { // [N, C_i, 2h, 2w] (the last block keeps the size)
+		y, err := b.forward(ctx, x) // [N, C_i, 2h, 2w] (the last block keeps the size)
+		if err != nil {
 			return nil, err
 		}
+		x = tensor.Replace(x, y)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	x = tensor.SiLUInPlace(d.ConvNormOut.Forward(x))
-	return d.ConvOut.Forward(x), nil // [N, out_channels, h*f, w*f]
+	x = tensor.Replace(x, tensor.SiLUInPlace(d.ConvNormOut.Forward(x)))
+	out := d.ConvOut.Forward(x) // [N, out_channels, h*f, w*f]
+	tensor.Recycle(x)
+	return out, nil
 }

@@ -44,12 +44,16 @@ func newTinyBlock(in, out int, act string) *TinyBlock {
 
 func (b *TinyBlock) forward(x *tensor.Dense) *tensor.Dense {
 	h := activate(b.Conv[0].Forward(x), b.act)
-	h = activate(b.Conv[2].Forward(h), b.act)
-	h = b.Conv[4].Forward(h)
+	h = tensor.Replace(h, activate(b.Conv[2].Forward(h), b.act))
+	h = tensor.Replace(h, b.Conv[4].Forward(h))
 	if b.Skip != nil {
-		x = b.Skip.Forward(x)
+		s := b.Skip.Forward(x)
+		tensor.AddInPlace(h, s)
+		tensor.Recycle(s)
+	} else {
+		tensor.AddInPlace(h, x)
 	}
-	return tensor.ReLUInPlace(tensor.AddInPlace(h, x))
+	return tensor.ReLUInPlace(h)
 }
 
 func activate(x *tensor.Dense, act string) *tensor.Dense {
@@ -69,21 +73,32 @@ type tinyLayer struct {
 	upsample bool
 }
 
+// runLayers runs layers on x (left unchanged), giving each intermediate
+// back to the buffer pool once the next layer has consumed it.
 func runLayers(ctx context.Context, layers []*tinyLayer, x *tensor.Dense, act string) (*tensor.Dense, error) {
+	in := x
 	for _, l := range layers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		var y *tensor.Dense
 		switch {
 		case l.Conv != nil:
-			x = l.Conv.Forward(x)
+			y = l.Conv.Forward(x)
 		case l.Block != nil:
-			x = l.Block.forward(x)
+			y = l.Block.forward(x)
 		case l.upsample:
-			x = tensor.UpsampleNearest2x(x)
+			y = tensor.UpsampleNearest2x(x)
 		case l.act:
-			x = activate(x, act)
+			if x == in {
+				x = tensor.Clone(x)
+			}
+			y = activate(x, act)
 		}
+		if x != in {
+			y = tensor.Replace(x, y)
+		}
+		x = y
 	}
 	return x, nil
 }
@@ -194,7 +209,9 @@ func (v *AutoencoderTiny) Encode(ctx context.Context, x *tensor.Dense) (*tensor.
 	}
 	// [-1, 1] -> [0, 1], the TAESD convention
 	h := tensor.Scale(tensor.AddScalar(x, 1), 0.5)
-	return runLayers(ctx, v.Encoder.Layers, h, v.cfg.ActFn)
+	z, err := runLayers(ctx, v.Encoder.Layers, h, v.cfg.ActFn)
+	tensor.Recycle(h)
+	return z, err
 }
 
 // Decode maps latents z [N, latent_channels, h, w] (already divided by the
@@ -210,6 +227,7 @@ func (v *AutoencoderTiny) Decode(ctx context.Context, z *tensor.Dense) (*tensor.
 		d[i] = float32(math.Tanh(float64(x/3))) * 3
 	}
 	out, err := runLayers(ctx, v.Decoder.Layers, h, v.cfg.ActFn)
+	tensor.Recycle(h)
 	if err != nil {
 		return nil, err
 	}
