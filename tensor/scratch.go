@@ -14,8 +14,8 @@ import (
 // over it, drops the buffers of the length used least recently.
 
 // DefaultScratchLimit is the pool's initial limit: enough for the
-// intermediates of an SDXL UNet block at 1024×1024.
-const DefaultScratchLimit = 1 << 30
+// intermediates of a UNet block at 1024×1024.
+const DefaultScratchLimit = 512 << 20
 
 var scratch = bufferPool{limit: DefaultScratchLimit, free: map[int]*bufferList{}}
 

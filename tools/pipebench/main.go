@@ -33,7 +33,9 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.StringVar(&outPNG, "out", "", "save the image as PNG (same prompt and seed as bench_pipeline.py out=PATH)")
 	winograd := flag.Bool("winograd", true, "Winograd 3×3 convolutions (false: the direct product, tensor.SetWinograd)")
+	scratchMiB := flag.Int64("scratch", tensor.DefaultScratchLimit>>20, "MiB of intermediate buffers kept for reuse (tensor.SetScratchLimit; 0: none)")
 	flag.Parse()
+	tensor.SetScratchLimit(*scratchMiB << 20)
 	tensor.SetWinograd(*winograd)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
