@@ -21,10 +21,23 @@
 //     MulInPlace, Scale, ScaleInPlace, AddScalar;
 //   - TimestepEmbedding (diffusers' get_timestep_embedding in float32).
 //
-// Results are freshly allocated unless a function's name ends in InPlace or
-// Into. Shape mismatches are programming errors and panic with a message.
-// Operations run in parallel over GOMAXPROCS goroutines; scratch buffers
-// (packed panels, score blocks) come from size-class pools.
+// Results are new tensors unless a function's name ends in InPlace or Into.
+// Shape mismatches are programming errors and panic with a message.
+// Operations run in parallel over GOMAXPROCS goroutines.
+//
+// # Memory
+//
+// A forward pass allocates and drops gigabytes of activations per image;
+// fresh memory costs a page fault and the kernel's zeroing per 4 KiB page,
+// and the Go runtime hands freed heap back to the OS between collections.
+// So results, intermediates and scratch buffers (packed panels, score
+// blocks) come from a buffer pool that collections do not empty: New
+// clears what it takes, Scratch hands a buffer out as it is (for results
+// the caller writes in full), and Recycle and Replace give buffers back
+// once their owner is done with them. The models give their intermediates
+// back; a tensor nobody recycles is simply garbage collected. The pool
+// keeps at most SetScratchLimit bytes (DefaultScratchLimit), dropping the
+// least recently used sizes first.
 //
 // # GEMM
 //

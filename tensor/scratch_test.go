@@ -44,6 +44,11 @@ func TestScratchReusesRecycledBuffers(t *testing.T) {
 			require.Zerof(t, v, "New clears a recycled buffer (element %d)", i)
 		}
 
+		d := Scratch(2048)
+		Recycle(d, Reshape(d, 2, 1024)) // the same buffer twice, through a view
+		require.EqualValues(t, 4*2048, scratch.bytes, "a buffer given back twice is kept once")
+		require.NotSame(t, &F32(Scratch(2048))[0], &F32(Scratch(2048))[0])
+
 		small := Scratch(minPooled - 1)
 		ps := &F32(small)[0]
 		Recycle(small)
