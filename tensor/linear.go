@@ -28,42 +28,46 @@ func LinearInto(dst, x, w, b *Dense) *Dense {
 	if len(c) != rows*out {
 		panic(fmt.Sprintf("tensor: linear output %v for %d×%d", dst.Shape(), rows, out))
 	}
-	beta := float32(0)
+	var bias []float32
 	if b != nil {
-		bias := F32(b)
-		if len(bias) != out {
+		if bias = F32(b); len(bias) != out {
 			panic(fmt.Sprintf("tensor: linear bias %v for %d outputs", b.Shape(), out))
 		}
+	}
+	linearProduct(c, F32(x), w, bias, rows, out, in)
+	return dst
+}
+
+// linearProduct computes c = x·wᵀ + bias (bias may be nil) for the
+// weight's storage and shape: bfloat16 packed straight from its bits, few
+// rows read in place, float16 widened as it is packed, else the default
+// GEMM.
+func linearProduct(c, x []float32, w *Dense, bias []float32, rows, out, in int) {
+	threads := numWorkers()
+	if 2*rows*out*in < 1<<18 {
+		threads = 1
+	}
+	bg := bf16Driver(w)
+	bf16 := bg != nil && IsBF16(w)
+	g, blocked := DefaultGemm().(*blockedGemm)
+	if !bf16 && blocked && !g.pairs && len(g.direct) > 0 && rows <= linearDirectRows {
+		linearDirect(g, c, x, w, bias, rows, out, in)
+		return
+	}
+	beta := float32(0)
+	if bias != nil {
 		for r := 0; r < rows; r++ {
 			copy(c[r*out:(r+1)*out], bias)
 		}
 		beta = 1
 	}
-	linearProduct(c, F32(x), w, rows, out, in, beta)
-	return dst
-}
-
-// linearProduct computes c = beta·c + x·wᵀ for the weight's storage and
-// shape: bfloat16 packed straight from its bits, few rows read in place,
-// float16 widened as it is packed, else the default GEMM.
-func linearProduct(c, x []float32, w *Dense, rows, out, in int, beta float32) {
-	threads := numWorkers()
-	if 2*rows*out*in < 1<<18 {
-		threads = 1
-	}
-	if g := bf16Driver(w); g != nil && IsBF16(w) {
-		g.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, g.nr), beta, c, out)
+	if bf16 {
+		bg.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, bf16TransB(BF16Bits(w), in, bg.nr), beta, c, out)
 		return
 	}
-	if g, ok := DefaultGemm().(*blockedGemm); ok && !g.pairs {
-		switch {
-		case len(g.direct) > 0 && rows <= linearDirectRows:
-			linearDirect(g, c, x, w, rows, out, in, beta)
-			return
-		case IsHalf(w):
-			g.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, halfTransB(HalfBits(w), in, g.nr), beta, c, out)
-			return
-		}
+	if blocked && !g.pairs && IsHalf(w) {
+		g.run(threads, false, true, rows, out, in, 1, x, in, nil, nil, 0, nil, halfTransB(HalfBits(w), in, g.nr), beta, c, out)
+		return
 	}
 	wt, release := weightF32(w)
 	defer release()

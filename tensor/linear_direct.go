@@ -9,23 +9,27 @@ package tensor
 // slower at 512.
 const linearDirectRows = 160
 
-// linearDirect computes c [rows, out] = beta·c + x [rows, in]·wᵀ with the
-// weight w [out, in] as the unpacked A of Cᵀ = w·xᵀ: x is packed (it is
-// small), the weight is read where it lies, a block of its rows per task.
+// linearDirect computes c [rows, out] = x [rows, in]·wᵀ + bias (bias may
+// be nil) with the weight w [out, in] as the unpacked A of Cᵀ = w·xᵀ: x is
+// packed (it is small), the weight is read where it lies, a block of its
+// rows per task, each output starting from its bias.
 // Each element accumulates its K blocks in the order the packed product
 // does, onto the same starting value, so the results are the same bits.
 // A float16 weight is widened a tile at a time, where it is used.
-func linearDirect(g *blockedGemm, c, x []float32, w *Dense, rows, out, in int, beta float32) {
+func linearDirect(g *blockedGemm, c, x []float32, w *Dense, bias []float32, rows, out, in int) {
 	src, release := weightSourceOf(w)
 	defer release()
 	xp := getScratch(g.packedSize(rows, in))
 	defer putScratch(xp)
 	g.prepackB(*xp, true, rows, in, x, in)
 	weightRows(g, *xp, src, out, rows, in, func(o0, o1 int, ct []float32, ldt int) {
+		if bias == nil {
+			return
+		}
 		for o := o0; o < o1; o++ {
-			row := ct[(o-o0)*ldt : (o-o0+1)*ldt]
-			for r := range rows {
-				row[r] = beta * c[r*out+o] // beta is 0 or 1: exact
+			row := ct[(o-o0)*ldt : (o-o0)*ldt+rows]
+			for r := range row {
+				row[r] = bias[o]
 			}
 		}
 	}, func(o0, o1 int, ct []float32, ldt int) {
