@@ -39,7 +39,7 @@ func mapUnary(dst, src []float32, f func(float32) float32) {
 
 func unary(x *Dense, f func(float32) float32) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	mapUnary(out, src, f)
 	return FromSlice(out, Shape(x)...)
 }
@@ -62,7 +62,7 @@ func mapSlices(dst, src []float32, f func(d, s []float32)) {
 // SiLU returns x*sigmoid(x).
 func SiLU(x *Dense) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	mapSlices(out, src, func(d, s []float32) { siluScaledSlice(d, s, 1) })
 	return FromSlice(out, Shape(x)...)
 }
@@ -77,7 +77,7 @@ func SiLUInPlace(x *Dense) *Dense {
 // GELU is the exact (erf) Gaussian error linear unit.
 func GELU(x *Dense) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	mapSlices(out, src, geluSlice)
 	return FromSlice(out, Shape(x)...)
 }
@@ -88,7 +88,7 @@ func GELUTanh(x *Dense) *Dense { return unary(x, geluTanh) }
 // QuickGELU is x*sigmoid(1.702x), as in CLIP.
 func QuickGELU(x *Dense) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	mapSlices(out, src, func(d, s []float32) { siluScaledSlice(d, s, 1.702) })
 	return FromSlice(out, Shape(x)...)
 }

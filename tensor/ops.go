@@ -44,7 +44,7 @@ func Reshape(t *Dense, shape ...int) *Dense {
 // Scale returns x*s.
 func Scale(x *Dense, s float32) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	for i, v := range src {
 		out[i] = v * s
 	}
@@ -288,7 +288,7 @@ func MulInPlace(dst, src *Dense) *Dense { return inPlaceOp(dst, src, opMul) }
 // AddScalar returns x+s.
 func AddScalar(x *Dense, s float32) *Dense {
 	src := F32(x)
-	out := make([]float32, len(src))
+	out := F32(Scratch(len(src)))
 	for i, v := range src {
 		out[i] = v + s
 	}

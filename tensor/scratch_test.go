@@ -115,6 +115,12 @@ func TestOpsWriteEveryElement(t *testing.T) {
 		{"narrow", func() *Dense { return Narrow(img, 1, 3, 9) }},
 		{"upsample", func() *Dense { return UpsampleNearest2x(img) }},
 		{"add broadcast", func() *Dense { return Add(img, Reshape(g16, 1, 16, 1, 1)) }},
+		{"silu", func() *Dense { return SiLU(img) }},
+		{"gelu", func() *Dense { return GELU(img) }},
+		{"gelu tanh", func() *Dense { return GELUTanh(img) }},
+		{"quick gelu", func() *Dense { return QuickGELU(img) }},
+		{"scale", func() *Dense { return Scale(img, 0.5) }},
+		{"add scalar", func() *Dense { return AddScalar(img, 1) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -93,14 +93,21 @@ func (m *TextModel) embed(ids [][]int) *tensor.Dense {
 }
 
 // layer is one pre-LN encoder layer with causal self-attention.
+// Both returned states are kept as hidden states; the intermediates go
+// back to the buffer pool.
 func (m *TextModel) layer(l *encoderLayer, h *tensor.Dense) *tensor.Dense {
 	x := l.Norm1.Forward(h)
 	a := l.SelfAttn
-	att := tensor.Attention(a.Q.Forward(x), a.K.Forward(x), a.V.Forward(x), m.cfg.NumAttentionHeads, m.scale, true) // [B, L, hidden]
-	h = tensor.Add(h, a.Out.Forward(att))
+	q, k, v := a.Q.Forward(x), a.K.Forward(x), a.V.Forward(x)
+	att := tensor.Attention(q, k, v, m.cfg.NumAttentionHeads, m.scale, true) // [B, L, hidden]
+	tensor.Recycle(x, q, k, v)
+	o := a.Out.Forward(att)
+	h = tensor.Add(h, o)
+	tensor.Recycle(att, o)
 	x = l.Norm2.Forward(h)
-	x = l.MLP.FC1.Forward(x)        // [B, L, intermediate_size]
-	x = l.MLP.FC2.Forward(m.act(x)) // [B, L, hidden]
+	x = tensor.Replace(x, l.MLP.FC1.Forward(x)) // [B, L, intermediate_size]
+	x = tensor.Replace(x, m.act(x))             // new, or x itself
+	x = tensor.Replace(x, l.MLP.FC2.Forward(x)) // [B, L, hidden]
 	return tensor.AddInPlace(x, h)
 }
 

@@ -208,7 +208,8 @@ func (v *AutoencoderTiny) Encode(ctx context.Context, x *tensor.Dense) (*tensor.
 		return nil, err
 	}
 	// [-1, 1] -> [0, 1], the TAESD convention
-	h := tensor.Scale(tensor.AddScalar(x, 1), 0.5)
+	h := tensor.AddScalar(x, 1)
+	h = tensor.Replace(h, tensor.Scale(h, 0.5))
 	z, err := runLayers(ctx, v.Encoder.Layers, h, v.cfg.ActFn)
 	tensor.Recycle(h)
 	return z, err
