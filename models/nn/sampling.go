@@ -32,7 +32,10 @@ func (d *Downsample2D) Forward(x *tensor.Dense) *tensor.Dense {
 		return avgPool2x2(x)
 	}
 	if d.Padding == 0 {
-		x = padRightBottom(x)
+		p := padRightBottom(x)
+		y := d.Conv.Forward(p)
+		tensor.Recycle(p)
+		return y
 	}
 	return d.Conv.Forward(x)
 }
@@ -71,5 +74,5 @@ func (u *Upsample2D) Forward(x *tensor.Dense, oh, ow int) *tensor.Dense {
 	if !u.UseConv {
 		return x
 	}
-	return u.Conv.Forward(x)
+	return tensor.Replace(x, u.Conv.Forward(x)) // the upsampled x is this function's own
 }
