@@ -390,18 +390,25 @@ func winogradInput(v []float32, s int, lay vLayout, c0 int, img []float32, cv co
 }
 
 // loadBlock copies the n×n block of plane at (y0, x0) into d (row-major),
-// zero outside the plane; d is zero on entry.
+// zero outside the plane.
 func loadBlock(d []float32, n int, plane []float32, h, w, y0, x0 int) {
-	for r := 0; r < n; r++ {
+	loadRect(d, n, n, plane, h, w, y0, x0)
+}
+
+// loadRect is loadBlock for rows×cols values (cols apart in d): every one
+// of them is written.
+func loadRect(d []float32, rows, cols int, plane []float32, h, w, y0, x0 int) {
+	q0, q1 := min(cols, max(0, -x0)), max(0, min(cols, w-x0))
+	for r := 0; r < rows; r++ {
+		row := d[r*cols : (r+1)*cols]
 		y := y0 + r
-		if y < 0 || y >= h {
+		if y < 0 || y >= h || q0 >= q1 {
+			clear(row)
 			continue
 		}
-		for q := 0; q < n; q++ {
-			if x := x0 + q; x >= 0 && x < w {
-				d[r*n+q] = plane[y*w+x]
-			}
-		}
+		clear(row[:q0])
+		copy(row[q0:q1], plane[y*w+x0+q0:y*w+x0+q1])
+		clear(row[q1:])
 	}
 }
 

@@ -37,51 +37,83 @@ func g3(g0, g1, g2 float32) (u0, u1, u2, u3, u4, u5 float32) {
 // winograd4Input writes V = Bᵀ d B for the tiles of every channel of img
 // (channels c0… of lay) into v as 36 matrices s floats apart, where d is
 // the 6×6 input block (zero outside the image): Bᵀ along each row of the
-// block, then down each column. Eight tiles side by side wholly inside
-// the image go through the vector version where there is one.
+// block, then down each column. Where there is a vector version it takes
+// the tiles eight side by side along a row; a group reaching outside the
+// image, or shorter than eight at the row's end, reads a zero-padded copy
+// of its strip.
 func winograd4Input(v []float32, s int, lay vLayout, c0 int, img []float32, cv convGeom, tiles []tileSpan) {
 	h, w := cv.h, cv.w
-	var pad [36]float32
-	var t [36]float32 // d B, row-major
+	var strip [6 * 34]float32 // six rows of the 34 columns eight tiles read
+	var tmp [36 * 8]float32   // eight tiles' values that do not fit the sliver
 	for ci := 0; ci < cv.c; ci++ {
 		plane := img[ci*h*w : (ci+1)*h*w]
 		cur := lay.cursor(c0 + ci)
 		for ti := 0; ti < len(tiles); {
-			sp := tiles[ti]
-			if wino4AVX2 && ti+8 <= len(tiles) && cur.lane+8 <= cur.nr && sp.inside && tiles[ti+7].inside && tiles[ti+7].y == sp.y {
-				i := int(sp.y)*w + int(sp.x)
-				_ = plane[i+5*w+33]
-				o := v[cur.at():]
-				_ = o[35*s+7]
-				wino4InputAVX2(&plane[i], w, &o[0], s)
-				cur.skip(8)
-				ti += 8
+			if !wino4AVX2 {
+				wino4InputTile(v[cur.at():], s, plane, h, w, tiles[ti])
+				cur.next()
+				ti++
 				continue
 			}
-			var blk []float32 // six rows of six, ld apart
-			ld := w
-			if sp.inside {
-				i := int(sp.y)*w + int(sp.x)
-				blk = plane[i : i+5*w+6]
+			sp, n := tiles[ti], rowRun(tiles, ti, 8)
+			src, ld := plane[min(len(plane), max(0, int(sp.y)*w+int(sp.x))):], w
+			if n < 8 || !sp.inside || !tiles[ti+7].inside {
+				loadRect(strip[:], 6, 34, plane, h, w, int(sp.y), int(sp.x))
+				src, ld = strip[:], 34
+			}
+			_ = src[5*ld+33]
+			if cur.lane+8 <= cur.nr {
+				// Lanes past the group's n tiles are written over by the
+				// next tiles, or cleared by finish.
+				o := v[cur.at():]
+				_ = o[35*s+7]
+				wino4InputAVX2(&src[0], ld, &o[0], s)
+				cur.skip(n)
 			} else {
-				pad = [36]float32{}
-				loadBlock(pad[:], 6, plane, h, w, int(sp.y), int(sp.x))
-				blk, ld = pad[:], 6
+				wino4InputAVX2(&src[0], ld, &tmp[0], 8)
+				for k := range n {
+					o := v[cur.at():]
+					_ = o[35*s]
+					for xi := range 36 {
+						o[xi*s] = tmp[xi*8+k]
+					}
+					cur.next()
+				}
 			}
-			for r := 0; r < 6; r++ {
-				q := blk[r*ld : r*ld+6 : r*ld+6]
-				t[r*6], t[r*6+1], t[r*6+2], t[r*6+3], t[r*6+4], t[r*6+5] = bt6(q[0], q[1], q[2], q[3], q[4], q[5])
-			}
-			o := v[cur.at():]
-			_ = o[35*s]
-			for j := 0; j < 6; j++ {
-				x := o[j*s:]
-				x[0], x[6*s], x[12*s], x[18*s], x[24*s], x[30*s] = bt6(t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j])
-			}
-			cur.next()
-			ti++
+			ti += n
 		}
 		cur.finish(v, s, 36)
+	}
+}
+
+// rowRun counts the tiles from ti on in ti's row, at most n.
+func rowRun(tiles []tileSpan, ti, n int) int {
+	k := 1
+	for k < n && ti+k < len(tiles) && tiles[ti+k].y == tiles[ti].y {
+		k++
+	}
+	return k
+}
+
+// wino4InputTile writes one tile's 36 values of V to o[ξ*s].
+func wino4InputTile(o []float32, s int, plane []float32, h, w int, sp tileSpan) {
+	var pad [36]float32
+	var t [36]float32    // d B, row-major
+	blk, ld := pad[:], 6 // six rows of six, ld apart
+	if sp.inside {
+		i := int(sp.y)*w + int(sp.x)
+		blk, ld = plane[i:i+5*w+6], w
+	} else {
+		loadBlock(pad[:], 6, plane, h, w, int(sp.y), int(sp.x))
+	}
+	for r := 0; r < 6; r++ {
+		q := blk[r*ld : r*ld+6 : r*ld+6]
+		t[r*6], t[r*6+1], t[r*6+2], t[r*6+3], t[r*6+4], t[r*6+5] = bt6(q[0], q[1], q[2], q[3], q[4], q[5])
+	}
+	_ = o[35*s]
+	for j := 0; j < 6; j++ {
+		x := o[j*s:]
+		x[0], x[6*s], x[12*s], x[18*s], x[24*s], x[30*s] = bt6(t[j], t[6+j], t[12+j], t[18+j], t[24+j], t[30+j])
 	}
 }
 
