@@ -19,6 +19,10 @@ import (
 
 func main() {
 	setMemoryLimit()
+	if err := setScratchLimit(); err != nil {
+		fmt.Fprintln(os.Stderr, "autopipe:", err)
+		os.Exit(exitUsage)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

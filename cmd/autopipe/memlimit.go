@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/goautopipe/diffusers/tensor"
 )
 
 // setMemoryLimit gives the garbage collector a soft limit of 80% of the
@@ -40,4 +43,24 @@ func memTotal() int64 {
 		}
 	}
 	return 0
+}
+
+// maxScratchMiB bounds AUTOPIPE_SCRATCH_MIB (1 TiB).
+const maxScratchMiB = 1 << 20
+
+// setScratchLimit applies AUTOPIPE_SCRATCH_MIB: how many MiB of
+// intermediate buffers the tensor package keeps for reuse between the
+// operations of a generation (tensor.SetScratchLimit; unset or empty: its
+// default, 0: none kept).
+func setScratchLimit() error {
+	v := os.Getenv("AUTOPIPE_SCRATCH_MIB")
+	if v == "" {
+		return nil
+	}
+	mib, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || mib < 0 || mib > maxScratchMiB {
+		return fmt.Errorf("AUTOPIPE_SCRATCH_MIB=%q: want a whole number of MiB from 0 to %d", v, maxScratchMiB)
+	}
+	tensor.SetScratchLimit(mib << 20)
+	return nil
 }
