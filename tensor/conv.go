@@ -143,17 +143,7 @@ func convDirect(g *blockedGemm, out, src []float32, w *Dense, bias []float32, n,
 			cb.pack((*bp)[roundUp(p, nr)*pc:], pc, 0, min(kc, ckk-pc), p, 0, (p+nr-1)/nr)
 		})
 		res := out[i*o*p : (i+1)*o*p]
-		weightRows(g, *bp, ws, o, p, ckk, func(r0, r1 int, ct []float32, ldt int) {
-			if bias == nil {
-				return
-			}
-			for r := r0; r < r1; r++ {
-				row := ct[(r-r0)*ldt : (r-r0)*ldt+p]
-				for q := range row {
-					row[q] = bias[r]
-				}
-			}
-		}, func(r0, r1 int, ct []float32, ldt int) {
+		weightRows(g, *bp, ws, o, p, ckk, startFromBias(bias, p), func(r0, r1 int, ct []float32, ldt int) {
 			for r := r0; r < r1; r++ {
 				copy(res[r*p:(r+1)*p], ct[(r-r0)*ldt:])
 			}

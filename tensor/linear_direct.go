@@ -22,17 +22,7 @@ func linearDirect(g *blockedGemm, c, x []float32, w *Dense, bias []float32, rows
 	xp := getScratch(g.packedSize(rows, in))
 	defer putScratch(xp)
 	g.prepackB(*xp, true, rows, in, x, in)
-	weightRows(g, *xp, src, out, rows, in, func(o0, o1 int, ct []float32, ldt int) {
-		if bias == nil {
-			return
-		}
-		for o := o0; o < o1; o++ {
-			row := ct[(o-o0)*ldt : (o-o0)*ldt+rows]
-			for r := range row {
-				row[r] = bias[o]
-			}
-		}
-	}, func(o0, o1 int, ct []float32, ldt int) {
+	weightRows(g, *xp, src, out, rows, in, startFromBias(bias, rows), func(o0, o1 int, ct []float32, ldt int) {
 		for r := 0; r < rows; r++ {
 			dst := c[r*out+o0 : r*out+o1]
 			for i := range dst {
@@ -66,6 +56,22 @@ func weightRows(g *blockedGemm, bp []float32, w weightSource, m, n, k int, init,
 		linearDirectBlock(g, tk, ct, ldt, bp, w.rows(r0, r1, k), r1-r0, n, k)
 		emit(r0, r1, ct, ldt)
 	})
+}
+
+// startFromBias is weightRows' init for products plus a bias per weight
+// row (nil: none): the first n values of row r start at bias[r].
+func startFromBias(bias []float32, n int) func(r0, r1 int, ct []float32, ldt int) {
+	return func(r0, r1 int, ct []float32, ldt int) {
+		if bias == nil {
+			return
+		}
+		for r := r0; r < r1; r++ {
+			row := ct[(r-r0)*ldt : (r-r0)*ldt+n]
+			for i := range row {
+				row[i] = bias[r]
+			}
+		}
+	}
 }
 
 // weightSourceOf reads w in place: float32 values, float16 bits widened
